@@ -1,0 +1,1 @@
+"""askfind's indexer: reading sources, analysis, embedding, backends, ranking and search."""

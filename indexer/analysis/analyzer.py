@@ -1,0 +1,193 @@
+"""Turn text into index terms, the same way for documents and queries and for every backend.
+
+Steps (DESIGN.md decision 1): Unicode NFKC normalisation and case folding (so "Straße"
+and "STRASSE" agree), word tokenisation that keeps hyphenated compounds both joined and in
+parts, stop-word removal, German compound splitting, and Snowball stemming in the text's
+language. A query additionally treats its last, still-being-typed word as a prefix.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+
+import Stemmer
+
+from indexer.analysis.compounds import CompoundSplitter
+from indexer.analysis.language import LanguageDetector, LanguageGuess
+from indexer.settings import Settings
+
+# Snowball algorithm names by ISO 639-1 code, for the languages PyStemmer knows.
+SNOWBALL = {
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german",
+    "el": "greek", "en": "english", "es": "spanish", "fi": "finnish", "fr": "french",
+    "hu": "hungarian", "it": "italian", "nl": "dutch", "no": "norwegian", "pl": "polish",
+    "pt": "portuguese", "ro": "romanian", "ru": "russian", "sv": "swedish", "tr": "turkish",
+}  # fmt: skip
+WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+MAX_TERM_CHARS = 40
+# How many characters a typed word may run past the stem of the word being typed:
+# "konfigurati" still finds the stem "konfigur" of "Konfiguration".
+PREFIX_OVERSHOOT = 3
+# The German Snowball stemmer drops umlauts; a half-typed word is not stemmed, so it is
+# folded the same way before it is compared with stems.
+GERMAN_STEM_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+
+
+@dataclass(frozen=True, slots=True)
+class PrefixTerm:
+    """The half-typed last word of a query, as index terms that may continue it.
+
+    A backend matches every term that starts with one of ``starts`` (up to a limit, most
+    frequent first) and every term equal to one of ``exact`` (stems the word may end up at).
+    """
+
+    starts: tuple[str, ...]
+    exact: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedQuery:
+    """A query as the backends see it: full terms, and the prefix of the word being typed."""
+
+    terms: tuple[str, ...]
+    prefix: PrefixTerm | None
+    languages: tuple[str, ...]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.terms and self.prefix is None
+
+    @property
+    def clause_count(self) -> int:
+        """Number of things a document can match: each term, and the prefix."""
+        return len(self.terms) + (1 if self.prefix else 0)
+
+
+def normalize(text: str) -> str:
+    """NFKC-normalise and case-fold text (ß -> ss, ligatures and full-width forms unfolded)."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def words(text: str) -> list[str]:
+    """Split normalised text into words; hyphenated compounds stay one word."""
+    return WORD.findall(text)
+
+
+class Analyzer:
+    """The one analyser of askfind; cheap to call, expensive to build (load once)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.languages = tuple(settings.languages)
+        self.detector = LanguageDetector(self.languages, settings.default_language)
+        self._stop_words = {lang: _stop_words(lang) for lang in self.languages}
+        self._splitter = (
+            CompoundSplitter.german(self._stop_words["de"], settings.compound_min_chars)
+            if "de" in self.languages
+            else None
+        )
+        # PyStemmer objects are not thread-safe: one set per thread.
+        self._local = threading.local()
+
+    # --- documents -------------------------------------------------------------------
+
+    def detect_language(self, text: str) -> LanguageGuess:
+        """Guess the language of a text among the configured ones."""
+        return self.detector.detect(text)
+
+    def document_terms(self, text: str, lang: str) -> list[str]:
+        """Return the index terms of a text in a known language, repeated as often as they occur."""
+        return list(self._terms(words(normalize(text)), lang))
+
+    # --- queries ---------------------------------------------------------------------
+
+    def query(self, text: str, lang: str | None = None, partial: bool = True) -> AnalyzedQuery:
+        """Analyse a query as typed so far.
+
+        Args:
+            text: what the customer has typed.
+            lang: the query language if known; otherwise it is detected, and a query whose
+                language is unsure is analysed in every configured language.
+            partial: treat the last word as still being typed unless the text ends in a
+                space or punctuation.
+        """
+        folded = normalize(text)
+        tokens = words(folded)
+        languages = self._query_languages(text, lang)
+        prefix = None
+        if partial and tokens and folded.endswith(tokens[-1]):
+            typing = tokens.pop()
+            # A word of one or two letters so far says too little to search for.
+            if len(typing) >= self.settings.prefix_min_chars:
+                prefix = self._prefix(typing, languages)
+        terms: dict[str, None] = {}
+        for lang_code in languages:
+            terms.update(dict.fromkeys(self._terms(tokens, lang_code)))
+        return AnalyzedQuery(tuple(terms), prefix, languages)
+
+    def _query_languages(self, text: str, lang: str | None) -> tuple[str, ...]:
+        if lang:
+            return (lang,)
+        guess = self.detector.detect(text)
+        if guess.confidence >= self.settings.language_confidence:
+            return (guess.lang,)
+        return self.languages
+
+    def _prefix(self, word: str, languages: Iterable[str]) -> PrefixTerm:
+        starts: dict[str, None] = {}
+        exact: dict[str, None] = {}
+        longest_stem_cut = max(self.settings.prefix_min_chars + 1, len(word) - PREFIX_OVERSHOOT)
+        for lang in languages:
+            stem_form = word.translate(GERMAN_STEM_FOLD) if lang == "de" else word
+            starts[stem_form] = None
+            exact[self._stem(word, lang)] = None
+            for end in range(len(stem_form) - 1, longest_stem_cut - 1, -1):
+                exact[stem_form[:end]] = None
+        return PrefixTerm(tuple(starts), tuple(term for term in exact if term not in starts))
+
+    # --- shared ----------------------------------------------------------------------
+
+    def _terms(self, tokens: Iterable[str], lang: str) -> Iterator[str]:
+        stop_words = self._stop_words.get(lang, frozenset())
+        for token in tokens:
+            if token in stop_words or len(token) > MAX_TERM_CHARS:
+                continue
+            parts = re.split(r"[-'’]", token)
+            if len(parts) > 1:
+                yield from self._word_terms("".join(parts), lang, split=False)
+                for part in parts:
+                    if part not in stop_words:
+                        yield from self._word_terms(part, lang, split=True)
+            else:
+                yield from self._word_terms(token, lang, split=True)
+
+    def _word_terms(self, word: str, lang: str, split: bool) -> Iterator[str]:
+        if len(word) < 2:
+            return
+        yield self._stem(word, lang)
+        if split and lang == "de" and self._splitter is not None:
+            for part in self._splitter.split(word):
+                yield self._stem(part, lang)
+
+    def _stem(self, word: str, lang: str) -> str:
+        stemmers = self._local.__dict__.setdefault("stemmers", {})
+        stemmer = stemmers.get(lang)
+        if stemmer is None:
+            if lang not in SNOWBALL:
+                return word
+            stemmer = stemmers[lang] = Stemmer.Stemmer(SNOWBALL[lang])
+        return stemmer.stemWord(word)
+
+
+def _stop_words(lang: str) -> frozenset[str]:
+    """The bundled Snowball stop words of a language (none for languages without a list)."""
+    resource = resources.files("indexer.analysis").joinpath("stopwords", f"{lang}.txt")
+    if not resource.is_file():
+        return frozenset()
+    lines = resource.read_text(encoding="utf-8").splitlines()
+    return frozenset(normalize(line.strip()) for line in lines if line and not line.startswith("#"))

@@ -1,0 +1,104 @@
+"""Split German compounds into their parts: "Routerkonfiguration" -> router + konfiguration.
+
+The method is Koehn & Knight's frequency-based splitting ("Empirical Methods for Compound
+Splitting", EACL 2003): among all ways to cut a word into known words (allowing the
+linking morphemes -s-, -es-, -n-, -en-, -e-, -er- between parts), take the one whose
+parts have the highest geometric mean of corpus frequencies, and keep the word whole when
+the word itself is more frequent than that. Frequencies come from wordfreq's German list,
+so the split does not depend on what has been indexed so far: the same word always gives
+the same tokens, at index time and at query time, on every backend.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from functools import lru_cache
+
+import wordfreq
+
+# Fugenelemente, the linking morphemes between the parts of a German compound.
+LINKING_MORPHEMES = ("", "s", "es", "n", "en", "e", "er")
+MIN_PART_CHARS = 4
+# A part must be at least this frequent (wordfreq's Zipf scale: 3 = once per million
+# words) to count as a word; rarer strings are mostly fragments and typos.
+MIN_PART_ZIPF = 2.5
+MAX_PARTS = 3
+# A compound must be this many times rarer than its parts (geometric mean) to be split:
+# frequent words ("Fernseher", "Einstellungen") are lexicalised and stay whole.
+SPLIT_ADVANTAGE = 5.0
+
+
+class CompoundSplitter:
+    """Split compounds with a frequency list; results are cached per word."""
+
+    def __init__(
+        self,
+        frequencies: Mapping[str, float],
+        stop_words: Collection[str] = (),
+        min_chars: int = 8,
+        cache_size: int = 200_000,
+    ) -> None:
+        self._frequencies = frequencies
+        self._stop_words = frozenset(stop_words)
+        self._min_chars = min_chars
+        self._min_frequency = 10 ** (MIN_PART_ZIPF - 9)
+        self.split = lru_cache(maxsize=cache_size)(self._split)
+
+    @classmethod
+    def german(cls, stop_words: Collection[str] = (), min_chars: int = 8) -> CompoundSplitter:
+        """Return a splitter over wordfreq's large German word list."""
+        return cls(wordfreq.get_frequency_dict("de", wordlist="large"), stop_words, min_chars)
+
+    def _split(self, word: str) -> tuple[str, ...]:
+        """Return the parts of a lower-case word, or () when it is not split."""
+        if len(word) < self._min_chars or not word.isalpha():
+            return ()
+        parts, score = self._best(word)
+        if len(parts) < 2 or score <= self._frequencies.get(word, 0.0) * SPLIT_ADVANTAGE:
+            return ()
+        return parts
+
+    def _best(self, word: str) -> tuple[tuple[str, ...], float]:
+        """Best cut of ``word`` into a known head and a tail, and its score.
+
+        The tail is a known word or, where it is itself a compound by the same rule, its
+        parts; so a lexicalised tail ("passwort" in "wlanpasswort") stays whole.
+        """
+        best: tuple[tuple[str, ...], float] = ((), 0.0)
+        for cut in range(MIN_PART_CHARS, len(word) - MIN_PART_CHARS + 1):
+            head = self._head(word[:cut])
+            tail = word[cut:]
+            if head is None:
+                continue
+            tail_parts = self.split(tail) or ((tail,) if self._known(tail) else ())
+            if not tail_parts or len(tail_parts) >= MAX_PARTS:
+                continue
+            parts = (head, *tail_parts)
+            # Geometric mean of the part frequencies (Koehn & Knight, eq. 1).
+            logs = sum(math.log(self._frequencies[part]) for part in parts)
+            score = math.exp(logs / len(parts))
+            if score > best[1]:
+                best = (parts, score)
+        return best
+
+    def _head(self, head_with_link: str) -> str | None:
+        """The known word at the front of a compound, without its linking morpheme.
+
+        Of the readings ("rechnungs" as a word, or "rechnung" + -s-), the most frequent
+        word wins.
+        """
+        readings = [
+            head_with_link[: len(head_with_link) - len(link)]
+            for link in LINKING_MORPHEMES
+            if head_with_link.endswith(link)
+        ]
+        known = [head for head in readings if self._known(head)]
+        return max(known, key=self._frequencies.__getitem__) if known else None
+
+    def _known(self, part: str) -> bool:
+        return (
+            len(part) >= MIN_PART_CHARS
+            and part not in self._stop_words
+            and self._frequencies.get(part, 0.0) >= self._min_frequency
+        )

@@ -1,0 +1,55 @@
+"""Tell which of the configured languages a text is in (lingua, restricted to those)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
+
+from indexer.errors import ConfigError
+
+# Enough of a post to recognise its language; more only costs time.
+DETECTION_CHARS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    """The most likely language and how sure the detector is (0..1)."""
+
+    lang: str
+    confidence: float
+
+
+class LanguageDetector:
+    """Detect the language of posts and queries among a fixed set of languages."""
+
+    def __init__(self, languages: Sequence[str], default: str) -> None:
+        if default not in languages:
+            raise ConfigError(f"default_language {default!r} is not one of {list(languages)}")
+        self.languages = tuple(languages)
+        self.default = default
+        self._detector = None
+        if len(languages) > 1:
+            self._detector = (
+                LanguageDetectorBuilder.from_languages(*map(_lingua_language, languages))
+                .with_preloaded_language_models()
+                .build()
+            )
+
+    def detect(self, text: str) -> LanguageGuess:
+        """Return the best guess; with no letters to go by, the default language."""
+        if self._detector is None or not any(ch.isalpha() for ch in text):
+            return LanguageGuess(self.default, 0.0)
+        values = self._detector.compute_language_confidence_values(text[:DETECTION_CHARS])
+        if not values:
+            return LanguageGuess(self.default, 0.0)
+        best = values[0]
+        return LanguageGuess(best.language.iso_code_639_1.name.lower(), best.value)
+
+
+def _lingua_language(code: str) -> Language:
+    try:
+        return Language.from_iso_code_639_1(getattr(IsoCode639_1, code.upper()))
+    except AttributeError as e:
+        raise ConfigError(f"unknown language code {code!r} in languages") from e

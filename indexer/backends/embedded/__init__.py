@@ -1,0 +1,1 @@
+"""The embedded backend: SQLite store of record plus memory-mapped search structures."""

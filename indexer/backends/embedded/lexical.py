@@ -1,0 +1,224 @@
+"""BM25 over analysed fields, as precomputed per-term weights in compressed sparse rows.
+
+Scoring is "eager" (as in bm25s, Lù 2024): the BM25 weight of every (term, thread) pair
+is computed when the index is built, so a query only gathers and adds the rows of its
+terms: a few NumPy operations, a millisecond or two at 100,000 threads, where SQLite FTS5
+needed tens (measured while designing this module). Each field keeps its own statistics
+(document frequency, average length), as Lucene and therefore Elasticsearch do, and the
+field boosts are applied at query time.
+
+BM25 (Robertson & Zaragoza 2009) with Lucene's idf, which is never negative:
+    idf(t) = ln(1 + (N - df + 0.5) / (df + 0.5))
+    w(t, d) = idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len(d) / avglen))
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.analysis.analyzer import AnalyzedQuery, PrefixTerm
+from indexer.backends.base import FIELDS
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPostings:
+    """One field's postings: row t of the CSR holds the threads containing term t."""
+
+    indptr: np.ndarray  # int64, len(vocabulary) + 1
+    docs: np.ndarray  # int32 thread positions
+    weights: np.ndarray  # float32 BM25 weights
+    average_length: float
+
+    def document_frequency(self, term_id: int) -> int:
+        return int(self.indptr[term_id + 1] - self.indptr[term_id])
+
+
+class LexicalIndex:
+    """Immutable BM25 index over a fixed list of threads (positions 0..size-1)."""
+
+    def __init__(
+        self,
+        vocabulary: list[str],
+        fields: Mapping[str, FieldPostings],
+        size: int,
+    ) -> None:
+        self.vocabulary = vocabulary  # sorted, so a prefix is a contiguous range
+        self._term_ids = {term: i for i, term in enumerate(vocabulary)}
+        self.fields = dict(fields)
+        self.size = size
+        total = np.zeros(len(vocabulary), dtype=np.int64)
+        for postings in self.fields.values():
+            total += np.diff(postings.indptr)
+        self._total_df = total
+
+    # --- building --------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        documents: Sequence[Mapping[str, Sequence[str]]],
+        k1: float,
+        b: float,
+        reference: LexicalIndex | None = None,
+    ) -> LexicalIndex:
+        """Index the analysed fields of each document (position = list index).
+
+        ``reference`` is a larger index whose statistics these few documents should be
+        scored with: the delta of recent upserts is weighted as if it were part of the
+        main index, so its scores are comparable with the main index's.
+        """
+        counters = {name: [Counter(doc.get(name, ())) for doc in documents] for name in FIELDS}
+        vocabulary = sorted({term for per_doc in counters.values() for c in per_doc for term in c})
+        term_ids = {term: i for i, term in enumerate(vocabulary)}
+        fields = {}
+        for name in FIELDS:
+            fields[name] = _field_postings(
+                counters[name], term_ids, len(vocabulary), k1, b, name, reference
+            )
+        return cls(vocabulary, fields, len(documents))
+
+    # --- searching -------------------------------------------------------------------
+
+    def score(
+        self, query: AnalyzedQuery, boosts: Mapping[str, float], prefix_limit: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (BM25 score, number of clauses matched) for every thread position."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        matched = np.zeros(self.size, dtype=np.int16)
+        clauses: list[tuple[list[int], bool]] = [
+            ([self._term_ids[t]], False) for t in query.terms if t in self._term_ids
+        ]
+        if query.prefix is not None:
+            expansions = self.expand_prefix(query.prefix, prefix_limit)
+            if expansions:
+                clauses.append((expansions, True))
+        for term_ids, is_prefix in clauses:
+            clause = np.zeros(self.size, dtype=np.float32)
+            for name, boost in boosts.items():
+                postings = self.fields.get(name)
+                if postings is None or boost == 0:
+                    continue
+                field_scores = np.zeros(self.size, dtype=np.float32) if is_prefix else clause
+                for term_id in term_ids:
+                    start, end = postings.indptr[term_id], postings.indptr[term_id + 1]
+                    if start == end:
+                        continue
+                    docs = postings.docs[start:end]
+                    weights = postings.weights[start:end] * boost
+                    if is_prefix:
+                        # A half-typed word counts once, by its best continuation.
+                        np.maximum.at(field_scores, docs, weights)
+                    else:
+                        clause[docs] += weights  # docs of one term are distinct
+                if is_prefix:
+                    clause += field_scores
+            scores += clause
+            matched += clause > 0
+        return scores, matched
+
+    def expand_prefix(self, prefix: PrefixTerm, limit: int) -> list[int]:
+        """Term ids continuing the half-typed word: at most ``limit``, most frequent first."""
+        candidates: set[int] = set()
+        for start in prefix.starts:
+            low = bisect.bisect_left(self.vocabulary, start)
+            high = bisect.bisect_left(self.vocabulary, start + "\U0010ffff", lo=low)
+            if high - low > limit:
+                span = self._total_df[low:high]
+                best = np.argpartition(-span, limit - 1)[:limit]
+                candidates.update(int(low + i) for i in best)
+            else:
+                candidates.update(range(low, high))
+        candidates.update(self._term_ids[t] for t in prefix.exact if t in self._term_ids)
+        if len(candidates) > limit:
+            ordered = sorted(candidates, key=lambda i: -int(self._total_df[i]))
+            return ordered[:limit]
+        return sorted(candidates)
+
+    def field_document_frequency(self, name: str, term: str) -> int:
+        term_id = self._term_ids.get(term)
+        postings = self.fields.get(name)
+        if term_id is None or postings is None:
+            return 0
+        return postings.document_frequency(term_id)
+
+    # --- persistence -----------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "vocabulary.txt").write_text("\n".join(self.vocabulary), encoding="utf-8")
+        arrays: dict[str, np.ndarray] = {"size": np.array([self.size])}
+        for name, postings in self.fields.items():
+            arrays[f"{name}.indptr"] = postings.indptr
+            arrays[f"{name}.docs"] = postings.docs
+            arrays[f"{name}.weights"] = postings.weights
+            arrays[f"{name}.average_length"] = np.array([postings.average_length])
+        for key, array in arrays.items():
+            np.save(folder / f"{key}.npy", array)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """Load a saved index; the big arrays are memory-mapped and shared between processes."""
+        text = (folder / "vocabulary.txt").read_text(encoding="utf-8")
+        vocabulary = text.split("\n") if text else []
+        fields = {}
+        for name in FIELDS:
+            fields[name] = FieldPostings(
+                indptr=np.load(folder / f"{name}.indptr.npy", mmap_mode="r"),
+                docs=np.load(folder / f"{name}.docs.npy", mmap_mode="r"),
+                weights=np.load(folder / f"{name}.weights.npy", mmap_mode="r"),
+                average_length=float(np.load(folder / f"{name}.average_length.npy")[0]),
+            )
+        size = int(np.load(folder / "size.npy")[0])
+        return cls(vocabulary, fields, size)
+
+
+def _field_postings(
+    counters: list[Counter[str]],
+    term_ids: Mapping[str, int],
+    vocabulary_size: int,
+    k1: float,
+    b: float,
+    name: str,
+    reference: LexicalIndex | None,
+) -> FieldPostings:
+    lengths = np.array([sum(c.values()) for c in counters], dtype=np.float32)
+    term_column: list[int] = []
+    doc_column: list[int] = []
+    tf_column: list[int] = []
+    for doc, counter in enumerate(counters):
+        for term, tf in counter.items():
+            term_column.append(term_ids[term])
+            doc_column.append(doc)
+            tf_column.append(tf)
+    terms = np.array(term_column, dtype=np.int64)
+    docs = np.array(doc_column, dtype=np.int32)
+    tfs = np.array(tf_column, dtype=np.float32)
+    order = np.argsort(terms, kind="stable")
+    terms, docs, tfs = terms[order], docs[order], tfs[order]
+    indptr = np.zeros(vocabulary_size + 1, dtype=np.int64)
+    np.add.at(indptr, terms + 1, 1)
+    indptr = np.cumsum(indptr)
+    df = np.diff(indptr).astype(np.float64)
+    count = float(len(counters))
+    total_length = float(lengths.sum())
+    if reference is not None and name in reference.fields:
+        # Score as a part of the reference index: its statistics plus ours.
+        reference_postings = reference.fields[name]
+        vocabulary = sorted(term_ids, key=term_ids.__getitem__)
+        df += np.array(
+            [reference.field_document_frequency(name, term) for term in vocabulary],
+            dtype=np.float64,
+        )
+        total_length += reference_postings.average_length * reference.size
+        count += reference.size
+    average_length = total_length / count if count else 0.0
+    idf = np.log1p((count - df + 0.5) / (df + 0.5)).astype(np.float32)
+    norm = k1 * (1 - b + b * lengths[docs] / average_length) if average_length else k1
+    weights = idf[terms] * tfs * (k1 + 1) / (tfs + norm)
+    return FieldPostings(indptr, docs, weights.astype(np.float32), float(average_length))

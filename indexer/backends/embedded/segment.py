@@ -1,0 +1,169 @@
+"""A segment: the search structures over a fixed set of threads (lexical, vectors, filters).
+
+An embedded index generation is served from two segments: the snapshot, built in bulk and
+memory-mapped from disk, and the delta, built in memory from the threads upserted since.
+Threads changed after the snapshot are masked out of it (``alive``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from indexer.analysis.analyzer import AnalyzedQuery
+from indexer.backends.base import Filters, Hit
+from indexer.backends.embedded.lexical import LexicalIndex
+from indexer.backends.embedded.store import StoredRow
+from indexer.backends.embedded.vectors import VectorIndex
+
+NO_CODE = -1
+
+
+@dataclass
+class Segment:
+    """Threads at positions 0..n-1 and everything needed to search them."""
+
+    ids: list[str]
+    lexical: LexicalIndex
+    vectors: VectorIndex
+    boards: np.ndarray  # int32 code per position, NO_CODE when none
+    langs: np.ndarray
+    solved: np.ndarray  # bool
+    board_codes: dict[str, int]
+    lang_codes: dict[str, int]
+    alive: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.alive = np.ones(len(self.ids), dtype=bool)
+        self.positions = {thread_id: i for i, thread_id in enumerate(self.ids)}
+
+    # --- building --------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        rows: Iterable[StoredRow],
+        dimension: int,
+        k1: float,
+        b: float,
+        with_graph: bool,
+        reference: LexicalIndex | None = None,
+    ) -> Segment:
+        ids: list[str] = []
+        documents: list[Mapping[str, list[str]]] = []
+        vectors: list[np.ndarray] = []
+        boards: list[str | None] = []
+        langs: list[str | None] = []
+        solved: list[bool] = []
+        for row in rows:
+            ids.append(row.id)
+            documents.append(row.terms)
+            vectors.append(row.vector)
+            boards.append(row.board)
+            langs.append(row.lang)
+            solved.append(row.solved)
+        matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), dtype=np.float32)
+        board_codes = _codes(boards)
+        lang_codes = _codes(langs)
+        return cls(
+            ids=ids,
+            lexical=LexicalIndex.build(documents, k1=k1, b=b, reference=reference),
+            vectors=VectorIndex.build(matrix, with_graph=with_graph),
+            boards=np.array([board_codes.get(x, NO_CODE) for x in boards], dtype=np.int32),
+            langs=np.array([lang_codes.get(x, NO_CODE) for x in langs], dtype=np.int32),
+            solved=np.array(solved, dtype=bool),
+            board_codes=board_codes,
+            lang_codes=lang_codes,
+        )
+
+    # --- searching -------------------------------------------------------------------
+
+    def allowed(self, filters: Filters) -> np.ndarray | None:
+        """Mask of live positions passing the filters; None when every position is allowed."""
+        mask: np.ndarray | None = None if self.alive.all() else self.alive
+        if filters.board is not None:
+            mask = _and(mask, self.boards == self.board_codes.get(filters.board, -2))
+        if filters.lang is not None:
+            mask = _and(mask, self.langs == self.lang_codes.get(filters.lang, -2))
+        if filters.solved is not None:
+            mask = _and(mask, self.solved == filters.solved)
+        return mask
+
+    def lexical_top_k(
+        self,
+        query: AnalyzedQuery,
+        k: int,
+        filters: Filters,
+        boosts: Mapping[str, float],
+        prefix_limit: int,
+    ) -> list[Hit]:
+        if not self.ids:
+            return []
+        scores, matched = self.lexical.score(query, boosts, prefix_limit)
+        allowed = self.allowed(filters)
+        if allowed is not None:
+            scores[~allowed] = 0.0
+        candidates = np.flatnonzero(scores > 0)
+        if len(candidates) > k:
+            candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
+        order = candidates[np.argsort(-scores[candidates], kind="stable")]
+        return [Hit(self.ids[i], float(scores[i]), int(matched[i])) for i in order]
+
+    def vector_top_k(
+        self, vector: np.ndarray, k: int, filters: Filters, ef_search: int
+    ) -> list[Hit]:
+        if not self.ids:
+            return []
+        positions, scores = self.vectors.top_k(vector, k, self.allowed(filters), ef_search)
+        return [Hit(self.ids[p], float(s)) for p, s in zip(positions, scores, strict=True)]
+
+    def vector_scores(self, vector: np.ndarray, ids: Iterable[str]) -> dict[str, float]:
+        """Exact cosines of those ids that are live in this segment."""
+        positions = [
+            p
+            for thread_id in ids
+            if (p := self.positions.get(thread_id)) is not None
+            if self.alive[p]
+        ]
+        if not positions:
+            return {}
+        scores = np.asarray(self.vectors.vectors[positions]) @ vector
+        return {self.ids[p]: float(s) for p, s in zip(positions, scores, strict=True)}
+
+    # --- persistence -----------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.lexical.save(folder / "lexical")
+        self.vectors.save(folder / "vectors")
+        np.save(folder / "boards.npy", self.boards)
+        np.save(folder / "langs.npy", self.langs)
+        np.save(folder / "solved.npy", self.solved)
+        meta = {"ids": self.ids, "board_codes": self.board_codes, "lang_codes": self.lang_codes}
+        (folder / "segment.json").write_text(json.dumps(meta, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, folder: Path) -> Segment:
+        meta = json.loads((folder / "segment.json").read_text())
+        return cls(
+            ids=meta["ids"],
+            lexical=LexicalIndex.load(folder / "lexical"),
+            vectors=VectorIndex.load(folder / "vectors"),
+            boards=np.load(folder / "boards.npy"),
+            langs=np.load(folder / "langs.npy"),
+            solved=np.load(folder / "solved.npy"),
+            board_codes=meta["board_codes"],
+            lang_codes=meta["lang_codes"],
+        )
+
+
+def _codes(values: Iterable[str | None]) -> dict[str, int]:
+    return {value: code for code, value in enumerate(sorted({v for v in values if v}))}
+
+
+def _and(mask: np.ndarray | None, condition: np.ndarray) -> np.ndarray:
+    return condition if mask is None else mask & condition

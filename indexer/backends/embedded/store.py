@@ -1,0 +1,252 @@
+"""The store of record of one embedded index generation: a SQLite file in WAL mode.
+
+Every thread is one row: its record (JSON), its analysed terms, its vector and the
+sequence number of its last change. A change log lets readers in other processes (the
+gunicorn workers) catch up with upserts and deletes without rereading the whole index.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from indexer.backends.base import FIELDS, IndexedThread, Signals
+from indexer.threads import Thread, thread_from_record
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS thread (
+    id TEXT PRIMARY KEY,
+    record TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    terms TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    -- copies of record fields that ranking and filtering read without parsing the record
+    solved INTEGER NOT NULL,
+    kudos INTEGER NOT NULL,
+    views INTEGER NOT NULL,
+    replies INTEGER NOT NULL,
+    created_at TEXT,
+    duplicate_of TEXT,
+    board TEXT,
+    lang TEXT
+);
+CREATE INDEX IF NOT EXISTS thread_board ON thread (board);
+CREATE TABLE IF NOT EXISTS change (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    deleted INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+ROW_COLUMNS = "id, terms, vector, board, lang, solved"
+# SQLite limits host parameters per statement; stay well below.
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A row as snapshot building needs it: no record parsing, just terms and vector."""
+
+    id: str
+    terms: dict[str, list[str]]
+    vector: np.ndarray
+    board: str | None
+    lang: str | None
+    solved: bool
+
+
+class Store:
+    """Reads and writes one generation's SQLite file. Writes are serialised by a lock."""
+
+    def __init__(self, path: Path, create: bool = False) -> None:
+        if not create and not path.is_file():
+            raise FileNotFoundError(path)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            if create:
+                self._db.executescript(SCHEMA)
+
+    # --- writing ---------------------------------------------------------------------
+
+    def upsert(self, threads: Sequence[IndexedThread], log_changes: bool = True) -> None:
+        """Insert or replace rows, logging each change so readers can follow."""
+        with self._lock, self._db:
+            for indexed in threads:
+                seq = self._log(indexed.thread.id, deleted=False) if log_changes else 0
+                thread = indexed.thread
+                self._db.execute(
+                    f"INSERT OR REPLACE INTO thread VALUES ({_marks(range(14))})",
+                    (
+                        thread.id,
+                        json.dumps(thread.to_record(), ensure_ascii=False),
+                        indexed.content_hash,
+                        json.dumps({f: " ".join(indexed.terms.get(f, ())) for f in FIELDS}),
+                        np.asarray(indexed.vector, dtype=np.float32).tobytes(),
+                        seq,
+                        int(thread.solved),
+                        thread.kudos,
+                        thread.views,
+                        thread.replies,
+                        thread.created_at,
+                        thread.duplicate_of,
+                        thread.board,
+                        thread.lang,
+                    ),
+                )
+
+    def delete(self, ids: Sequence[str]) -> int:
+        """Delete rows; returns how many existed."""
+        removed = 0
+        with self._lock, self._db:
+            for thread_id in ids:
+                cursor = self._db.execute("DELETE FROM thread WHERE id = ?", (thread_id,))
+                if cursor.rowcount:
+                    removed += 1
+                    self._log(thread_id, deleted=True)
+        return removed
+
+    def _log(self, thread_id: str, deleted: bool) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO change (id, deleted) VALUES (?, ?)", (thread_id, int(deleted))
+        )
+        return int(cursor.lastrowid or 0)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- reading ---------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def threads(self, ids: Sequence[str]) -> dict[str, Thread]:
+        """Parse and return the records of those ids that exist."""
+        found: dict[str, Thread] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT id, record FROM thread WHERE id IN ({_marks(chunk)})", chunk
+                ).fetchall()
+            for thread_id, record in rows:
+                found[thread_id] = thread_from_record(json.loads(record))
+        return found
+
+    def signals(self, ids: Sequence[str]) -> dict[str, Signals]:
+        found: dict[str, Signals] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT id, solved, kudos, views, replies, created_at, duplicate_of, board, "
+                    f"lang FROM thread WHERE id IN ({_marks(chunk)})",
+                    chunk,
+                ).fetchall()
+            for row in rows:
+                found[row[0]] = Signals(row[0], bool(row[1]), *row[2:])
+        return found
+
+    def indexed(self, ids: Sequence[str]) -> dict[str, IndexedThread]:
+        """The rows of those ids that exist, as they were indexed."""
+        found: dict[str, IndexedThread] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT id, record, content_hash, terms, vector FROM thread "
+                    f"WHERE id IN ({_marks(chunk)})",
+                    chunk,
+                ).fetchall()
+            for thread_id, record, content_hash, terms, vector in rows:
+                found[thread_id] = IndexedThread(
+                    thread=thread_from_record(json.loads(record)),
+                    terms={name: tuple(text.split()) for name, text in json.loads(terms).items()},
+                    vector=np.frombuffer(vector, dtype=np.float32),
+                    content_hash=content_hash,
+                )
+        return found
+
+    def rows(self, ids: Sequence[str] | None = None) -> Iterator[StoredRow]:
+        """Yield rows for building search structures: all of them, or those of ``ids``."""
+        if ids is None:
+            with self._lock:
+                # A separate cursor on the same connection: fine for one reader at a time.
+                cursor = self._db.execute(f"SELECT {ROW_COLUMNS} FROM thread")
+                batch = cursor.fetchmany(1000)
+                while batch:
+                    yield from (_stored_row(*row) for row in batch)
+                    batch = cursor.fetchmany(1000)
+            return
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT {ROW_COLUMNS} FROM thread WHERE id IN ({_marks(chunk)})",
+                    chunk,
+                ).fetchall()
+            yield from (_stored_row(*row) for row in rows)
+
+    def boards(self) -> frozenset[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT board FROM thread WHERE board IS NOT NULL"
+            ).fetchall()
+        return frozenset(row[0] for row in rows)
+
+    def ids(self) -> Iterator[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM thread ORDER BY id").fetchall()
+        yield from (row[0] for row in rows)
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM thread").fetchone()[0])
+
+    def last_seq(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT max(seq) FROM change").fetchone()
+        return int(row[0] or 0)
+
+    def changes_since(self, seq: int) -> list[tuple[int, str, bool]]:
+        """The (seq, id, deleted) changes after ``seq``, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, id, deleted FROM change WHERE seq > ? ORDER BY seq", (seq,)
+            ).fetchall()
+        return [(int(s), thread_id, bool(d)) for s, thread_id, d in rows]
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (cheap to poll)."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _stored_row(
+    thread_id: str, terms: str, vector: bytes, board: str | None, lang: str | None, solved: int
+) -> StoredRow:
+    parsed = {name: text.split() for name, text in json.loads(terms).items()}
+    vector_array = np.frombuffer(vector, dtype=np.float32)
+    return StoredRow(thread_id, parsed, vector_array, board, lang, bool(solved))
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _marks(chunk: Sequence[object]) -> str:
+    return ",".join("?" * len(chunk))

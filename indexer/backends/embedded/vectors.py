@@ -1,0 +1,96 @@
+"""Cosine top-K over unit vectors: an exact scan for small indexes, HNSW for large ones.
+
+Exact search over 100,000 x 384 float32 vectors takes 8-13 ms on the 2-core reference
+machine (memory-bound: 150 MB per query), most of the 20 ms budget of a suggestion; an
+HNSW graph (Malkov & Yashunin 2018, via faiss) answers in well under a millisecond. The
+graph only proposes candidates: their cosines are recomputed exactly from the stored
+vectors, so scores are the same whichever path found them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+HNSW_NEIGHBOURS = 32
+HNSW_EF_CONSTRUCTION = 80
+
+
+class VectorIndex:
+    """Unit vectors at positions 0..n-1, with an optional HNSW graph over them."""
+
+    def __init__(self, vectors: np.ndarray, graph: faiss.Index | None = None) -> None:
+        self.vectors = vectors
+        self.graph = graph
+
+    @property
+    def size(self) -> int:
+        return int(self.vectors.shape[0])
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, with_graph: bool) -> VectorIndex:
+        graph = None
+        if with_graph and len(vectors):
+            # int8 codes in the graph (a quarter of the memory): it only proposes candidates.
+            graph = faiss.IndexHNSWSQ(
+                vectors.shape[1],
+                faiss.ScalarQuantizer.QT_8bit,
+                HNSW_NEIGHBOURS,
+                faiss.METRIC_INNER_PRODUCT,
+            )
+            graph.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            data = np.ascontiguousarray(vectors, dtype=np.float32)
+            graph.train(data)
+            graph.add(data)
+        return cls(vectors, graph)
+
+    def top_k(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None, ef_search: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Return (positions, cosines) of the best ``k`` allowed vectors, best first.
+
+        ``allowed`` is a boolean mask over positions (None: all allowed).
+        """
+        if self.size == 0 or k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if self.graph is not None:
+            positions = self._graph_candidates(query, k, allowed, ef_search)
+        else:
+            positions = np.arange(self.size) if allowed is None else np.flatnonzero(allowed)
+        if len(positions) == 0:
+            return positions.astype(np.int64), np.zeros(0, dtype=np.float32)
+        scores = (
+            self.vectors[positions] @ query if len(positions) < self.size else self.vectors @ query
+        )
+        if len(scores) > k:
+            best = np.argpartition(-scores, k - 1)[:k]
+            positions, scores = positions[best], scores[best]
+        order = np.argsort(-scores, kind="stable")
+        return positions[order].astype(np.int64), scores[order].astype(np.float32)
+
+    def _graph_candidates(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None, ef_search: int
+    ) -> np.ndarray:
+        params = faiss.SearchParametersHNSW()
+        params.efSearch = max(ef_search, k)
+        if allowed is not None:
+            # The selector keeps a reference to the bitmap; both must outlive the search.
+            bitmap = np.packbits(allowed, bitorder="little")
+            params.sel = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
+        _, found = self.graph.search(query.reshape(1, -1).astype(np.float32), k, params=params)
+        return found[0][found[0] >= 0]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
+        if self.graph is not None:
+            faiss.write_index(self.graph, str(folder / "hnsw.faiss"))
+
+    @classmethod
+    def load(cls, folder: Path) -> VectorIndex:
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        graph_file = folder / "hnsw.faiss"
+        graph = faiss.read_index(str(graph_file)) if graph_file.is_file() else None
+        return cls(vectors, graph)

@@ -1,0 +1,33 @@
+"""The error hierarchy of askfind: one base class, a subclass per kind of failure."""
+
+
+class AskfindError(Exception):
+    """Base of every error askfind raises on purpose."""
+
+
+class ConfigError(AskfindError):
+    """A setting is missing or invalid."""
+
+
+class InvalidQuery(AskfindError):
+    """A search request cannot be answered as asked (empty, too long, bad filter...)."""
+
+
+class InvalidRecord(AskfindError):
+    """A source record is not a valid thread; the reader reports and skips it."""
+
+
+class BackendUnavailable(AskfindError):
+    """The index backend cannot be reached or has no index yet."""
+
+
+class IndexNotFound(BackendUnavailable):
+    """No index has been built in the data directory."""
+
+
+class ThreadNotFound(AskfindError):
+    """No thread with the requested id exists."""
+
+
+class RebuildInProgress(AskfindError):
+    """Another full rebuild of the same index is running."""

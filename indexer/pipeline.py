@@ -1,0 +1,245 @@
+"""The indexing pipeline: read -> clean -> analyse -> embed -> backend, with counts.
+
+A thread whose content is identical to what the live index holds is carried over as it
+was indexed (no cleaning, analysis or embedding again): that is what makes a nightly full
+rebuild of an unchanged community cheap. Changed threads are embedded in batches, and
+vectors are looked up first in the (model, content hash) cache.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from indexer.analysis.analyzer import Analyzer
+from indexer.backends.base import Backend, IndexedThread
+from indexer.cleaning import clean_text
+from indexer.embedding import Embedder, EmbeddingCache, content_hash
+from indexer.errors import AskfindError
+from indexer.settings import Settings
+from indexer.sources.base import RecordError, SourceItem
+from indexer.threads import Thread
+
+# Bump when analysis or cleaning changes what a thread turns into: every thread is then
+# prepared anew instead of carried over.
+ANALYSIS_VERSION = "1"
+BATCH_SIZE = 256
+ERRORS_KEPT = 100
+
+Mode = Literal["rebuild", "upsert"]
+
+
+@dataclass
+class IndexReport:
+    """Counts of an indexing run. read = indexed + unchanged + skipped."""
+
+    read: int = 0
+    indexed: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: list[RecordError] = field(default_factory=list)
+    seconds: float = 0.0
+    published: bool = False
+
+    @property
+    def usable(self) -> int:
+        return self.indexed + self.unchanged
+
+    def summary(self) -> str:
+        rate = self.read / self.seconds if self.seconds else 0.0
+        return (
+            f"read {self.read}, indexed {self.indexed}, unchanged {self.unchanged}, "
+            f"skipped {self.skipped} in {self.seconds:.1f} s ({rate:.0f} threads/s)"
+        )
+
+
+class StrictModeError(AskfindError):
+    """A bad record was met with --strict: the run stops and nothing is published."""
+
+
+class ThreadPreparer:
+    """Turn threads into IndexedThreads: detect language, clean, analyse, embed."""
+
+    def __init__(
+        self, settings: Settings, analyzer: Analyzer, embedder: Embedder, cache: EmbeddingCache
+    ) -> None:
+        self.settings = settings
+        self.analyzer = analyzer
+        self.embedder = embedder
+        self.cache = cache
+        self._fingerprint_prefix = "|".join(
+            [
+                ANALYSIS_VERSION,
+                embedder.model_id,
+                ",".join(settings.languages),
+                settings.default_language,
+            ]
+        )
+
+    def fingerprint(self, thread: Thread) -> str:
+        """Content hash of a thread as given, and of everything that shapes its index entry."""
+        record = json.dumps(thread.to_record(), sort_keys=True, ensure_ascii=False)
+        return content_hash(f"{self._fingerprint_prefix}|{record}")
+
+    def prepare(
+        self, threads: Sequence[Thread], fingerprints: Sequence[str]
+    ) -> list[IndexedThread]:
+        texts = [_PlainText.of(thread) for thread in threads]
+        langs = [
+            thread.lang or self.analyzer.detect_language(f"{text.title}\n{text.body}").lang
+            for thread, text in zip(threads, texts, strict=True)
+        ]
+        vectors = self._vectors([text.for_embedding() for text in texts])
+        prepared = []
+        for thread, text, lang, vector, fingerprint in zip(
+            threads, texts, langs, vectors, fingerprints, strict=True
+        ):
+            terms = {
+                "title": self.analyzer.document_terms(text.title, lang),
+                "body": self.analyzer.document_terms(f"{text.body}\n{' '.join(thread.tags)}", lang),
+                "solution": self.analyzer.document_terms(text.solution, lang),
+                "answers": self.analyzer.document_terms(text.answers, lang),
+            }
+            prepared.append(
+                IndexedThread(
+                    thread=thread if thread.lang else thread.with_changes(lang=lang),
+                    terms={name: tuple(values) for name, values in terms.items()},
+                    vector=vector,
+                    content_hash=fingerprint,
+                )
+            )
+        return prepared
+
+    def _vectors(self, texts: list[str]) -> list:
+        keys = [content_hash(text) for text in texts]
+        cached = self.cache.get_many(keys)
+        missing = [i for i, key in enumerate(keys) if key not in cached]
+        if missing:
+            fresh = self.embedder.embed_documents([texts[i] for i in missing])
+            self.cache.put_many((keys[i], fresh[n]) for n, i in enumerate(missing))
+            cached.update({keys[i]: fresh[n] for n, i in enumerate(missing)})
+        return [cached[key] for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class _PlainText:
+    """A thread's texts after cleaning."""
+
+    title: str
+    body: str
+    solution: str
+    answers: str
+
+    @classmethod
+    def of(cls, thread: Thread) -> _PlainText:
+        return cls(
+            title=clean_text(thread.title),
+            body=clean_text(thread.body),
+            solution=clean_text(thread.accepted_answer.body) if thread.accepted_answer else "",
+            answers="\n".join(clean_text(answer.body) for answer in thread.answers),
+        )
+
+    def for_embedding(self) -> str:
+        # The title first: the model reads a limited number of word pieces.
+        return f"{self.title}\n{self.body}" if self.body else self.title
+
+
+class Indexer:
+    """Feed source items into a backend, by full rebuild or by upsert."""
+
+    def __init__(self, backend: Backend, preparer: ThreadPreparer) -> None:
+        self.backend = backend
+        self.preparer = preparer
+
+    def run(
+        self,
+        items: Iterable[SourceItem],
+        mode: Mode = "rebuild",
+        strict: bool = False,
+        on_error: Callable[[RecordError], None] | None = None,
+        on_progress: Callable[[IndexReport], None] | None = None,
+    ) -> IndexReport:
+        """Index every thread of ``items``.
+
+        rebuild: the result replaces the live index when the run ends with at least one
+        usable thread (the old index serves until then, and stays if the run fails).
+        upsert: threads are inserted or replaced in the live index batch by batch.
+
+        Raises:
+            StrictModeError: ``strict`` and a record was bad; nothing was published.
+        """
+        report = IndexReport()
+        started = time.monotonic()
+        if mode == "rebuild":
+            with self.backend.rebuild() as rebuild:
+                self._feed(items, rebuild.add, True, report, strict, on_error, on_progress, started)
+                if report.usable:
+                    rebuild.commit()
+                    report.published = True
+        else:
+            self._feed(
+                items, self.backend.upsert, False, report, strict, on_error, on_progress, started
+            )
+            report.published = report.indexed > 0
+        report.seconds = time.monotonic() - started
+        return report
+
+    def _feed(
+        self,
+        items: Iterable[SourceItem],
+        write: Callable[[Sequence[IndexedThread]], None],
+        carry_unchanged: bool,
+        report: IndexReport,
+        strict: bool,
+        on_error: Callable[[RecordError], None] | None,
+        on_progress: Callable[[IndexReport], None] | None,
+        started: float,
+    ) -> None:
+        batch: list[Thread] = []
+        for item in items:
+            report.read += 1
+            if isinstance(item, RecordError):
+                report.skipped += 1
+                if len(report.errors) < ERRORS_KEPT:
+                    report.errors.append(item)
+                if on_error:
+                    on_error(item)
+                if strict:
+                    raise StrictModeError(f"bad record with --strict: {item}")
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH_SIZE:
+                self._flush(batch, write, report, carry_unchanged)
+                batch = []
+                report.seconds = time.monotonic() - started
+                if on_progress:
+                    on_progress(report)
+        if batch:
+            self._flush(batch, write, report, carry_unchanged)
+        report.seconds = time.monotonic() - started
+        if on_progress:
+            on_progress(report)
+
+    def _flush(
+        self,
+        batch: list[Thread],
+        write: Callable[[Sequence[IndexedThread]], None],
+        report: IndexReport,
+        carry_unchanged: bool,
+    ) -> None:
+        fingerprints = {thread.id: self.preparer.fingerprint(thread) for thread in batch}
+        live = self.backend.indexed(list(fingerprints))
+        unchanged = [
+            live[thread.id]
+            for thread in batch
+            if thread.id in live and live[thread.id].content_hash == fingerprints[thread.id]
+        ]
+        unchanged_ids = {indexed.thread.id for indexed in unchanged}
+        changed = [thread for thread in batch if thread.id not in unchanged_ids]
+        prepared = self.preparer.prepare(changed, [fingerprints[t.id] for t in changed])
+        write([*unchanged, *prepared] if carry_unchanged else prepared)
+        report.unchanged += len(unchanged)
+        report.indexed += len(prepared)

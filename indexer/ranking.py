@@ -1,0 +1,217 @@
+"""Rank candidates from both search legs: fuse, collapse known duplicates, add community
+priors, and attach a calibrated confidence. Pure functions over plain data; every weight
+comes from the settings (``RankingParams.from_settings``), none is written here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from indexer.backends.base import Hit, Signals
+from indexer.settings import Settings
+from indexer.threads import parse_timestamp
+
+# Scale points of the log-scaled priors: the count at which a prior reaches its full weight.
+KUDOS_SCALE = 1_000
+VIEWS_SCALE = 1_000_000
+REPLIES_SCALE = 100
+# Longest duplicate_of chain followed (a -> b -> c); longer chains are moderator mistakes.
+MAX_DUPLICATE_HOPS = 3
+
+# Candidates repeat from query to query; parsing their timestamps once is enough.
+_timestamp = lru_cache(maxsize=100_000)(parse_timestamp)
+
+
+@dataclass(frozen=True, slots=True)
+class RankingParams:
+    """The weights of ranking, taken from the settings."""
+
+    fusion: str = "linear"
+    vector_weight: float = 0.7
+    lexical_weight: float = 0.3
+    rrf_k: float = 60.0
+    prior_solved: float = 0.03
+    prior_kudos: float = 0.02
+    prior_views: float = 0.01
+    prior_replies: float = 0.005
+    prior_recency: float = 0.005
+    recency_half_life_days: float = 365.0
+    confidence_bias: float = -7.0
+    confidence_cosine: float = 9.0
+    confidence_coverage: float = 2.5
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RankingParams:
+        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One thread found by either leg, with what each leg said about it."""
+
+    id: str
+    cosine: float  # exact cosine, or the weakest cosine of the vector leg if unknown
+    lexical: float  # BM25 normalised to the query's best lexical hit (0..1), 0 if not found
+    coverage: float  # share of the query's clauses the thread matched (0..1)
+    lexical_rank: int | None
+    vector_rank: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A result: the (canonical) thread, its final score and confidence, and how many
+    known duplicates of it were folded in."""
+
+    id: str
+    score: float
+    similarity: float
+    confidence: float
+    duplicates: int
+
+
+def candidates(
+    lexical_hits: Sequence[Hit],
+    vector_hits: Sequence[Hit],
+    extra_cosines: Mapping[str, float],
+    clause_count: int,
+) -> list[Candidate]:
+    """Merge the two legs' hits into one candidate per thread.
+
+    ``extra_cosines`` holds exact cosines of lexical hits the vector leg did not return.
+    A cosine still unknown is taken as the weakest cosine the vector leg returned: the
+    thread was not among the top-K, so its cosine is at most that.
+    """
+    best_lexical = max((hit.score for hit in lexical_hits), default=0.0)
+    weakest_cosine = min((hit.score for hit in vector_hits), default=0.0)
+    cosines = {hit.id: hit.score for hit in vector_hits}
+    vector_ranks = {hit.id: rank for rank, hit in enumerate(vector_hits, start=1)}
+    lexical = {hit.id: (rank, hit) for rank, hit in enumerate(lexical_hits, start=1)}
+    merged: list[Candidate] = []
+    for thread_id in dict.fromkeys([*lexical, *cosines]):
+        rank_and_hit = lexical.get(thread_id)
+        hit = rank_and_hit[1] if rank_and_hit else None
+        cosine = cosines.get(thread_id, extra_cosines.get(thread_id, weakest_cosine))
+        merged.append(
+            Candidate(
+                id=thread_id,
+                cosine=cosine,
+                lexical=hit.score / best_lexical if hit and best_lexical > 0 else 0.0,
+                coverage=hit.matched / clause_count if hit and clause_count else 0.0,
+                lexical_rank=rank_and_hit[0] if rank_and_hit else None,
+                vector_rank=vector_ranks.get(thread_id),
+            )
+        )
+    return merged
+
+
+def similarity(candidate: Candidate, params: RankingParams) -> float:
+    """How similar a candidate is to the query, by the configured fusion.
+
+    linear: a weighted sum of the cosine and the max-normalised BM25 score. Convex
+    combination of normalised scores beat rank fusion on this project's evaluation data
+    (Bruch et al., "An Analysis of Fusion Functions for Hybrid Retrieval", 2023, found
+    the same); ``scripts/eval`` reports both.
+    rrf: weighted reciprocal rank fusion (Cormack et al., SIGIR 2009), sum of
+    weight / (k + rank) over the legs that found the thread; k = 60 as in the paper.
+    """
+    if params.fusion == "rrf":
+        total = 0.0
+        if candidate.vector_rank is not None:
+            total += params.vector_weight / (params.rrf_k + candidate.vector_rank)
+        if candidate.lexical_rank is not None:
+            total += params.lexical_weight / (params.rrf_k + candidate.lexical_rank)
+        return total
+    return params.vector_weight * candidate.cosine + params.lexical_weight * candidate.lexical
+
+
+def confidence(candidate: Candidate, params: RankingParams) -> float:
+    """Probability-like confidence that the candidate answers the same question.
+
+    A logistic model (Platt scaling) over two query-independent features - the cosine and
+    the share of query terms matched - fitted on labelled duplicate pairs by
+    ``scripts/eval --calibrate``; its reliability table is in docs/relevance.md.
+    """
+    z = (
+        params.confidence_bias
+        + params.confidence_cosine * candidate.cosine
+        + params.confidence_coverage * candidate.coverage
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def prior_bonus(signals: Signals, params: RankingParams, now: datetime) -> float:
+    """Bonus from the community's own signals: accepted solution, kudos, views, replies, age.
+
+    Counts are log-scaled (the 1,000th kudo says less than the 10th) and reach their full
+    weight at the *_SCALE constants; negative votes count against a thread.
+    """
+    kudos = math.copysign(math.log1p(abs(signals.kudos)), signals.kudos) / math.log1p(KUDOS_SCALE)
+    bonus = (
+        params.prior_solved * float(signals.solved)
+        + params.prior_kudos * max(-1.0, min(1.0, kudos))
+        + params.prior_views * min(1.0, math.log1p(max(0, signals.views)) / math.log1p(VIEWS_SCALE))
+        + params.prior_replies
+        * min(1.0, math.log1p(max(0, signals.replies)) / math.log1p(REPLIES_SCALE))
+    )
+    if signals.created_at and params.prior_recency:
+        age_days = max(0.0, (now - _timestamp(signals.created_at)).total_seconds() / 86400)
+        bonus += params.prior_recency * 0.5 ** (age_days / params.recency_half_life_days)
+    return bonus
+
+
+def canonical_id(thread_id: str, signals: Mapping[str, Signals]) -> str:
+    """Follow duplicate_of links to the thread a cluster is folded into."""
+    current = thread_id
+    for _ in range(MAX_DUPLICATE_HOPS):
+        target = signals[current].duplicate_of if current in signals else None
+        if not target or target == thread_id or target not in signals:
+            break
+        current = target
+    return current
+
+
+def rank(
+    merged: Sequence[Candidate],
+    signals: Mapping[str, Signals],
+    params: RankingParams,
+    now: datetime | None = None,
+) -> list[Ranked]:
+    """Order candidates: collapse duplicate clusters, add priors, attach confidence.
+
+    ``signals`` must hold every candidate and every canonical thread a candidate points to
+    (and only canonical threads that pass the search's filters). A cluster is represented
+    by its canonical thread with the best similarity and confidence of its members.
+    """
+    now = now or datetime.now(UTC)
+    clusters: dict[str, tuple[float, float, int]] = {}
+    for candidate in merged:
+        if candidate.id not in signals:
+            continue  # deleted between search and ranking
+        root = canonical_id(candidate.id, signals)
+        fused = similarity(candidate, params)
+        sure = confidence(candidate, params)
+        if root in clusters:
+            best_similarity, best_confidence, folded = clusters[root]
+            clusters[root] = (
+                max(best_similarity, fused),
+                max(best_confidence, sure),
+                folded + (root != candidate.id),
+            )
+        else:
+            clusters[root] = (fused, sure, int(root != candidate.id))
+    ranked = [
+        Ranked(
+            id=root,
+            score=fused + prior_bonus(signals[root], params, now),
+            similarity=fused,
+            confidence=sure,
+            duplicates=folded,
+        )
+        for root, (fused, sure, folded) in clusters.items()
+    ]
+    ranked.sort(key=lambda item: (-item.score, item.id))
+    return ranked

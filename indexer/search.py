@@ -1,0 +1,110 @@
+"""The search service: query text in, ranked threads out, the same for every backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from indexer import ranking
+from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
+from indexer.backends.base import Backend, Filters, Signals
+from indexer.embedding import Embedder
+from indexer.errors import InvalidQuery
+from indexer.ranking import Ranked, RankingParams
+from indexer.settings import Settings
+from indexer.threads import Thread
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """What is asked: the text typed so far, the page wanted, and restrictions."""
+
+    text: str
+    limit: int = 5
+    offset: int = 0
+    filters: Filters = field(default_factory=Filters)
+    lang: str | None = None
+    apply_floor: bool = False  # suggestions: nothing below the confidence floor
+    partial: bool = True  # the last word may still be being typed
+
+
+@dataclass(frozen=True, slots=True)
+class ResultItem:
+    """A ranked thread with its record, ready to be presented."""
+
+    thread: Thread
+    ranked: Ranked
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    items: list[ResultItem]
+    total: int
+    query: AnalyzedQuery
+
+
+class SearchService:
+    """Analyse, embed, ask the backend's two legs, rank, and fetch the page's records."""
+
+    def __init__(
+        self, settings: Settings, analyzer: Analyzer, embedder: Embedder, backend: Backend
+    ) -> None:
+        self.settings = settings
+        self.analyzer = analyzer
+        self.embedder = embedder
+        self.backend = backend
+        self.params = RankingParams.from_settings(settings)
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Answer a request.
+
+        Raises:
+            InvalidQuery: the text is empty or too long.
+            BackendUnavailable: there is no index, or the backend cannot be reached.
+        """
+        text = request.text.strip()
+        if not text:
+            raise InvalidQuery("q is empty")
+        if len(text) > self.settings.query_max_chars:
+            raise InvalidQuery(f"q is longer than {self.settings.query_max_chars} characters")
+        query = self.analyzer.query(text, lang=request.lang, partial=request.partial)
+        ranked = self.rank(text, query, request.filters, request.offset + request.limit)
+        if request.apply_floor:
+            ranked = [r for r in ranked if r.confidence >= self.settings.confidence_floor]
+        page = ranked[request.offset : request.offset + request.limit]
+        records = self.backend.get_threads([r.id for r in page])
+        items = [ResultItem(records[r.id], r) for r in page if r.id in records]
+        return SearchResult(items=items, total=len(ranked), query=query)
+
+    def rank(self, text: str, query: AnalyzedQuery, filters: Filters, wanted: int) -> list[Ranked]:
+        """All candidates of both legs, ranked (no floor, no paging)."""
+        vector = self.embedder.embed_query(text)
+        lexical_hits = self.backend.lexical_top_k(
+            query, max(self.settings.lexical_candidates, wanted), filters
+        )
+        vector_hits = self.backend.vector_top_k(
+            vector, max(self.settings.vector_candidates, wanted), filters
+        )
+        vector_ids = {hit.id for hit in vector_hits}
+        unscored = [hit.id for hit in lexical_hits if hit.id not in vector_ids]
+        extra = self.backend.vector_scores(vector, unscored) if unscored else {}
+        merged = ranking.candidates(lexical_hits, vector_hits, extra, query.clause_count)
+        signals = self._signals_with_canonicals([c.id for c in merged], filters)
+        return ranking.rank(merged, signals, self.params, now=datetime.now(UTC))
+
+    def _signals_with_canonicals(self, ids: list[str], filters: Filters) -> dict[str, Signals]:
+        """Signals of the candidates and of the canonical threads their duplicates point to.
+
+        A canonical thread outside the filters is left out, so its duplicates stay visible
+        on their own rather than pointing at something the filters exclude.
+        """
+        signals = self.backend.signals(ids)
+        asked = set(ids)
+        for _ in range(ranking.MAX_DUPLICATE_HOPS):
+            missing = {s.duplicate_of for s in signals.values() if s.duplicate_of} - asked
+            if not missing:
+                break
+            asked |= missing
+            found = self.backend.signals(sorted(missing))
+            signals.update({k: v for k, v in found.items() if filters.admits(v)})
+        return signals

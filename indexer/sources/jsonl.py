@@ -1,0 +1,34 @@
+"""Read threads from JSON Lines in the thread format, one record at a time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from indexer.errors import InvalidRecord
+from indexer.sources.base import RecordError, SourceItem
+from indexer.threads import thread_from_record
+
+
+def read_jsonl(path: Path) -> Iterator[SourceItem]:
+    """Yield a Thread for each good line and a RecordError (with its line number) for each bad one.
+
+    The file is streamed: memory does not grow with its size. Blank lines are skipped.
+    Invalid UTF-8 is replaced rather than aborting the whole file; the damaged record is
+    still checked like any other.
+    """
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line_number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            location = f"{path.name}:{line_number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                yield RecordError(location, f"broken JSON: {e.msg} (column {e.colno})")
+                continue
+            try:
+                yield thread_from_record(record)
+            except InvalidRecord as e:
+                yield RecordError(location, str(e))

@@ -1,0 +1,194 @@
+"""The thread format of DESIGN.md as typed data, and its validation where records enter."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from indexer.errors import InvalidRecord
+
+MAX_ID_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A reply to a thread; the accepted one is the thread's solution."""
+
+    body: str
+    id: str | None = None
+    author: str | None = None
+    url: str | None = None
+    kudos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """One community thread: a question with its replies and community signals."""
+
+    id: str
+    title: str
+    body: str = ""
+    url: str | None = None
+    board: str | None = None
+    tags: tuple[str, ...] = ()
+    lang: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    kudos: int = 0
+    views: int = 0
+    replies: int = 0
+    solved: bool = False
+    accepted_answer: Answer | None = None
+    answers: tuple[Answer, ...] = field(default_factory=tuple)
+    duplicate_of: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """Return the thread as a JSON-ready dict in the thread format."""
+        record = dataclasses.asdict(self)
+        record["tags"] = list(self.tags)
+        record["answers"] = [dataclasses.asdict(a) for a in self.answers]
+        return record
+
+    def with_changes(self, **changes: Any) -> Thread:
+        """Return a copy with some fields replaced (threads are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+
+def thread_from_record(record: Any) -> Thread:
+    """Validate one record of the thread format and return it as a Thread.
+
+    Unknown fields are ignored; optional fields may be missing or null.
+
+    Raises:
+        InvalidRecord: a required field is missing or a field has the wrong type.
+    """
+    if not isinstance(record, dict):
+        raise InvalidRecord(f"expected a JSON object, got {type(record).__name__}")
+    thread_id = _required_text(record, "id")
+    if len(thread_id) > MAX_ID_CHARS:
+        raise InvalidRecord(f"id is longer than {MAX_ID_CHARS} characters")
+    accepted = _answer(record.get("accepted_answer"), "accepted_answer")
+    solved = record.get("solved")
+    if solved is None:
+        solved = accepted is not None
+    elif not isinstance(solved, bool):
+        raise InvalidRecord(f"solved must be true or false, not {solved!r}")
+    answers = record.get("answers") or []
+    if not isinstance(answers, list):
+        raise InvalidRecord("answers must be a list")
+    return Thread(
+        id=thread_id,
+        title=_required_text(record, "title"),
+        body=_optional_text(record, "body") or "",
+        url=_optional_text(record, "url"),
+        board=_optional_text(record, "board"),
+        tags=_tags(record.get("tags")),
+        lang=_lang(record.get("lang")),
+        created_at=_timestamp(record, "created_at"),
+        updated_at=_timestamp(record, "updated_at"),
+        kudos=_integer(record, "kudos", minimum=None),
+        views=_integer(record, "views", minimum=0),
+        replies=_integer(record, "replies", minimum=0),
+        solved=solved,
+        accepted_answer=accepted,
+        answers=tuple(
+            answer
+            for index, item in enumerate(answers)
+            if (answer := _answer(item, f"answers[{index}]")) is not None
+        ),
+        duplicate_of=_optional_text(record, "duplicate_of"),
+    )
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse an ISO 8601 timestamp; one without a zone is taken as UTC."""
+    parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _required_text(record: dict[str, Any], name: str) -> str:
+    value = record.get(name)
+    if value is None:
+        raise InvalidRecord(f"missing required field {name!r}")
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{name} must be a string, not {type(value).__name__}")
+    if not value.strip():
+        raise InvalidRecord(f"{name} is empty")
+    return value.strip()
+
+
+def _optional_text(record: dict[str, Any], name: str) -> str | None:
+    value = record.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRecord(f"{name} must be a string, not {type(value).__name__}")
+    return value.strip() or None
+
+
+def _integer(record: dict[str, Any], name: str, minimum: int | None) -> int:
+    value = record.get(name)
+    if value is None:
+        return 0
+    # bool is a subclass of int in Python, but `"views": true` is a broken record.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRecord(f"{name} must be an integer, not {value!r}")
+    if minimum is not None and value < minimum:
+        raise InvalidRecord(f"{name} must be >= {minimum}, not {value}")
+    return value
+
+
+def _timestamp(record: dict[str, Any], name: str) -> str | None:
+    value = _optional_text(record, name)
+    if value is None:
+        return None
+    try:
+        return parse_timestamp(value).isoformat()
+    except ValueError as e:
+        raise InvalidRecord(f"{name} is not an ISO 8601 timestamp: {value!r}") from e
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+        raise InvalidRecord("tags must be a list of strings")
+    return tuple(tag.strip() for tag in value if tag.strip())
+
+
+def _lang(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not (2 <= len(value.strip()) <= 3):
+        raise InvalidRecord(f"lang must be an ISO 639-1 code, not {value!r}")
+    return value.strip().lower()
+
+
+def _optional_id(value: Any, name: str) -> str | None:
+    # Reply ids are numbers in many exports; they are only labels here.
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidRecord(f"{name} must be a string or a number")
+    return str(value).strip()
+
+
+def _answer(value: Any, name: str) -> Answer | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidRecord(f"{name} must be an object or null")
+    body = value.get("body")
+    if not isinstance(body, str):
+        raise InvalidRecord(f"{name}.body must be a string")
+    if not body.strip():
+        return None
+    return Answer(
+        body=body,
+        id=_optional_id(value.get("id"), f"{name}.id"),
+        author=_optional_text(value, "author"),
+        url=_optional_text(value, "url"),
+        kudos=_integer(value, "kudos", minimum=None),
+    )

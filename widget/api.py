@@ -1,0 +1,97 @@
+"""The JSON API for the widget and for agents: suggest, search, threads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from indexer.backends.base import Filters
+from indexer.errors import InvalidQuery, ThreadNotFound
+from indexer.search import SearchRequest, SearchResult
+from widget.app import engine_of
+from widget.items import result_item
+from widget.params import boolean, choice, integer, strict_args
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+@api.get("/suggest")
+def suggest() -> Any:
+    """As-you-type duplicate suggestions, above the confidence floor only."""
+    engine = engine_of(current_app)
+    settings = engine.settings
+    args = strict_args(request)
+    text = _query_text(args, settings.query_max_chars)
+    search_request = SearchRequest(
+        text=text,
+        limit=integer(args, "limit", settings.suggest_limit, 1, settings.suggest_max_limit),
+        filters=_filters(args, with_solved=False),
+        lang=choice(args, "lang", settings.languages),
+        apply_floor=True,
+    )
+    result = engine.search.search(search_request)
+    return jsonify({"query": text, "items": _items(result, settings.snippet_chars)})
+
+
+@api.get("/search")
+def search() -> Any:
+    """Ranked search for agents and evaluation: everything that matches, with paging."""
+    engine = engine_of(current_app)
+    settings = engine.settings
+    args = strict_args(request)
+    text = _query_text(args, settings.query_max_chars)
+    limit = integer(args, "limit", 10, 1, settings.search_max_limit)
+    offset = integer(args, "offset", 0, 0, settings.search_max_offset)
+    search_request = SearchRequest(
+        text=text,
+        limit=limit,
+        offset=offset,
+        filters=_filters(args, with_solved=True),
+        lang=choice(args, "lang", settings.languages),
+        partial=boolean(args, "partial") is True,
+    )
+    result = engine.search.search(search_request)
+    return jsonify(
+        {
+            "query": text,
+            "total": result.total,
+            "offset": offset,
+            "limit": limit,
+            "items": _items(result, settings.snippet_chars),
+        }
+    )
+
+
+@api.get("/threads/<thread_id>")
+def get_thread(thread_id: str) -> Any:
+    engine = engine_of(current_app)
+    found = engine.backend.get_threads([thread_id])
+    if thread_id not in found:
+        raise ThreadNotFound(f"no thread with id {thread_id!r}")
+    return jsonify(found[thread_id].to_record())
+
+
+def _query_text(args: dict[str, str], max_chars: int) -> str:
+    text = args.get("q", "").strip()
+    if not text:
+        raise InvalidQuery("q is required and must not be empty")
+    if len(text) > max_chars:
+        raise InvalidQuery(f"q is longer than {max_chars} characters")
+    return text
+
+
+def _filters(args: dict[str, str], with_solved: bool) -> Filters:
+    engine = engine_of(current_app)
+    board = args.get("board") or None
+    if board is not None and board not in engine.backend.boards():
+        raise InvalidQuery(f"unknown board {board!r}")
+    return Filters(
+        board=board,
+        lang=choice(args, "lang", engine.settings.languages),
+        solved=boolean(args, "solved") if with_solved else None,
+    )
+
+
+def _items(result: SearchResult, snippet_chars: int) -> list[dict[str, Any]]:
+    return [result_item(item, snippet_chars) for item in result.items]

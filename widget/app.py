@@ -1,0 +1,72 @@
+"""The Flask app factory: one engine per process, one blueprint per feature."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from indexer.engine import Engine, open_engine
+from indexer.errors import BackendUnavailable, InvalidQuery, ThreadNotFound
+from indexer.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+ENGINE_KEY = "askfind.engine"
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
+    """Build the app. The engine (model, analyser, backend) is loaded here, once per worker.
+
+    Args:
+        settings: defaults to ``load_settings()`` (file + environment).
+        engine: an already built engine to serve (tests share one across apps).
+    """
+    settings = settings or (engine.settings if engine else load_settings())
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # items keep the contract's order
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions[ENGINE_KEY] = engine or open_engine(settings)
+
+    from widget.api import api
+    from widget.health import health
+
+    app.register_blueprint(api)
+    app.register_blueprint(health)
+    _register_error_handlers(app)
+    return app
+
+
+def engine_of(app: Flask) -> Engine:
+    return app.extensions[ENGINE_KEY]
+
+
+def error(message: str, status: int, **extra: Any) -> tuple[Any, int]:
+    """The one shape of every error answer: {"error": "..."} with a 4xx/5xx status."""
+    return jsonify({"error": message, **extra}), status
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(InvalidQuery)
+    def invalid_query(e: InvalidQuery) -> tuple[Any, int]:
+        return error(str(e), 400)
+
+    @app.errorhandler(ThreadNotFound)
+    def not_found(e: ThreadNotFound) -> tuple[Any, int]:
+        return error(str(e), 404)
+
+    @app.errorhandler(BackendUnavailable)
+    def unavailable(e: BackendUnavailable) -> tuple[Any, int]:
+        log.warning("backend unavailable: %s", e)
+        return error(str(e), 503)
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> tuple[Any, int]:
+        return error(e.description or e.name, e.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception) -> tuple[Any, int]:
+        log.exception("unexpected error")
+        return error("internal error", 500)

@@ -1,0 +1,305 @@
+"""The ``askfind`` command: index, serve, search, demo (DESIGN.md "Command line").
+
+It lives in ``widget`` because it sits on top of both packages: ``serve`` and ``demo``
+start the HTTP service, and ``widget`` may depend on ``indexer``, never the reverse.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+
+from indexer.errors import AskfindError
+from indexer.settings import Settings, describe_settings, load_settings
+from indexer.sources import FORMATS, RecordError, read_source
+
+SAMPLE = "sample_community.jsonl"
+ERRORS_SHOWN = 20
+DEMO_QUERIES = ("WLAN bricht ständig ab", "eSIM auf neues iPhone", "cancel my contract")
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the embedded index and caches live [env ASKFIND_DATA_DIR; ./askfind-data].",
+)
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def _engine(settings: Settings) -> Any:
+    from indexer.engine import open_engine
+
+    try:
+        return open_engine(settings)
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """askfind: find the threads that already answer a question, while it is being typed."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "source_format",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Source format; guessed from the path when omitted.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["embedded", "elasticsearch"]),
+    default=None,
+    help="Backend to index into [setting: backend].",
+)
+@click.option(
+    "--upsert",
+    is_flag=True,
+    help="Insert or replace threads in the live index instead of a full rebuild.",
+)
+@click.option("--strict", is_flag=True, help="Stop at the first bad record and publish nothing.")
+@click.option("--site-url", default=None, help="Stack Exchange: the site's address, for links.")
+@click.option("--board", default=None, help="Stack Exchange: the board to file threads under.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show progress (default: when stderr is a terminal).",
+)
+@data_dir_option
+def index(
+    paths: tuple[Path, ...],
+    source_format: str | None,
+    backend: str | None,
+    upsert: bool,
+    strict: bool,
+    site_url: str | None,
+    board: str | None,
+    progress: bool | None,
+    data_dir: Path | None,
+) -> None:
+    """Index threads from PATHS (JSON Lines files or Stack Exchange dump folders).
+
+    By default the index is rebuilt from exactly these threads and replaces the live one
+    when the run ends; threads unchanged since the last run are carried over, not
+    re-embedded. Bad records are reported with their line and skipped.
+    """
+    from indexer.pipeline import StrictModeError
+
+    settings = _settings(data_dir=data_dir, backend=backend)
+    for path in paths:
+        if not path.exists():
+            raise click.ClickException(f"{path} does not exist")
+    engine = _engine(settings)
+    try:
+        items = _chain(
+            read_source(path, source_format, site_url=site_url, board=board) for path in paths
+        )
+        show_progress = sys.stderr.isatty() if progress is None else progress
+        with _ProgressBar(show_progress) as bar:
+            report = engine.indexer().run(
+                items,
+                mode="upsert" if upsert else "rebuild",
+                strict=strict,
+                on_error=_error_printer(),
+                on_progress=bar.update,
+            )
+    except StrictModeError as e:
+        raise click.ClickException(f"{e}; nothing was published") from e
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        engine.close()
+    click.echo(report.summary())
+    if report.usable == 0:
+        raise click.ClickException("nothing could be indexed; the live index is unchanged")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to bind [setting: host].")
+@click.option("--port", type=int, default=None, help="Port to listen on [setting: port].")
+@click.option("--workers", type=int, default=None, help="gunicorn workers [setting: workers].")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@data_dir_option
+def serve(
+    host: str | None, port: int | None, workers: int | None, dev: bool, data_dir: Path | None
+) -> None:
+    """Serve the HTTP API (and widget pages) under gunicorn."""
+    settings = _settings(data_dir=data_dir, host=host, port=port, workers=workers)
+    _serve(settings, dev)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--board", default=None, help="Only threads of this board.")
+@click.option("--lang", default=None, help="Only threads in this language (and analyse as it).")
+@click.option("--solved/--unsolved", default=None, help="Only solved (or unsolved) threads.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's items) instead.")
+@data_dir_option
+def search(
+    query: str,
+    limit: int,
+    offset: int,
+    board: str | None,
+    lang: str | None,
+    solved: bool | None,
+    as_json: bool,
+    data_dir: Path | None,
+) -> None:
+    """Search the index the way agents do (no confidence floor)."""
+    from indexer.backends.base import Filters
+    from indexer.search import SearchRequest
+    from widget.items import result_item
+
+    settings = _settings(data_dir=data_dir)
+    engine = _engine(settings)
+    try:
+        result = engine.search.search(
+            SearchRequest(
+                text=query,
+                limit=limit,
+                offset=offset,
+                filters=Filters(board=board, lang=lang, solved=solved),
+                lang=lang,
+                partial=False,
+            )
+        )
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        engine.close()
+    items = [result_item(item, settings.snippet_chars) for item in result.items]
+    if as_json:
+        click.echo(
+            json.dumps({"total": result.total, "items": items}, ensure_ascii=False, indent=2)
+        )
+        return
+    click.echo(_table(items, offset))
+    click.echo(f"{result.total} matching threads")
+
+
+@main.command()
+@click.option("--no-serve", is_flag=True, help="Only build the demo index.")
+@click.option("--host", default=None, help="Address to bind [setting: host].")
+@click.option("--port", type=int, default=None, help="Port to listen on [setting: port].")
+@data_dir_option
+def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | None) -> None:
+    """Index the bundled sample community and serve it."""
+    from indexer.search import SearchRequest
+
+    settings = _settings(data_dir=data_dir, host=host, port=port)
+    engine = _engine(settings)
+    try:
+        with resources.as_file(resources.files("indexer.data").joinpath(SAMPLE)) as sample:
+            report = engine.indexer().run(read_source(sample), on_error=_error_printer())
+        click.echo(f"demo index in {settings.data_dir}: {report.summary()}")
+        for text in DEMO_QUERIES:
+            result = engine.search.search(SearchRequest(text=text, limit=1, apply_floor=True))
+            top = result.items[0].thread.title if result.items else "(nothing above the floor)"
+            click.echo(f"  {text!r} -> {top}")
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        engine.close()
+    if not no_serve:
+        _serve(settings, dev=False)
+
+
+@main.command(name="settings")
+@click.option("--effective", is_flag=True, help="Show the values in effect here.")
+def settings_command(effective: bool) -> None:
+    """List every setting with its default and meaning."""
+    current = _settings() if effective else None
+    for name, default, help_text in describe_settings():
+        value = getattr(current, name) if current else default
+        click.echo(f"{name} = {value}\n    {help_text}  (env ASKFIND_{name.upper()})")
+
+
+def _serve(settings: Settings, dev: bool) -> None:
+    from widget.server import run_dev_server, run_gunicorn
+
+    click.echo(f"serving on http://{settings.host}:{settings.port}/", err=True)
+    if dev:
+        run_dev_server(settings)
+    else:
+        run_gunicorn(settings)
+
+
+def _chain(iterables: Any) -> Any:
+    for iterable in iterables:
+        yield from iterable
+
+
+def _error_printer() -> Callable[[RecordError], None]:
+    shown = 0
+
+    def report(error: RecordError) -> None:
+        nonlocal shown
+        shown += 1
+        if shown <= ERRORS_SHOWN:
+            click.echo(f"skipped {error}", err=True)
+        elif shown == ERRORS_SHOWN + 1:
+            click.echo("more bad records; only the count is shown from here on", err=True)
+
+    return report
+
+
+class _ProgressBar:
+    """A tqdm counter of threads read, on stderr, for long runs."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar: Any = None
+        self._enabled = enabled
+
+    def __enter__(self) -> _ProgressBar:
+        if self._enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(unit=" threads", file=sys.stderr, dynamic_ncols=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def update(self, report: Any) -> None:
+        if self._bar is not None:
+            self._bar.update(report.read - self._bar.n)
+            self._bar.set_postfix(
+                indexed=report.indexed,
+                unchanged=report.unchanged,
+                skipped=report.skipped,
+                refresh=False,
+            )
+
+
+def _table(items: list[dict[str, Any]], offset: int) -> str:
+    lines = [f"{'#':>3}  {'score':>6}  {'conf':>5}  {'':1}  {'title':<60}  id"]
+    for rank, item in enumerate(items, start=offset + 1):
+        title = item["title"] if len(item["title"]) <= 60 else item["title"][:59] + "…"
+        mark = "✓" if item["solved"] else " "
+        lines.append(
+            f"{rank:>3}  {item['score']:>6.3f}  {item['confidence']:>5.2f}  {mark}  "
+            f"{title:<60}  {item['id']}"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

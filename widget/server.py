@@ -1,0 +1,53 @@
+"""Run the app under gunicorn (production) or Flask's development server (``--dev``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from indexer.settings import Settings
+
+# Requests are short and CPU-bound; a few threads per worker keep slow clients and
+# keep-alive connections from blocking a worker without oversubscribing two cores.
+THREADS_PER_WORKER = 4
+GRACEFUL_TIMEOUT_S = 20
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn with its configuration from askfind's settings, not from a config file."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        options = {
+            "bind": f"{self._settings.host}:{self._settings.port}",
+            "workers": self._settings.workers,
+            "worker_class": "gthread",
+            "threads": THREADS_PER_WORKER,
+            "graceful_timeout": GRACEFUL_TIMEOUT_S,
+            # The model and index load in each worker after the fork: ONNX Runtime's
+            # thread pools do not survive a fork.
+            "preload_app": False,
+            "accesslog": None,
+            "errorlog": "-",
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from widget.app import create_app
+
+        return create_app(self._settings)
+
+
+def run_gunicorn(settings: Settings) -> None:
+    _Gunicorn(settings).run()
+
+
+def run_dev_server(settings: Settings) -> None:
+    from widget.app import create_app
+
+    create_app(settings).run(host=settings.host, port=settings.port, debug=False)
