@@ -32,7 +32,8 @@ _SENT_FROM = re.compile(
 _CLOSING = re.compile(
     r"^\s*(mit freundlichen gr(ü|ue)(ß|ss)en|(viele|liebe|beste|freundliche|sch(ö|oe)ne) "
     r"gr(ü|ue)(ß|ss)e|gr(ü|ue)(ß|ss)e?|mfg|vg|lg|gru(ß|ss)|cheers|thanks( in advance)?|"
-    r"thank you|(best |kind |warm )?regards|danke( im voraus| schon| euch)?|vielen dank( im voraus)?)"
+    r"thank you|(best |kind |warm )?regards|danke( im voraus| schon| euch)?|"
+    r"vielen dank( im voraus)?)"
     r"\b[\s,.!]*(\S+( \S+)?)?\s*$",
     re.IGNORECASE,
 )

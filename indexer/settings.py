@@ -1,4 +1,4 @@
-"""One typed settings object for all of askfind: defaults, then a TOML file, then ASKFIND_* variables."""
+"""One typed settings object for askfind: defaults, a TOML file, then ASKFIND_* variables."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         0.35,
         ge=0,
         le=1,
-        description="/api/suggest shows nothing below this confidence (noise is worse than nothing).",
+        description="/api/suggest shows nothing below this confidence: no noise.",
     )
 
     # --- HTTP service --------------------------------------------------------------

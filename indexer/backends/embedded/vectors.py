@@ -61,9 +61,8 @@ class VectorIndex:
             positions = np.arange(self.size) if allowed is None else np.flatnonzero(allowed)
         if len(positions) == 0:
             return positions.astype(np.int64), np.zeros(0, dtype=np.float32)
-        scores = (
-            self.vectors[positions] @ query if len(positions) < self.size else self.vectors @ query
-        )
+        subset = self.vectors if len(positions) == self.size else self.vectors[positions]
+        scores = np.asarray(subset @ query)
         if len(scores) > k:
             best = np.argpartition(-scores, k - 1)[:k]
             positions, scores = positions[best], scores[best]
