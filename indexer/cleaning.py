@@ -13,10 +13,18 @@ import re
 from selectolax.lexbor import LexborHTMLParser
 
 # Elements whose content is never text a reader sees.
-_INVISIBLE = "script, style, noscript, template, iframe, object, svg, head"
+_INVISIBLE = "script, style, noscript, template, iframe, object, svg, head, title, textarea, xmp"
 # Quoted earlier posts.
 _QUOTES = "blockquote"
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]*>")
+# Tags of the HTML that forums produce; "a < b and c > d" in plain text is not markup.
+_TAG = re.compile(
+    r"</?(p|br|div|span|a|b|i|u|s|em|strong|code|pre|ul|ol|li|blockquote|img|h[1-6]|"
+    r"table|thead|tbody|tr|td|th|hr|sup|sub|font|strike|small|big|center|dl|dt|dd|q|cite|kbd|"
+    r"script|style|noscript|template|iframe|object|svg|head|title|textarea|xmp|html|body|"
+    r"section|article|header|footer|nav|figure|figcaption|details|summary|mark|del|ins|abbr)"
+    r"(\s[^<>]*)?/?\s*>",
+    re.IGNORECASE,
+)
 # Before parsing, put a line break where a block ends, so that line-based cleaning
 # (quotes, signatures) still sees lines. Only a hint to the parser's text extraction.
 _BLOCK_END = re.compile(
@@ -34,7 +42,8 @@ _CLOSING = re.compile(
     r"gr(ü|ue)(ß|ss)e|gr(ü|ue)(ß|ss)e?|mfg|vg|lg|gru(ß|ss)|cheers|thanks( in advance)?|"
     r"thank you|(best |kind |warm )?regards|danke( im voraus| schon| euch)?|"
     r"vielen dank( im voraus)?)"
-    r"\b[\s,.!]*(\S+( \S+)?)?\s*$",
+    # then at most a name: "Gruß Micha", "VG, Sandra" - but not "LG OLED55C9"
+    r"\b[\s,.!]*([^\W\d_]+( [^\W\d_]+)?)?[\s.!]*$",
     re.IGNORECASE,
 )
 _SIGNATURE_WINDOW = 4

@@ -33,6 +33,7 @@ class RankingParams:
     fusion: str = "linear"
     vector_weight: float = 0.7
     lexical_weight: float = 0.3
+    coverage_weight: float = 0.0
     rrf_k: float = 60.0
     prior_solved: float = 0.03
     prior_kudos: float = 0.02
@@ -111,7 +112,8 @@ def candidates(
 def similarity(candidate: Candidate, params: RankingParams) -> float:
     """How similar a candidate is to the query, by the configured fusion.
 
-    linear: a weighted sum of the cosine and the max-normalised BM25 score. Convex
+    linear: a weighted sum of the cosine, the max-normalised BM25 score and the share of
+    query terms matched. Convex
     combination of normalised scores beat rank fusion on this project's evaluation data
     (Bruch et al., "An Analysis of Fusion Functions for Hybrid Retrieval", 2023, found
     the same); ``scripts/eval`` reports both.
@@ -125,7 +127,11 @@ def similarity(candidate: Candidate, params: RankingParams) -> float:
         if candidate.lexical_rank is not None:
             total += params.lexical_weight / (params.rrf_k + candidate.lexical_rank)
         return total
-    return params.vector_weight * candidate.cosine + params.lexical_weight * candidate.lexical
+    return (
+        params.vector_weight * candidate.cosine
+        + params.lexical_weight * candidate.lexical
+        + params.coverage_weight * candidate.coverage
+    )
 
 
 def confidence(candidate: Candidate, params: RankingParams) -> float:
@@ -164,14 +170,21 @@ def prior_bonus(signals: Signals, params: RankingParams, now: datetime) -> float
 
 
 def canonical_id(thread_id: str, signals: Mapping[str, Signals]) -> str:
-    """Follow duplicate_of links to the thread a cluster is folded into."""
-    current = thread_id
+    """Follow duplicate_of links to the thread a cluster is folded into.
+
+    Moderators make mistakes: in a cycle (a -> b -> a) every member gets the same
+    canonical thread, the smallest id of the cycle, so the cluster still shows once.
+    """
+    path = [thread_id]
     for _ in range(MAX_DUPLICATE_HOPS):
+        current = path[-1]
         target = signals[current].duplicate_of if current in signals else None
-        if not target or target == thread_id or target not in signals:
+        if not target or target not in signals:
             break
-        current = target
-    return current
+        if target in path:
+            return min(path[path.index(target) :])
+        path.append(target)
+    return path[-1]
 
 
 def rank(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -39,8 +43,9 @@ class Settings(BaseSettings):
     )
 
     # --- analysis ------------------------------------------------------------------
-    languages: tuple[str, ...] = Field(
-        ("de", "en"), description="Languages analysed (ISO 639-1); detection picks among these."
+    languages: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("de", "en"),
+        description="Languages analysed (ISO 639-1, comma-separated); detection picks among these.",
     )
     default_language: str = Field(
         "de", description="Language assumed when detection is unsure and none is given."
@@ -108,6 +113,9 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(
         0.3, ge=0, description="Weight of the normalised BM25 score in linear fusion."
     )
+    coverage_weight: float = Field(
+        0.0, ge=0, description="Weight of the share of query terms matched in linear fusion."
+    )
     rrf_k: float = Field(60.0, gt=0, description="The k of reciprocal rank fusion.")
     prior_solved: float = Field(
         0.03, ge=0, description="Bonus of a thread with an accepted answer."
@@ -144,6 +152,26 @@ class Settings(BaseSettings):
     query_max_chars: int = Field(500, ge=1, description="Longest query accepted, in characters.")
     snippet_chars: int = Field(200, ge=20, description="Length of snippets in results.")
 
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _language_list(cls, value: Any) -> Any:
+        """Accept "de,en" (how the docs write it), a JSON list, or a list; check the codes."""
+        if isinstance(value, str):
+            if value.lstrip().startswith("["):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as e:
+                    raise ValueError(f"not a JSON list: {e}") from e
+            else:
+                value = [code for code in value.split(",") if code.strip()]
+        codes = tuple(str(code).strip().lower() for code in value)
+        for code in codes:
+            if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha()):
+                raise ValueError(f"{code!r} is not an ISO 639-1 language code")
+        if not codes:
+            raise ValueError("at least one language is needed")
+        return codes
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -170,6 +198,11 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(f"{CONFIG_ENV} names {config_file!r}, which is not a file")
     try:
         return Settings(**explicit)
+    except tomllib.TOMLDecodeError as e:
+        name = config_file or DEFAULT_CONFIG_FILE
+        raise ConfigError(f"the settings file {name} is not valid TOML: {e}") from e
+    except SettingsError as e:
+        raise ConfigError(f"invalid settings: {e}") from e
     except ValidationError as e:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()

@@ -75,8 +75,10 @@ def thread_from_record(record: Any) -> Thread:
         solved = accepted is not None
     elif not isinstance(solved, bool):
         raise InvalidRecord(f"solved must be true or false, not {solved!r}")
-    answers = record.get("answers") or []
-    if not isinstance(answers, list):
+    answers = record.get("answers")
+    if answers is None:
+        answers = []
+    elif not isinstance(answers, list):
         raise InvalidRecord("answers must be a list")
     return Thread(
         id=thread_id,

@@ -2,8 +2,11 @@
 
 Steps (DESIGN.md decision 1): Unicode NFKC normalisation and case folding (so "Straße"
 and "STRASSE" agree), word tokenisation that keeps hyphenated compounds both joined and in
-parts, stop-word removal, German compound splitting, and Snowball stemming in the text's
-language. A query additionally treats its last, still-being-typed word as a prefix.
+parts, stop-word removal, German compound splitting, then dictionary lemmatisation
+(simplemma) followed by Snowball stemming in the text's language. Snowball alone leaves
+German verb forms apart ("spielt" -> spielt, "spielen" -> spiel; "läuft" / "laufen");
+the lemma first brings them together. A query additionally treats its last,
+still-being-typed word as a prefix.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
+import simplemma
 import Stemmer
 
 from indexer.analysis.compounds import CompoundSplitter
@@ -33,9 +38,11 @@ MAX_TERM_CHARS = 40
 # How many characters a typed word may run past the stem of the word being typed:
 # "konfigurati" still finds the stem "konfigur" of "Konfiguration".
 PREFIX_OVERSHOOT = 3
-# The German Snowball stemmer drops umlauts; a half-typed word is not stemmed, so it is
-# folded the same way before it is compared with stems.
+# The German Snowball stemmer drops umlauts, and reads "ue" as "ü" (except after "q"); a
+# half-typed word is not stemmed, so it is folded the same way before it meets stems.
 GERMAN_STEM_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+GERMAN_DIGRAPHS = re.compile(r"(?<!q)([aou])e")
+WORD_JOINERS = re.compile(r"[-'’]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,20 +59,30 @@ class PrefixTerm:
 
 @dataclass(frozen=True, slots=True)
 class AnalyzedQuery:
-    """A query as the backends see it: full terms, and the prefix of the word being typed."""
+    """A query as the backends see it.
 
-    terms: tuple[str, ...]
+    ``clauses`` are the things a thread can match, one per query word (and one per part
+    of a compound); each holds alternative terms - the word's stem in each language the
+    query may be in - of which a thread needs one. ``prefix`` is the word being typed.
+    """
+
+    clauses: tuple[tuple[str, ...], ...]
     prefix: PrefixTerm | None
     languages: tuple[str, ...]
 
     @property
+    def terms(self) -> tuple[str, ...]:
+        """Every term of every clause, once."""
+        return tuple(dict.fromkeys(term for clause in self.clauses for term in clause))
+
+    @property
     def is_empty(self) -> bool:
-        return not self.terms and self.prefix is None
+        return not self.clauses and self.prefix is None
 
     @property
     def clause_count(self) -> int:
-        """Number of things a document can match: each term, and the prefix."""
-        return len(self.terms) + (1 if self.prefix else 0)
+        """Number of things a thread can match: each clause, and the prefix."""
+        return len(self.clauses) + (1 if self.prefix else 0)
 
 
 def normalize(text: str) -> str:
@@ -121,14 +138,24 @@ class Analyzer:
         languages = self._query_languages(text, lang)
         prefix = None
         if partial and tokens and folded.endswith(tokens[-1]):
-            typing = tokens.pop()
+            typing = WORD_JOINERS.split(tokens.pop())
+            # "WLAN-Passw": the finished parts are words, the last one is being typed.
+            tokens.extend(part for part in typing[:-1] if part)
             # A word of one or two letters so far says too little to search for.
-            if len(typing) >= self.settings.prefix_min_chars:
-                prefix = self._prefix(typing, languages)
-        terms: dict[str, None] = {}
-        for lang_code in languages:
-            terms.update(dict.fromkeys(self._terms(tokens, lang_code)))
-        return AnalyzedQuery(tuple(terms), prefix, languages)
+            if len(typing[-1]) >= self.settings.prefix_min_chars:
+                joined = "".join(typing) if len(typing) > 1 else None
+                prefix = self._prefix(typing[-1], languages, joined)
+        clauses: dict[tuple[str, ...], None] = {}
+        for token in tokens:
+            per_language = [list(self._terms([token], code)) for code in languages]
+            main = tuple(dict.fromkeys(terms[0] for terms in per_language if terms))
+            if main:
+                clauses[main] = None
+            for terms in per_language:
+                for extra in terms[1:]:  # compound and hyphen parts: clauses of their own
+                    if (extra,) not in clauses and extra not in main:
+                        clauses[(extra,)] = None
+        return AnalyzedQuery(tuple(clauses), prefix, languages)
 
     def _query_languages(self, text: str, lang: str | None) -> tuple[str, ...]:
         if lang:
@@ -138,16 +165,21 @@ class Analyzer:
             return (guess.lang,)
         return self.languages
 
-    def _prefix(self, word: str, languages: Iterable[str]) -> PrefixTerm:
+    def _prefix(self, word: str, languages: Iterable[str], joined: str | None) -> PrefixTerm:
         starts: dict[str, None] = {}
         exact: dict[str, None] = {}
-        longest_stem_cut = max(self.settings.prefix_min_chars + 1, len(word) - PREFIX_OVERSHOOT)
+        shortest_stem = self.settings.prefix_min_chars + 1
         for lang in languages:
-            stem_form = word.translate(GERMAN_STEM_FOLD) if lang == "de" else word
-            starts[stem_form] = None
-            exact[self._stem(word, lang)] = None
-            for end in range(len(stem_form) - 1, longest_stem_cut - 1, -1):
-                exact[stem_form[:end]] = None
+            forms = [word, joined] if joined else [word]
+            if lang == "de":
+                forms = [fold for form in forms for fold in _german_stem_forms(form)]
+            starts.update(dict.fromkeys(forms))
+            exact[self._stem(_lemma(word, lang), lang)] = None
+            for form in forms:
+                for end in range(
+                    len(form) - 1, max(shortest_stem, len(form) - PREFIX_OVERSHOOT) - 1, -1
+                ):
+                    exact[form[:end]] = None
         return PrefixTerm(tuple(starts), tuple(term for term in exact if term not in starts))
 
     # --- shared ----------------------------------------------------------------------
@@ -155,11 +187,14 @@ class Analyzer:
     def _terms(self, tokens: Iterable[str], lang: str) -> Iterator[str]:
         stop_words = self._stop_words.get(lang, frozenset())
         for token in tokens:
-            if token in stop_words or len(token) > MAX_TERM_CHARS:
+            if len(token) > MAX_TERM_CHARS:
                 continue
-            parts = re.split(r"[-'’]", token)
+            parts = WORD_JOINERS.split(token)
+            joined = "".join(parts)
+            if token in stop_words or joined in stop_words:
+                continue
             if len(parts) > 1:
-                yield from self._word_terms("".join(parts), lang, split=False)
+                yield from self._word_terms(joined, lang, split=False)
                 for part in parts:
                     if part not in stop_words:
                         yield from self._word_terms(part, lang, split=True)
@@ -169,10 +204,12 @@ class Analyzer:
     def _word_terms(self, word: str, lang: str, split: bool) -> Iterator[str]:
         if len(word) < 2:
             return
-        yield self._stem(word, lang)
+        yield self._stem(_lemma(word, lang), lang)
         if split and lang == "de" and self._splitter is not None:
-            for part in self._splitter.split(word):
-                yield self._stem(part, lang)
+            # "Kuendigungsfrist" is split like "Kündigungsfrist": the word list has umlauts.
+            parts = self._splitter.split(word) or self._splitter.split(_umlauts(word))
+            for part in parts:
+                yield self._stem(_lemma(part, lang), lang)
 
     def _stem(self, word: str, lang: str) -> str:
         stemmers = self._local.__dict__.setdefault("stemmers", {})
@@ -191,3 +228,25 @@ def _stop_words(lang: str) -> frozenset[str]:
         return frozenset()
     lines = resource.read_text(encoding="utf-8").splitlines()
     return frozenset(normalize(line.strip()) for line in lines if line and not line.startswith("#"))
+
+
+def _umlauts(word: str) -> str:
+    """Write ae/oe/ue as ä/ö/ü, as a German typing without umlauts means them."""
+    return GERMAN_DIGRAPHS.sub(lambda m: {"a": "ä", "o": "ö", "u": "ü"}[m.group(1)], word)
+
+
+def _german_stem_forms(word: str) -> list[str]:
+    """How a half-typed German word may begin a German stem (umlauts and ue folded)."""
+    folded = word.translate(GERMAN_STEM_FOLD)
+    return list(dict.fromkeys([folded, GERMAN_DIGRAPHS.sub(r"\1", folded)]))
+
+
+@lru_cache(maxsize=500_000)
+def _lemma(word: str, lang: str) -> str:
+    """The dictionary form of a word (simplemma), or the word where none is known."""
+    try:
+        lemma = simplemma.lemmatize(word, lang=lang)
+    except ValueError:  # a language simplemma has no dictionary for
+        return word
+    lemma = lemma.casefold()
+    return lemma if lemma and WORD.fullmatch(lemma) else word

@@ -24,9 +24,11 @@ MIN_PART_CHARS = 4
 # words) to count as a word; rarer strings are mostly fragments and typos.
 MIN_PART_ZIPF = 2.5
 MAX_PARTS = 3
-# A compound must be this many times rarer than its parts (geometric mean) to be split:
-# frequent words ("Fernseher", "Einstellungen") are lexicalised and stay whole.
+# A compound must be this many times rarer than its parts (geometric mean) to be split.
 SPLIT_ADVANTAGE = 5.0
+# Words this frequent are lexicalised and stay whole ("Passwort" is not "Pass" + "Wort",
+# "Fernseher" not "fern" + "eher"): Zipf 4 = once in every 100,000 words.
+LEXICALISED_ZIPF = 4.0
 
 
 class CompoundSplitter:
@@ -43,6 +45,7 @@ class CompoundSplitter:
         self._stop_words = frozenset(stop_words)
         self._min_chars = min_chars
         self._min_frequency = 10 ** (MIN_PART_ZIPF - 9)
+        self._lexicalised = 10 ** (LEXICALISED_ZIPF - 9)
         self.split = lru_cache(maxsize=cache_size)(self._split)
 
     @classmethod
@@ -54,8 +57,11 @@ class CompoundSplitter:
         """Return the parts of a lower-case word, or () when it is not split."""
         if len(word) < self._min_chars or not word.isalpha():
             return ()
+        whole = self._frequencies.get(word, 0.0)
+        if whole >= self._lexicalised:
+            return ()
         parts, score = self._best(word)
-        if len(parts) < 2 or score <= self._frequencies.get(word, 0.0) * SPLIT_ADVANTAGE:
+        if len(parts) < 2 or score <= whole * SPLIT_ADVANTAGE:
             return ()
         return parts
 

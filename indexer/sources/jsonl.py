@@ -18,13 +18,14 @@ def read_jsonl(path: Path) -> Iterator[SourceItem]:
     Invalid UTF-8 is replaced rather than aborting the whole file; the damaged record is
     still checked like any other.
     """
-    with path.open(encoding="utf-8", errors="replace") as lines:
+    # utf-8-sig: files written by Windows tools start with a byte order mark.
+    with path.open(encoding="utf-8-sig", errors="replace") as lines:
         for line_number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             location = f"{path.name}:{line_number}"
             try:
-                record = json.loads(line)
+                record = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as e:
                 yield RecordError(location, f"broken JSON: {e.msg} (column {e.colno})")
                 continue

@@ -130,7 +130,7 @@ def _question_record(
             }
     others = db.execute(
         "SELECT id, body, author, score FROM answer WHERE parent = ? AND id IS NOT ? "
-        "ORDER BY score DESC LIMIT ?",
+        "AND trim(body) != '' ORDER BY score DESC LIMIT ?",
         (question_id, accepted_id, OTHER_ANSWERS_KEPT),
     ).fetchall()
     duplicate = db.execute(
@@ -151,7 +151,13 @@ def _question_record(
         "solved": accepted is not None,
         "accepted_answer": accepted,
         "answers": [
-            {"id": answer_id, "body": body, "author": author, "kudos": score}
+            {
+                "id": answer_id,
+                "body": body,
+                "author": author,
+                "kudos": score,
+                "url": f"{url}#{answer_id}" if url else None,
+            }
             for answer_id, body, author, score in others
         ],
         "duplicate_of": duplicate[0] if duplicate else None,

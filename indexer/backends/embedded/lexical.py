@@ -91,32 +91,36 @@ class LexicalIndex:
         """Return (BM25 score, number of clauses matched) for every thread position."""
         scores = np.zeros(self.size, dtype=np.float32)
         matched = np.zeros(self.size, dtype=np.int16)
-        clauses: list[tuple[list[int], bool]] = [
-            ([self._term_ids[t]], False) for t in query.terms if t in self._term_ids
+        clauses = [
+            ids
+            for clause in query.clauses
+            if (ids := [self._term_ids[t] for t in clause if t in self._term_ids])
         ]
         if query.prefix is not None:
             expansions = self.expand_prefix(query.prefix, prefix_limit)
             if expansions:
-                clauses.append((expansions, True))
-        for term_ids, is_prefix in clauses:
+                clauses.append(expansions)
+        for term_ids in clauses:
             clause = np.zeros(self.size, dtype=np.float32)
             for name, boost in boosts.items():
                 postings = self.fields.get(name)
                 if postings is None or boost == 0:
                     continue
-                field_scores = np.zeros(self.size, dtype=np.float32) if is_prefix else clause
+                alternatives = len(term_ids) > 1
+                field_scores = np.zeros(self.size, dtype=np.float32) if alternatives else clause
                 for term_id in term_ids:
                     start, end = postings.indptr[term_id], postings.indptr[term_id + 1]
                     if start == end:
                         continue
                     docs = postings.docs[start:end]
                     weights = postings.weights[start:end] * boost
-                    if is_prefix:
-                        # A half-typed word counts once, by its best continuation.
+                    if alternatives:
+                        # A clause counts once, by its best alternative (a stem in another
+                        # language, a continuation of the word being typed).
                         np.maximum.at(field_scores, docs, weights)
                     else:
                         clause[docs] += weights  # docs of one term are distinct
-                if is_prefix:
+                if alternatives:
                     clause += field_scores
             scores += clause
             matched += clause > 0

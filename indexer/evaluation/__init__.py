@@ -1,0 +1,1 @@
+"""Relevance evaluation on labelled public data (``scripts/eval``)."""

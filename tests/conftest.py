@@ -1,0 +1,87 @@
+"""Shared fixtures: settings on a temporary data dir, one loaded engine per session."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from indexer.engine import Engine, open_engine
+from indexer.settings import Settings
+from indexer.sources import read_source
+from indexer.threads import Thread, thread_from_record
+
+SAMPLE = resources.files("indexer.data").joinpath("sample_community.jsonl")
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test: defaults, a private data dir, and the given overrides only
+    (no askfind.toml or ASKFIND_* variables of the developer's shell leak in)."""
+    return Settings(data_dir=data_dir, **overrides)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the developer's ASKFIND_* variables out of the tests."""
+    for name in list(os.environ):
+        if name.startswith("ASKFIND_") and name != "ASKFIND_EVAL_DATA":
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def sample_path() -> Iterator[Path]:
+    with resources.as_file(SAMPLE) as path:
+        yield path
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """An engine over an empty index (the model and analyser load once per session)."""
+    loaded = open_engine(make_settings(tmp_path_factory.mktemp("engine")))
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture(scope="session")
+def sample_engine(tmp_path_factory: pytest.TempPathFactory, sample_path: Path) -> Iterator[Engine]:
+    """An engine whose index holds the bundled sample community (read-only for tests)."""
+    loaded = open_engine(make_settings(tmp_path_factory.mktemp("sample")))
+    report = loaded.indexer().run(read_source(sample_path))
+    assert report.indexed == 300
+    yield loaded
+    loaded.close()
+
+
+def engine_on(engine: Engine, data_dir: Path, **overrides: Any) -> Engine:
+    """A second engine sharing the loaded model and analyser, with its own data dir."""
+    from indexer.backends.factory import create_backend
+    from indexer.search import SearchService
+
+    settings = make_settings(data_dir, **overrides)
+    backend = create_backend(settings, engine.embedder.dimension)
+    return Engine(
+        settings=settings,
+        analyzer=engine.analyzer,
+        embedder=engine.embedder,
+        backend=backend,
+        search=SearchService(settings, engine.analyzer, engine.embedder, backend),
+    )
+
+
+def thread(thread_id: str, title: str, **fields: Any) -> Thread:
+    return thread_from_record({"id": thread_id, "title": title, **fields})
+
+
+def write_jsonl(path: Path, records: list[Any]) -> Path:
+    with path.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(
+                record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)
+            )
+            handle.write("\n")
+    return path

@@ -1,0 +1,176 @@
+"""The backend contract: the same assertions against every backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.backends.base import Backend, Filters, IndexedThread
+from indexer.backends.factory import create_backend
+from indexer.embedding import EmbeddingCache
+from indexer.engine import Engine
+from indexer.errors import IndexNotFound
+from indexer.pipeline import ThreadPreparer
+from tests.conftest import make_settings, thread
+
+THREADS = [
+    thread(
+        "router-1",
+        "Routerkonfiguration nach Firmware-Update verloren",
+        body="Alle Einstellungen der Box sind weg.",
+        board="Router & WLAN",
+        lang="de",
+        solved=True,
+        accepted_answer={"body": "Backup wiederherstellen."},
+    ),
+    thread(
+        "wifi-2",
+        "WiFi keeps dropping every evening",
+        body="The wireless connection drops at 7pm.",
+        board="Router & WLAN",
+        lang="en",
+    ),
+    thread(
+        "bill-3",
+        "Rechnung doppelt so hoch wie sonst",
+        body="Meine Rechnung ist diesen Monat viel zu hoch.",
+        board="Rechnung",
+        lang="de",
+        solved=True,
+        accepted_answer={"body": "Drittanbieter prüfen."},
+    ),
+    thread(
+        "esim-4",
+        "eSIM auf neues iPhone übertragen",
+        body="Wie bekomme ich die eSIM auf das neue Telefon?",
+        board="Mobilfunk",
+        lang="de",
+    ),
+]
+
+
+@pytest.fixture(params=["embedded"])
+def backend_name(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def prepared(engine: Engine, tmp_path: Path) -> list[IndexedThread]:
+    cache = EmbeddingCache(
+        tmp_path / "cache.sqlite", engine.embedder.model_id, engine.embedder.dimension
+    )
+    preparer = ThreadPreparer(engine.settings, engine.analyzer, engine.embedder, cache)
+    return preparer.prepare(THREADS, [f"hash-{t.id}" for t in THREADS])
+
+
+@pytest.fixture
+def backend(
+    backend_name: str, engine: Engine, tmp_path: Path, prepared: list[IndexedThread]
+) -> Iterator[Backend]:
+    settings = make_settings(tmp_path / "data", backend=backend_name)
+    opened = create_backend(settings, engine.embedder.dimension)
+    with opened.rebuild() as rebuild:
+        rebuild.add(prepared)
+        rebuild.commit()
+    yield opened
+    opened.close()
+
+
+def lexical_ids(
+    backend: Backend, engine: Engine, text: str, filters: Filters | None = None
+) -> list[str]:
+    query = engine.analyzer.query(text, partial=True)
+    return [hit.id for hit in backend.lexical_top_k(query, 10, filters or Filters())]
+
+
+def test_lexical_finds_compound_parts_and_prefix(backend: Backend, engine: Engine) -> None:
+    assert lexical_ids(backend, engine, "Router Konfigurati")[0] == "router-1"
+    assert lexical_ids(backend, engine, "Rechnung zu ho") == ["bill-3"]
+
+
+def test_lexical_hits_report_matched_clauses(backend: Backend, engine: Engine) -> None:
+    query = engine.analyzer.query("Rechnung hoch Mond", lang="de", partial=False)
+    hits = backend.lexical_top_k(query, 10, Filters())
+    assert [(hit.id, hit.matched) for hit in hits] == [("bill-3", 2)]
+
+
+def test_vector_top_k_ranks_by_cosine(backend: Backend, engine: Engine) -> None:
+    vector = engine.embedder.embed_query("wireless internet disconnects at night")
+    hits = backend.vector_top_k(vector, 4, Filters())
+    assert hits[0].id == "wifi-2"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    exact = backend.vector_scores(vector, [h.id for h in hits])
+    for hit in hits:
+        assert exact[hit.id] == pytest.approx(hit.score, abs=1e-5)
+
+
+def test_filters_apply_to_both_legs(backend: Backend, engine: Engine) -> None:
+    vector = engine.embedder.embed_query("Router")
+    only_billing = Filters(board="Rechnung")
+    assert {h.id for h in backend.vector_top_k(vector, 10, only_billing)} == {"bill-3"}
+    assert lexical_ids(backend, engine, "Routerkonfiguration", only_billing) == []
+    assert {h.id for h in backend.vector_top_k(vector, 10, Filters(lang="en"))} == {"wifi-2"}
+    solved = {h.id for h in backend.vector_top_k(vector, 10, Filters(solved=True))}
+    assert solved == {"router-1", "bill-3"}
+
+
+def test_get_threads_signals_and_boards(backend: Backend) -> None:
+    found = backend.get_threads(["bill-3", "nope"])
+    assert list(found) == ["bill-3"]
+    assert found["bill-3"].accepted_answer is not None
+    signals = backend.signals(["router-1"])
+    assert signals["router-1"].solved is True and signals["router-1"].board == "Router & WLAN"
+    assert backend.boards() == {"Router & WLAN", "Rechnung", "Mobilfunk"}
+    assert backend.stats().threads == 4
+
+
+def test_upsert_and_delete_single_threads_without_rebuild(
+    backend: Backend, engine: Engine, prepared: list[IndexedThread]
+) -> None:
+    version = backend.stats().version
+    changed = IndexedThread(
+        thread=prepared[1].thread.with_changes(title="Glasfaser Störung seit Montag"),
+        terms={
+            **prepared[1].terms,
+            "title": tuple(engine.analyzer.document_terms("Glasfaser Störung seit Montag", "de")),
+        },
+        vector=engine.embedder.embed_query("Glasfaser Störung seit Montag"),
+        content_hash="changed",
+    )
+    backend.upsert([changed])
+    assert backend.stats().version != version
+    assert lexical_ids(backend, engine, "Glasfaser Störung")[0] == "wifi-2"
+    assert lexical_ids(backend, engine, "WiFi evening") == []  # the old title is gone
+    assert backend.indexed(["wifi-2"])["wifi-2"].content_hash == "changed"
+    assert backend.delete(["esim-4", "never-was"]) == 1
+    vector = engine.embedder.embed_query("eSIM iPhone")
+    assert "esim-4" not in {h.id for h in backend.vector_top_k(vector, 10, Filters())}
+    assert backend.get_threads(["esim-4"]) == {}
+    assert backend.stats().threads == 3
+
+
+def test_indexed_returns_what_was_written(backend: Backend, prepared: list[IndexedThread]) -> None:
+    stored = backend.indexed(["router-1"])["router-1"]
+    assert stored.content_hash == "hash-router-1"
+    assert stored.terms["title"] == prepared[0].terms["title"]
+    assert np.allclose(stored.vector, prepared[0].vector)
+
+
+def test_a_failed_rebuild_leaves_the_old_index(
+    backend: Backend, prepared: list[IndexedThread]
+) -> None:
+    with pytest.raises(RuntimeError), backend.rebuild() as rebuild:
+        rebuild.add(prepared[:1])
+        raise RuntimeError("the source broke")
+    assert backend.stats().threads == 4
+
+
+def test_no_index_is_a_clear_error(backend_name: str, engine: Engine, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "empty", backend=backend_name)
+    empty = create_backend(settings, engine.embedder.dimension)
+    with pytest.raises(IndexNotFound):
+        empty.lexical_top_k(engine.analyzer.query("Router"), 5, Filters())
+    assert empty.stats().threads == 0

@@ -1,0 +1,277 @@
+"""Tests of the thread format: validation where records enter, and the round trip back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.errors import InvalidRecord
+from indexer.threads import MAX_ID_CHARS, Answer, Thread, parse_timestamp, thread_from_record
+
+FULL_RECORD: dict[str, Any] = {
+    "id": " t-1 ",
+    "title": "  Router startet jede Nacht neu ",
+    "body": "<p>Seit dem Update startet die Box neu.</p>",
+    "url": "https://community.example/t/1",
+    "board": "Internet",
+    "tags": ["router", " ", " wlan "],
+    "lang": "DE",
+    "created_at": "2024-03-01T10:00:00Z",
+    "updated_at": "2024-03-02T11:30:00",
+    "kudos": -3,
+    "views": 3400,
+    "replies": 7,
+    "solved": True,
+    "accepted_answer": {"id": 17, "body": "Firmware zurücksetzen.", "author": "Micha", "kudos": 12},
+    "answers": [
+        {"body": "Bei mir auch.", "id": "18"},
+        {"body": "   "},
+        {"body": "Hast du es mit LAN probiert?", "url": "https://community.example/t/1#19"},
+    ],
+    "duplicate_of": "t-0",
+    "unknown_field": {"is": "ignored"},
+}
+
+
+def test_full_record_becomes_a_normalised_thread() -> None:
+    assert thread_from_record(FULL_RECORD) == Thread(
+        id="t-1",
+        title="Router startet jede Nacht neu",
+        body="<p>Seit dem Update startet die Box neu.</p>",
+        url="https://community.example/t/1",
+        board="Internet",
+        tags=("router", "wlan"),
+        lang="de",
+        created_at="2024-03-01T10:00:00+00:00",
+        updated_at="2024-03-02T11:30:00+00:00",
+        kudos=-3,
+        views=3400,
+        replies=7,
+        solved=True,
+        accepted_answer=Answer(
+            body="Firmware zurücksetzen.", id="17", author="Micha", url=None, kudos=12
+        ),
+        answers=(
+            Answer(body="Bei mir auch.", id="18"),
+            Answer(body="Hast du es mit LAN probiert?", url="https://community.example/t/1#19"),
+        ),
+        duplicate_of="t-0",
+    )
+
+
+def test_minimal_record_gets_the_documented_defaults() -> None:
+    assert thread_from_record({"id": "a", "title": "WLAN weg"}) == Thread(id="a", title="WLAN weg")
+
+
+@pytest.mark.parametrize(
+    ("accepted", "solved", "expected"),
+    [
+        ({"body": "Neustart hilft."}, None, True),
+        (None, None, False),
+        ({"body": "   "}, None, False),  # an empty accepted answer is no solution
+        ({"body": "Neustart hilft."}, False, False),  # an explicit flag wins
+        (None, True, True),
+    ],
+)
+def test_solved_is_inferred_from_the_accepted_answer_unless_given(
+    accepted: dict[str, Any] | None, solved: bool | None, expected: bool
+) -> None:
+    record = {"id": "a", "title": "t", "accepted_answer": accepted, "solved": solved}
+    assert thread_from_record(record).solved is expected
+
+
+def test_id_of_exactly_the_maximum_length_is_accepted() -> None:
+    thread_id = "x" * MAX_ID_CHARS
+    assert thread_from_record({"id": thread_id, "title": "t"}).id == thread_id
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ([], "expected a JSON object, got list"),
+        ("id", "expected a JSON object, got str"),
+        (None, "expected a JSON object, got NoneType"),
+        ({"title": "t"}, "missing required field 'id'"),
+        ({"id": None, "title": "t"}, "missing required field 'id'"),
+        ({"id": "a"}, "missing required field 'title'"),
+        ({"id": 7, "title": "t"}, "id must be a string, not int"),
+        ({"id": "  ", "title": "t"}, "id is empty"),
+        ({"id": "a", "title": ""}, "title is empty"),
+        ({"id": "x" * (MAX_ID_CHARS + 1), "title": "t"}, "id is longer than 200 characters"),
+        ({"id": "a", "title": "t", "body": 5}, "body must be a string, not int"),
+        ({"id": "a", "title": "t", "views": "many"}, "views must be an integer, not 'many'"),
+        ({"id": "a", "title": "t", "views": -1}, "views must be >= 0, not -1"),
+        ({"id": "a", "title": "t", "replies": True}, "replies must be an integer, not True"),
+        ({"id": "a", "title": "t", "kudos": 1.5}, "kudos must be an integer, not 1.5"),
+        ({"id": "a", "title": "t", "solved": "yes"}, "solved must be true or false, not 'yes'"),
+        ({"id": "a", "title": "t", "solved": 1}, "solved must be true or false, not 1"),
+        (
+            {"id": "a", "title": "t", "created_at": "gestern"},
+            "created_at is not an ISO 8601 timestamp: 'gestern'",
+        ),
+        (
+            {"id": "a", "title": "t", "updated_at": "2024-13-01"},
+            "updated_at is not an ISO 8601 timestamp: '2024-13-01'",
+        ),
+        ({"id": "a", "title": "t", "tags": "router"}, "tags must be a list of strings"),
+        ({"id": "a", "title": "t", "tags": ["router", 5]}, "tags must be a list of strings"),
+        (
+            {"id": "a", "title": "t", "lang": "german"},
+            "lang must be an ISO 639-1 code, not 'german'",
+        ),
+        ({"id": "a", "title": "t", "lang": 7}, "lang must be an ISO 639-1 code, not 7"),
+        ({"id": "a", "title": "t", "answers": "none"}, "answers must be a list"),
+        ({"id": "a", "title": "t", "answers": [5]}, "answers[0] must be an object or null"),
+        ({"id": "a", "title": "t", "answers": [{}]}, "answers[0].body must be a string"),
+        (
+            {"id": "a", "title": "t", "answers": [{"body": "ok"}, {"body": "x", "id": 1.5}]},
+            "answers[1].id must be a string or a number",
+        ),
+        (
+            {"id": "a", "title": "t", "accepted_answer": "Neustart"},
+            "accepted_answer must be an object or null",
+        ),
+        (
+            {"id": "a", "title": "t", "accepted_answer": {"body": "x", "kudos": "viele"}},
+            "kudos must be an integer, not 'viele'",
+        ),
+        ({"id": "a", "title": "t", "duplicate_of": 3}, "duplicate_of must be a string, not int"),
+    ],
+)
+def test_invalid_record_is_rejected_with_a_message_that_names_the_problem(
+    record: Any, message: str
+) -> None:
+    with pytest.raises(InvalidRecord) as raised:
+        thread_from_record(record)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize("answers", [False, 0, "", {}])
+def test_answers_of_a_wrong_falsy_type_are_rejected(answers: Any) -> None:
+    with pytest.raises(InvalidRecord, match="answers must be a list"):
+        thread_from_record({"id": "a", "title": "t", "answers": answers})
+
+
+def test_bad_timestamp_keeps_the_parse_error_as_its_cause() -> None:
+    with pytest.raises(InvalidRecord) as raised:
+        thread_from_record({"id": "a", "title": "t", "created_at": "31.12.2023"})
+    assert isinstance(raised.value.__cause__, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-01T10:00:00Z", datetime(2024, 3, 1, 10, tzinfo=UTC)),
+        ("2024-03-01T10:00:00", datetime(2024, 3, 1, 10, tzinfo=UTC)),
+        (" 2024-03-01 ", datetime(2024, 3, 1, tzinfo=UTC)),
+        (
+            "2024-03-01T10:00:00+02:00",
+            datetime(2024, 3, 1, 10, tzinfo=timezone(timedelta(hours=2))),
+        ),
+    ],
+)
+def test_parse_timestamp_reads_iso_8601_and_takes_a_missing_zone_as_utc(
+    text: str, expected: datetime
+) -> None:
+    parsed = parse_timestamp(text)
+    assert parsed == expected
+    assert parsed.utcoffset() == expected.utcoffset()
+
+
+def test_to_record_gives_back_an_equivalent_record() -> None:
+    thread = thread_from_record(FULL_RECORD)
+    record = thread.to_record()
+    assert record["tags"] == ["router", "wlan"]
+    assert record["answers"] == [
+        {"body": "Bei mir auch.", "id": "18", "author": None, "url": None, "kudos": 0},
+        {
+            "body": "Hast du es mit LAN probiert?",
+            "id": None,
+            "author": None,
+            "url": "https://community.example/t/1#19",
+            "kudos": 0,
+        },
+    ]
+    assert thread_from_record(record) == thread
+
+
+def test_with_changes_returns_a_changed_copy_and_leaves_the_original() -> None:
+    thread = Thread(id="a", title="t")
+    changed = thread.with_changes(title="neu", kudos=4)
+    assert (changed.id, changed.title, changed.kudos) == ("a", "neu", 4)
+    assert (thread.title, thread.kudos) == ("t", 0)
+
+
+# --- properties --------------------------------------------------------------------------
+
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+FIELDS = [
+    "id", "title", "body", "url", "board", "tags", "lang", "created_at", "updated_at",
+    "kudos", "views", "replies", "solved", "accepted_answer", "answers", "duplicate_of",
+]  # fmt: skip
+# Records shaped like the thread format, with any JSON value in any field: this reaches
+# the checks behind "id" and "title" far more often than arbitrary dictionaries would.
+RECORD_LIKE = st.fixed_dictionaries(
+    {"id": JSON_VALUES | st.text(min_size=1), "title": JSON_VALUES | st.text(min_size=1)},
+    optional={name: JSON_VALUES for name in FIELDS[2:]},
+)
+TIMESTAMPS = st.datetimes(
+    min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+).map(datetime.isoformat)
+ANSWERS = st.fixed_dictionaries(
+    {"body": st.text(min_size=1).filter(str.strip)},
+    optional={"id": st.text() | st.integers(), "author": st.text(), "kudos": st.integers()},
+)
+VALID_RECORDS = st.fixed_dictionaries(
+    {
+        "id": st.text(min_size=1, max_size=MAX_ID_CHARS).filter(str.strip),
+        "title": st.text(min_size=1).filter(str.strip),
+    },
+    optional={
+        "body": st.text(),
+        "tags": st.lists(st.text()),
+        "lang": st.sampled_from(["de", "en", "DE", "fr"]),
+        "created_at": TIMESTAMPS,
+        "kudos": st.integers(),
+        "views": st.integers(min_value=0),
+        "solved": st.booleans(),
+        "accepted_answer": st.none() | ANSWERS,
+        "answers": st.lists(ANSWERS, max_size=3),
+        "duplicate_of": st.text(),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(JSON_VALUES | RECORD_LIKE)
+def test_thread_from_record_raises_nothing_but_invalid_record(record: Any) -> None:
+    try:
+        thread = thread_from_record(record)
+    except InvalidRecord:
+        return
+    assert isinstance(thread, Thread)
+    assert thread.id and thread.id == thread.id.strip()
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(VALID_RECORDS)
+def test_a_valid_thread_survives_the_round_trip_through_its_record(record: dict[str, Any]) -> None:
+    thread = thread_from_record(record)
+    assert thread_from_record(thread.to_record()) == thread
