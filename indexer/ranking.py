@@ -19,6 +19,10 @@ from indexer.threads import parse_timestamp
 KUDOS_SCALE = 1_000
 VIEWS_SCALE = 1_000_000
 REPLIES_SCALE = 100
+# The confidence compares a thread's cosine with the cosine of the query's 10th-nearest
+# thread: how far it stands out from the crowd. Absolute cosines of an English model on
+# German text run high for everything; the margin does not (see scripts/calibrate).
+REFERENCE_RANK = 10
 # Longest duplicate_of chain followed (a -> b -> c); longer chains are moderator mistakes.
 MAX_DUPLICATE_HOPS = 3
 
@@ -31,9 +35,9 @@ class RankingParams:
     """The weights of ranking, taken from the settings."""
 
     fusion: str = "linear"
-    vector_weight: float = 0.7
-    lexical_weight: float = 0.3
-    coverage_weight: float = 0.0
+    vector_weight: float = 0.9
+    lexical_weight: float = 0.2
+    coverage_weight: float = 0.15
     rrf_k: float = 60.0
     prior_solved: float = 0.03
     prior_kudos: float = 0.02
@@ -41,9 +45,10 @@ class RankingParams:
     prior_replies: float = 0.005
     prior_recency: float = 0.005
     recency_half_life_days: float = 365.0
-    confidence_bias: float = -7.0
-    confidence_cosine: float = 9.0
-    confidence_coverage: float = 2.5
+    confidence_bias: float = -3.84
+    confidence_cosine: float = 2.24
+    confidence_coverage: float = 2.49
+    confidence_margin: float = 11.2
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RankingParams:
@@ -58,6 +63,7 @@ class Candidate:
     cosine: float  # exact cosine, or the weakest cosine of the vector leg if unknown
     lexical: float  # BM25 normalised to the query's best lexical hit (0..1), 0 if not found
     coverage: float  # share of the query's clauses the thread matched (0..1)
+    margin: float  # cosine minus the cosine of the query's REFERENCE_RANK-th nearest thread
     lexical_rank: int | None
     vector_rank: int | None
 
@@ -88,6 +94,7 @@ def candidates(
     """
     best_lexical = max((hit.score for hit in lexical_hits), default=0.0)
     weakest_cosine = min((hit.score for hit in vector_hits), default=0.0)
+    reference = vector_hits[min(REFERENCE_RANK, len(vector_hits)) - 1].score if vector_hits else 0.0
     cosines = {hit.id: hit.score for hit in vector_hits}
     vector_ranks = {hit.id: rank for rank, hit in enumerate(vector_hits, start=1)}
     lexical = {hit.id: (rank, hit) for rank, hit in enumerate(lexical_hits, start=1)}
@@ -102,6 +109,7 @@ def candidates(
                 cosine=cosine,
                 lexical=hit.score / best_lexical if hit and best_lexical > 0 else 0.0,
                 coverage=hit.matched / clause_count if hit and clause_count else 0.0,
+                margin=cosine - reference,
                 lexical_rank=rank_and_hit[0] if rank_and_hit else None,
                 vector_rank=vector_ranks.get(thread_id),
             )
@@ -135,16 +143,18 @@ def similarity(candidate: Candidate, params: RankingParams) -> float:
 
 
 def confidence(candidate: Candidate, params: RankingParams) -> float:
-    """Probability-like confidence that the candidate answers the same question.
+    """Probability that the candidate answers the customer's question.
 
-    A logistic model (Platt scaling) over two query-independent features - the cosine and
-    the share of query terms matched - fitted on labelled duplicate pairs by
-    ``scripts/eval --calibrate``; its reliability table is in docs/relevance.md.
+    A logistic model (Platt scaling) over three features - the cosine, the share of query
+    clauses matched, and the cosine's margin over the query's 10th-nearest thread -
+    fitted by ``scripts/calibrate`` on the results SemEval-2016 dev queries get; its
+    reliability table is in docs/relevance.md.
     """
     z = (
         params.confidence_bias
         + params.confidence_cosine * candidate.cosine
         + params.confidence_coverage * candidate.coverage
+        + params.confidence_margin * candidate.margin
     )
     return 1.0 / (1.0 + math.exp(-z))
 

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(64, ge=1, description="Documents embedded per batch.")
     embedding_max_tokens: int = Field(
-        128, ge=16, description="Word pieces of a document that are embedded (title first)."
+        64, ge=16, description="Word pieces of a document that are embedded (title first)."
     )
     embedding_threads: int = Field(
         0, ge=0, description="CPU threads for the model; 0 lets the runtime decide."
@@ -91,10 +91,10 @@ class Settings(BaseSettings):
     # --- retrieval -----------------------------------------------------------------
     lexical_candidates: int = Field(100, ge=1, description="Lexical top-K handed to the ranker.")
     vector_candidates: int = Field(100, ge=1, description="Vector top-K handed to the ranker.")
-    title_boost: float = Field(2.0, ge=0, description="BM25 weight of the title field.")
+    title_boost: float = Field(1.0, ge=0, description="BM25 weight of the title field.")
     body_boost: float = Field(1.0, ge=0, description="BM25 weight of the question body.")
     solution_boost: float = Field(0.5, ge=0, description="BM25 weight of the accepted solution.")
-    answers_boost: float = Field(0.1, ge=0, description="BM25 weight of the other replies.")
+    answers_boost: float = Field(0.0, ge=0, description="BM25 weight of the other replies.")
     bm25_k1: float = Field(1.2, ge=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
     ann_min_threads: int = Field(
@@ -109,12 +109,12 @@ class Settings(BaseSettings):
     fusion: Literal["linear", "rrf"] = Field(
         "linear", description="How lexical and vector candidates are fused."
     )
-    vector_weight: float = Field(0.7, ge=0, description="Weight of the cosine in linear fusion.")
+    vector_weight: float = Field(0.9, ge=0, description="Weight of the cosine in linear fusion.")
     lexical_weight: float = Field(
-        0.3, ge=0, description="Weight of the normalised BM25 score in linear fusion."
+        0.2, ge=0, description="Weight of the normalised BM25 score in linear fusion."
     )
     coverage_weight: float = Field(
-        0.0, ge=0, description="Weight of the share of query terms matched in linear fusion."
+        0.15, ge=0, description="Weight of the share of query terms matched in linear fusion."
     )
     rrf_k: float = Field(60.0, gt=0, description="The k of reciprocal rank fusion.")
     prior_solved: float = Field(
@@ -129,13 +129,18 @@ class Settings(BaseSettings):
     recency_half_life_days: float = Field(
         365.0, gt=0, description="Age in days at which the recency bonus has halved."
     )
-    confidence_bias: float = Field(-7.0, description="Logistic confidence: intercept.")
-    confidence_cosine: float = Field(9.0, description="Logistic confidence: weight of the cosine.")
+    confidence_bias: float = Field(-3.84, description="Logistic confidence: intercept.")
+    confidence_cosine: float = Field(2.24, description="Logistic confidence: weight of the cosine.")
     confidence_coverage: float = Field(
-        2.5, description="Logistic confidence: weight of the share of query terms matched."
+        2.49, description="Logistic confidence: weight of the share of query terms matched."
+    )
+    confidence_margin: float = Field(
+        11.2,
+        description="Logistic confidence: weight of the cosine's margin over the query's "
+        "10th-nearest thread.",
     )
     confidence_floor: float = Field(
-        0.35,
+        0.5,
         ge=0,
         le=1,
         description="/api/suggest shows nothing below this confidence: no noise.",

@@ -10,6 +10,7 @@ import dataclasses
 import itertools
 import math
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from indexer.backends.base import Hit, Signals
 from indexer.ranking import (
     KUDOS_SCALE,
     MAX_DUPLICATE_HOPS,
+    REFERENCE_RANK,
     REPLIES_SCALE,
     VIEWS_SCALE,
     Candidate,
@@ -51,6 +53,7 @@ PARAMS = RankingParams(
     confidence_bias=-7.0,
     confidence_cosine=9.0,
     confidence_coverage=2.5,
+    confidence_margin=0.0,
 )
 
 
@@ -61,8 +64,9 @@ def candidate(
     coverage: float = 0.0,
     lexical_rank: int | None = None,
     vector_rank: int | None = None,
+    margin: float = 0.0,
 ) -> Candidate:
-    return Candidate(thread_id, cosine, lexical, coverage, lexical_rank, vector_rank)
+    return Candidate(thread_id, cosine, lexical, coverage, margin, lexical_rank, vector_rank)
 
 
 def signals_of(*signals: Signals) -> dict[str, Signals]:
@@ -78,20 +82,44 @@ def test_candidates_merges_both_legs_into_one_candidate_per_thread() -> None:
 
     merged = candidates(lexical_hits, vector_hits, extra_cosines={"b": 0.7}, clause_count=3)
 
+    # Fewer than REFERENCE_RANK vector hits: the margin is over the weakest one (0.6).
     assert merged == [
-        Candidate("a", cosine=0.8, lexical=1.0, coverage=2 / 3, lexical_rank=1, vector_rank=2),
+        Candidate(
+            "a", 0.8, lexical=1.0, coverage=2 / 3, margin=0.8 - 0.6, lexical_rank=1, vector_rank=2
+        ),
         # Not in the vector leg: its exact cosine came separately.
-        Candidate("b", cosine=0.7, lexical=0.5, coverage=1 / 3, lexical_rank=2, vector_rank=None),
+        Candidate(
+            "b",
+            0.7,
+            lexical=0.5,
+            coverage=1 / 3,
+            margin=0.7 - 0.6,
+            lexical_rank=2,
+            vector_rank=None,
+        ),
         # Not in the vector leg and no exact cosine: at most the weakest vector hit's.
-        Candidate("c", cosine=0.6, lexical=0.25, coverage=1.0, lexical_rank=3, vector_rank=None),
-        Candidate("d", cosine=0.9, lexical=0.0, coverage=0.0, lexical_rank=None, vector_rank=1),
-        Candidate("e", cosine=0.6, lexical=0.0, coverage=0.0, lexical_rank=None, vector_rank=3),
+        Candidate(
+            "c", 0.6, lexical=0.25, coverage=1.0, margin=0.0, lexical_rank=3, vector_rank=None
+        ),
+        Candidate(
+            "d", 0.9, lexical=0.0, coverage=0.0, margin=0.9 - 0.6, lexical_rank=None, vector_rank=1
+        ),
+        Candidate(
+            "e", 0.6, lexical=0.0, coverage=0.0, margin=0.0, lexical_rank=None, vector_rank=3
+        ),
     ]
+
+
+def test_the_margin_is_over_the_tenth_nearest_thread() -> None:
+    vector_hits = [Hit(f"v{i}", 0.9 - i / 100) for i in range(REFERENCE_RANK + 5)]
+    merged = candidates([], vector_hits, extra_cosines={}, clause_count=1)
+    tenth = vector_hits[REFERENCE_RANK - 1].score
+    assert [c.margin for c in merged] == pytest.approx([h.score - tenth for h in vector_hits])
 
 
 def test_candidates_without_lexical_scores_or_clauses_have_zero_lexical_and_coverage() -> None:
     merged = candidates([Hit("a", 0.0, matched=1)], [], extra_cosines={}, clause_count=0)
-    assert merged == [Candidate("a", 0.0, 0.0, 0.0, lexical_rank=1, vector_rank=None)]
+    assert merged == [Candidate("a", 0.0, 0.0, 0.0, 0.0, lexical_rank=1, vector_rank=None)]
     assert candidates([], [], {}, clause_count=2) == []
 
 
@@ -286,6 +314,14 @@ def test_confidence_is_the_logistic_of_cosine_and_coverage() -> None:
     assert confidence(candidate("a", 0.5, coverage=1.0), PARAMS) == pytest.approx(
         1 / (1 + math.exp(-(-7 + 4.5 + 2.5)))
     )
+
+
+def test_confidence_rises_with_the_margin() -> None:
+    params = replace(PARAMS, confidence_margin=10.0)
+    margins = [0.0, 0.05, 0.1, 0.2]
+    values = [confidence(candidate("a", 0.5, margin=m), params) for m in margins]
+    assert values == sorted(set(values))
+    assert values[2] == pytest.approx(1 / (1 + math.exp(-(-7 + 4.5 + 1.0))))
 
 
 def test_confidence_increases_with_cosine_and_with_coverage() -> None:
