@@ -166,7 +166,9 @@ class Indexer:
 
         rebuild: the result replaces the live index when the run ends with at least one
         usable thread (the old index serves until then, and stays if the run fails).
-        upsert: threads are inserted or replaced in the live index batch by batch.
+        Unchanged threads are copied over as they were indexed.
+        upsert: changed threads are inserted or replaced in the live index batch by batch;
+        unchanged ones are left alone.
 
         Raises:
             StrictModeError: ``strict`` and a record was bad; nothing was published.
@@ -175,14 +177,14 @@ class Indexer:
         started = time.monotonic()
         if mode == "rebuild":
             with self.backend.rebuild() as rebuild:
-                self._feed(items, rebuild.add, True, report, strict, on_error, on_progress, started)
+                sink = _Sink(write=rebuild.add, carry_over=rebuild.carry_over)
+                self._feed(items, sink, report, strict, on_error, on_progress, started)
                 if report.usable:
                     rebuild.commit()
                     report.published = True
         else:
-            self._feed(
-                items, self.backend.upsert, False, report, strict, on_error, on_progress, started
-            )
+            sink = _Sink(write=self.backend.upsert, carry_over=None)
+            self._feed(items, sink, report, strict, on_error, on_progress, started)
             report.published = report.indexed > 0
         report.seconds = time.monotonic() - started
         return report
@@ -190,8 +192,7 @@ class Indexer:
     def _feed(
         self,
         items: Iterable[SourceItem],
-        write: Callable[[Sequence[IndexedThread]], None],
-        carry_unchanged: bool,
+        sink: _Sink,
         report: IndexReport,
         strict: bool,
         on_error: Callable[[RecordError], None] | None,
@@ -212,34 +213,37 @@ class Indexer:
                 continue
             batch.append(item)
             if len(batch) >= BATCH_SIZE:
-                self._flush(batch, write, report, carry_unchanged)
+                self._flush(batch, sink, report)
                 batch = []
                 report.seconds = time.monotonic() - started
                 if on_progress:
                     on_progress(report)
         if batch:
-            self._flush(batch, write, report, carry_unchanged)
+            self._flush(batch, sink, report)
         report.seconds = time.monotonic() - started
         if on_progress:
             on_progress(report)
 
-    def _flush(
-        self,
-        batch: list[Thread],
-        write: Callable[[Sequence[IndexedThread]], None],
-        report: IndexReport,
-        carry_unchanged: bool,
-    ) -> None:
-        fingerprints = {thread.id: self.preparer.fingerprint(thread) for thread in batch}
-        live = self.backend.indexed(list(fingerprints))
-        unchanged = [
-            live[thread.id]
-            for thread in batch
-            if thread.id in live and live[thread.id].content_hash == fingerprints[thread.id]
-        ]
-        unchanged_ids = {indexed.thread.id for indexed in unchanged}
-        changed = [thread for thread in batch if thread.id not in unchanged_ids]
+    def _flush(self, batch: list[Thread], sink: _Sink, report: IndexReport) -> None:
+        # The last occurrence of an id in a batch wins, as it would in separate batches.
+        latest = {thread.id: thread for thread in batch}
+        fingerprints = {i: self.preparer.fingerprint(t) for i, t in latest.items()}
+        live = self.backend.content_hashes(list(fingerprints))
+        unchanged = [i for i, fingerprint in fingerprints.items() if live.get(i) == fingerprint]
+        changed = [latest[i] for i in fingerprints if live.get(i) != fingerprints[i]]
+        if unchanged and sink.carry_over is not None:
+            sink.carry_over(unchanged)
         prepared = self.preparer.prepare(changed, [fingerprints[t.id] for t in changed])
-        write([*unchanged, *prepared] if carry_unchanged else prepared)
+        if prepared:
+            sink.write(prepared)
         report.unchanged += len(unchanged)
-        report.indexed += len(prepared)
+        # An id repeated within a batch: its earlier versions count as indexed, then replaced.
+        report.indexed += len(prepared) + len(batch) - len(latest)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sink:
+    """Where a run writes: new and changed threads, and (rebuilds) unchanged ones."""
+
+    write: Callable[[Sequence[IndexedThread]], None]
+    carry_over: Callable[[Sequence[str]], None] | None

@@ -22,6 +22,15 @@ class Answer:
     url: str | None = None
     kudos: int = 0
 
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "body": self.body,
+            "id": self.id,
+            "author": self.author,
+            "url": self.url,
+            "kudos": self.kudos,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Thread:
@@ -45,11 +54,29 @@ class Thread:
     duplicate_of: str | None = None
 
     def to_record(self) -> dict[str, Any]:
-        """Return the thread as a JSON-ready dict in the thread format."""
-        record = dataclasses.asdict(self)
-        record["tags"] = list(self.tags)
-        record["answers"] = [dataclasses.asdict(a) for a in self.answers]
-        return record
+        """Return the thread as a JSON-ready dict in the thread format.
+
+        Written out rather than ``dataclasses.asdict``, which deep-copies recursively and
+        took a fifth of the time of re-indexing unchanged threads.
+        """
+        return {
+            "id": self.id,
+            "title": self.title,
+            "body": self.body,
+            "url": self.url,
+            "board": self.board,
+            "tags": list(self.tags),
+            "lang": self.lang,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "kudos": self.kudos,
+            "views": self.views,
+            "replies": self.replies,
+            "solved": self.solved,
+            "accepted_answer": self.accepted_answer.to_record() if self.accepted_answer else None,
+            "answers": [answer.to_record() for answer in self.answers],
+            "duplicate_of": self.duplicate_of,
+        }
 
     def with_changes(self, **changes: Any) -> Thread:
         """Return a copy with some fields replaced (threads are immutable)."""

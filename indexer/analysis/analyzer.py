@@ -35,6 +35,8 @@ SNOWBALL = {
 }  # fmt: skip
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 MAX_TERM_CHARS = 40
+TOKEN_CACHE_SIZE = 500_000
+MIN_WORDS_TO_DETECT = 3
 # How many characters a typed word may run past the stem of the word being typed:
 # "konfigurati" still finds the stem "konfigur" of "Konfiguration".
 PREFIX_OVERSHOOT = 3
@@ -110,6 +112,7 @@ class Analyzer:
         )
         # PyStemmer objects are not thread-safe: one set per thread.
         self._local = threading.local()
+        self._token_terms = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._analyse_token)
 
     # --- documents -------------------------------------------------------------------
 
@@ -135,7 +138,7 @@ class Analyzer:
         """
         folded = normalize(text)
         tokens = words(folded)
-        languages = self._query_languages(text, lang)
+        languages = self._query_languages(text, lang, len(tokens))
         prefix = None
         if partial and tokens and folded.endswith(tokens[-1]):
             typing = WORD_JOINERS.split(tokens.pop())
@@ -157,9 +160,12 @@ class Analyzer:
                         clauses[(extra,)] = None
         return AnalyzedQuery(tuple(clauses), prefix, languages)
 
-    def _query_languages(self, text: str, lang: str | None) -> tuple[str, ...]:
+    def _query_languages(self, text: str, lang: str | None, words_typed: int) -> tuple[str, ...]:
         if lang:
             return (lang,)
+        # One or two words ("Konfiguration", "eSIM iPhone") do not tell a language apart.
+        if words_typed < MIN_WORDS_TO_DETECT:
+            return self.languages
         guess = self.detector.detect(text)
         if guess.confidence >= self.settings.language_confidence:
             return (guess.lang,)
@@ -185,21 +191,26 @@ class Analyzer:
     # --- shared ----------------------------------------------------------------------
 
     def _terms(self, tokens: Iterable[str], lang: str) -> Iterator[str]:
-        stop_words = self._stop_words.get(lang, frozenset())
+        token_terms = self._token_terms
         for token in tokens:
-            if len(token) > MAX_TERM_CHARS:
-                continue
-            parts = WORD_JOINERS.split(token)
-            joined = "".join(parts)
-            if token in stop_words or joined in stop_words:
-                continue
-            if len(parts) > 1:
-                yield from self._word_terms(joined, lang, split=False)
-                for part in parts:
-                    if part not in stop_words:
-                        yield from self._word_terms(part, lang, split=True)
-            else:
-                yield from self._word_terms(token, lang, split=True)
+            yield from token_terms(token, lang)
+
+    def _analyse_token(self, token: str, lang: str) -> tuple[str, ...]:
+        """The terms of one word (cached: a few thousand words make most of any text)."""
+        stop_words = self._stop_words.get(lang, frozenset())
+        if len(token) > MAX_TERM_CHARS:
+            return ()
+        parts = WORD_JOINERS.split(token)
+        joined = "".join(parts)
+        if token in stop_words or joined in stop_words:
+            return ()
+        if len(parts) == 1:
+            return tuple(self._word_terms(token, lang, split=True))
+        terms = list(self._word_terms(joined, lang, split=False))
+        for part in parts:
+            if part not in stop_words:
+                terms.extend(self._word_terms(part, lang, split=True))
+        return tuple(terms)
 
     def _word_terms(self, word: str, lang: str, split: bool) -> Iterator[str]:
         if len(word) < 2:

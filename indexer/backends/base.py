@@ -111,6 +111,11 @@ class Rebuild(AbstractContextManager["Rebuild"], Protocol):
 
     def add(self, threads: Sequence[IndexedThread]) -> None: ...
 
+    def carry_over(self, ids: Sequence[str]) -> None:
+        """Copy these threads, as the live index holds them, into the new index (for
+        threads that did not change: no analysis or embedding again)."""
+        ...
+
     def commit(self) -> None: ...
 
 
@@ -138,9 +143,12 @@ class Backend(Protocol):
         """Cosine similarity of the given threads to a unit vector (for lexical-only hits)."""
         ...
 
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """The content hash each of ``ids`` was indexed with (to skip unchanged threads)."""
+        ...
+
     def indexed(self, ids: Sequence[str]) -> dict[str, IndexedThread]:
-        """The threads among ``ids`` as indexed (terms, vector, content hash), so that a
-        rebuild can carry unchanged threads over instead of analysing them again."""
+        """The threads among ``ids`` as indexed: terms, vector, content hash."""
         ...
 
     def upsert(self, threads: Sequence[IndexedThread]) -> None:

@@ -15,7 +15,7 @@ def analysis_settings() -> Settings:
     return Settings(
         languages=("de", "en"),
         default_language="de",
-        language_confidence=0.8,
+        language_confidence=0.9,
         prefix_min_chars=3,
         compound_min_chars=8,
     )

@@ -115,6 +115,10 @@ class EmbeddedBackend:
             scores.update(segment.vector_scores(vector, ids))
         return scores
 
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        generation = self._live_or_none()
+        return generation.store.content_hashes(ids) if generation else {}
+
     def indexed(self, ids: Sequence[str]) -> dict[str, IndexedThread]:
         generation = self._live_or_none()
         return generation.store.indexed(ids) if generation else {}
@@ -310,6 +314,12 @@ class EmbeddedRebuild:
 
     def add(self, threads: Sequence[IndexedThread]) -> None:
         self._store.upsert(threads, log_changes=False)
+
+    def carry_over(self, ids: Sequence[str]) -> None:
+        live = self._backend._live_or_none()
+        if live is None:
+            raise IndexNotFound("nothing to carry over: there is no live index")
+        self._store.copy_from(live.store.path, ids)
 
     def commit(self) -> None:
         """Build the search structures, then make this generation the live one."""

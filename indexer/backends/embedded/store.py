@@ -158,6 +158,33 @@ class Store:
                 found[row[0]] = Signals(row[0], bool(row[1]), *row[2:])
         return found
 
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            with self._lock:
+                rows = self._db.execute(
+                    f"SELECT id, content_hash FROM thread WHERE id IN ({_marks(chunk)})", chunk
+                ).fetchall()
+            found.update(rows)
+        return found
+
+    def copy_from(self, other: Path, ids: Sequence[str]) -> None:
+        """Copy rows of another store file as they are (no change log: a new generation)."""
+        with self._lock:
+            self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+            try:
+                with self._db:
+                    for chunk in _chunks(list(dict.fromkeys(ids))):
+                        self._db.execute(
+                            "INSERT OR REPLACE INTO main.thread SELECT id, record, content_hash,"
+                            " terms, vector, 0, solved, kudos, views, replies, created_at,"
+                            " duplicate_of, board, lang FROM other.thread"
+                            f" WHERE id IN ({_marks(chunk)})",
+                            chunk,
+                        )
+            finally:
+                self._db.execute("DETACH DATABASE other")
+
     def indexed(self, ids: Sequence[str]) -> dict[str, IndexedThread]:
         """The rows of those ids that exist, as they were indexed."""
         found: dict[str, IndexedThread] = {}

@@ -159,6 +159,24 @@ def test_indexed_returns_what_was_written(backend: Backend, prepared: list[Index
     assert np.allclose(stored.vector, prepared[0].vector)
 
 
+def test_a_rebuild_carries_unchanged_threads_over(
+    backend: Backend, engine: Engine, prepared: list[IndexedThread]
+) -> None:
+    assert backend.content_hashes(["bill-3", "router-1", "nope"]) == {
+        "bill-3": "hash-bill-3",
+        "router-1": "hash-router-1",
+    }
+    with backend.rebuild() as rebuild:
+        rebuild.carry_over(["bill-3", "esim-4"])
+        rebuild.add(prepared[:1])
+        rebuild.commit()
+    assert sorted(backend.iter_ids()) == ["bill-3", "esim-4", "router-1"]
+    assert lexical_ids(backend, engine, "Rechnung hoch") == ["bill-3"]
+    carried = backend.indexed(["esim-4"])["esim-4"]
+    assert carried.content_hash == "hash-esim-4"
+    assert np.allclose(carried.vector, prepared[3].vector)
+
+
 def test_a_failed_rebuild_leaves_the_old_index(
     backend: Backend, prepared: list[IndexedThread]
 ) -> None:
