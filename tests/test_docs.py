@@ -6,7 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from widget.cli import main as cli, settings_table
+from widget.cli import main as cli
+from widget.cli import settings_table
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -223,7 +223,9 @@ def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | No
 
 @main.command(name="settings")
 @click.option("--effective", is_flag=True, help="Show the values in effect here.")
-@click.option("--markdown", is_flag=True, help="Print the reference table of docs/configuration.md.")
+@click.option(
+    "--markdown", is_flag=True, help="Print the reference table of docs/configuration.md."
+)
 def settings_command(effective: bool, markdown: bool) -> None:
     """List every setting with its default and meaning."""
     if markdown:
