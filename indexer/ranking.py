@@ -36,8 +36,8 @@ class RankingParams:
 
     fusion: str = "linear"
     vector_weight: float = 0.9
-    lexical_weight: float = 0.2
-    coverage_weight: float = 0.15
+    lexical_weight: float = 0.15
+    coverage_weight: float = 0.1
     rrf_k: float = 60.0
     prior_solved: float = 0.03
     prior_kudos: float = 0.02
@@ -45,10 +45,10 @@ class RankingParams:
     prior_replies: float = 0.005
     prior_recency: float = 0.005
     recency_half_life_days: float = 365.0
-    confidence_bias: float = -3.84
-    confidence_cosine: float = 2.24
-    confidence_coverage: float = 2.49
-    confidence_margin: float = 11.2
+    confidence_bias: float = -5.05
+    confidence_cosine: float = 2.51
+    confidence_coverage: float = 3.6
+    confidence_margin: float = 9.08
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RankingParams:

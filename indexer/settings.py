@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     title_boost: float = Field(1.0, ge=0, description="BM25 weight of the title field.")
     body_boost: float = Field(1.0, ge=0, description="BM25 weight of the question body.")
     solution_boost: float = Field(0.5, ge=0, description="BM25 weight of the accepted solution.")
-    answers_boost: float = Field(0.0, ge=0, description="BM25 weight of the other replies.")
+    answers_boost: float = Field(0.1, ge=0, description="BM25 weight of the other replies.")
     bm25_k1: float = Field(1.2, ge=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
     ann_min_threads: int = Field(
@@ -116,10 +116,10 @@ class Settings(BaseSettings):
     )
     vector_weight: float = Field(0.9, ge=0, description="Weight of the cosine in linear fusion.")
     lexical_weight: float = Field(
-        0.2, ge=0, description="Weight of the normalised BM25 score in linear fusion."
+        0.15, ge=0, description="Weight of the normalised BM25 score in linear fusion."
     )
     coverage_weight: float = Field(
-        0.15, ge=0, description="Weight of the share of query terms matched in linear fusion."
+        0.1, ge=0, description="Weight of the share of query terms matched in linear fusion."
     )
     rrf_k: float = Field(60.0, gt=0, description="The k of reciprocal rank fusion.")
     prior_solved: float = Field(
@@ -134,13 +134,13 @@ class Settings(BaseSettings):
     recency_half_life_days: float = Field(
         365.0, gt=0, description="Age in days at which the recency bonus has halved."
     )
-    confidence_bias: float = Field(-3.84, description="Logistic confidence: intercept.")
-    confidence_cosine: float = Field(2.24, description="Logistic confidence: weight of the cosine.")
+    confidence_bias: float = Field(-5.05, description="Logistic confidence: intercept.")
+    confidence_cosine: float = Field(2.51, description="Logistic confidence: weight of the cosine.")
     confidence_coverage: float = Field(
-        2.49, description="Logistic confidence: weight of the share of query terms matched."
+        3.6, description="Logistic confidence: weight of the share of query terms matched."
     )
     confidence_margin: float = Field(
-        11.2,
+        9.08,
         description="Logistic confidence: weight of the cosine's margin over the query's "
         "10th-nearest thread.",
     )

@@ -135,38 +135,33 @@ class Store:
 
     def threads(self, ids: Sequence[str]) -> dict[str, Thread]:
         """Parse and return the records of those ids that exist."""
-        found: dict[str, Thread] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            with self._lock:
-                rows = self._db.execute(
-                    f"SELECT id, record FROM thread WHERE id IN ({_marks(chunk)})", chunk
-                ).fetchall()
-            for thread_id, record in rows:
-                found[thread_id] = thread_from_record(json.loads(record))
-        return found
+        return {
+            thread_id: thread_from_record(json.loads(record))
+            for thread_id, record in self._by_ids("id, record", ids)
+        }
 
     def signals(self, ids: Sequence[str]) -> dict[str, Signals]:
-        found: dict[str, Signals] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT id, solved, kudos, views, replies, created_at, duplicate_of, board, "
-                    f"lang FROM thread WHERE id IN ({_marks(chunk)})",
-                    chunk,
-                ).fetchall()
-            for row in rows:
-                found[row[0]] = Signals(row[0], bool(row[1]), *row[2:])
-        return found
+        columns = "id, solved, kudos, views, replies, created_at, duplicate_of, board, lang"
+        return {
+            row[0]: Signals(row[0], bool(row[1]), *row[2:]) for row in self._by_ids(columns, ids)
+        }
 
     def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            with self._lock:
-                rows = self._db.execute(
-                    f"SELECT id, content_hash FROM thread WHERE id IN ({_marks(chunk)})", chunk
-                ).fetchall()
-            found.update(rows)
-        return found
+        return dict(self._by_ids("id, content_hash", ids))
+
+    def indexed(self, ids: Sequence[str]) -> dict[str, IndexedThread]:
+        """The rows of those ids that exist, as they were indexed."""
+        return {
+            thread_id: IndexedThread(
+                thread=thread_from_record(json.loads(record)),
+                terms={name: tuple(text.split()) for name, text in json.loads(terms).items()},
+                vector=np.frombuffer(vector, dtype=np.float32),
+                content_hash=content_hash,
+            )
+            for thread_id, record, content_hash, terms, vector in self._by_ids(
+                "id, record, content_hash, terms, vector", ids
+            )
+        }
 
     def copy_from(self, other: Path, ids: Sequence[str]) -> None:
         """Copy rows of another store file as they are (no change log: a new generation)."""
@@ -185,24 +180,15 @@ class Store:
             finally:
                 self._db.execute("DETACH DATABASE other")
 
-    def indexed(self, ids: Sequence[str]) -> dict[str, IndexedThread]:
-        """The rows of those ids that exist, as they were indexed."""
-        found: dict[str, IndexedThread] = {}
+    def _by_ids(self, columns: str, ids: Sequence[str]) -> list[tuple]:
+        """``SELECT columns`` of the rows of those ids that exist, a chunk of ids at a time."""
+        rows: list[tuple] = []
         for chunk in _chunks(list(dict.fromkeys(ids))):
             with self._lock:
-                rows = self._db.execute(
-                    "SELECT id, record, content_hash, terms, vector FROM thread "
-                    f"WHERE id IN ({_marks(chunk)})",
-                    chunk,
+                rows += self._db.execute(
+                    f"SELECT {columns} FROM thread WHERE id IN ({_marks(chunk)})", chunk
                 ).fetchall()
-            for thread_id, record, content_hash, terms, vector in rows:
-                found[thread_id] = IndexedThread(
-                    thread=thread_from_record(json.loads(record)),
-                    terms={name: tuple(text.split()) for name, text in json.loads(terms).items()},
-                    vector=np.frombuffer(vector, dtype=np.float32),
-                    content_hash=content_hash,
-                )
-        return found
+        return rows
 
     def rows(self, ids: Sequence[str] | None = None) -> Iterator[StoredRow]:
         """Yield rows for building search structures: all of them, or those of ``ids``."""
@@ -215,13 +201,7 @@ class Store:
                     yield from (_stored_row(*row) for row in batch)
                     batch = cursor.fetchmany(1000)
             return
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            with self._lock:
-                rows = self._db.execute(
-                    f"SELECT {ROW_COLUMNS} FROM thread WHERE id IN ({_marks(chunk)})",
-                    chunk,
-                ).fetchall()
-            yield from (_stored_row(*row) for row in rows)
+        yield from (_stored_row(*row) for row in self._by_ids(ROW_COLUMNS, ids))
 
     def boards(self) -> frozenset[str]:
         with self._lock:
