@@ -13,6 +13,10 @@ class InvalidQuery(AskfindError):
     """A search request cannot be answered as asked (empty, too long, bad filter...)."""
 
 
+class InvalidEvent(AskfindError):
+    """An analytics event from the widget is malformed, too large or of an unknown kind."""
+
+
 class InvalidRecord(AskfindError):
     """A source record is not a valid thread; the reader reports and skips it."""
 

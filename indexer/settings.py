@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -162,6 +163,17 @@ class Settings(BaseSettings):
     query_max_chars: int = Field(500, ge=1, description="Longest query accepted, in characters.")
     snippet_chars: int = Field(200, ge=20, description="Length of snippets in results.")
 
+    # --- widget --------------------------------------------------------------------
+    widget_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Origins of the pages that embed the widget (scheme://host[:port], "
+        "comma-separated; * for any): their browsers may call the API and send events. "
+        "The service's own origin is always allowed.",
+    )
+    events_max_bytes: int = Field(
+        4096, ge=256, description="Largest analytics event accepted by /api/events, in bytes."
+    )
+
     @field_validator("languages", mode="before")
     @classmethod
     def _language_list(cls, value: Any) -> Any:
@@ -181,6 +193,18 @@ class Settings(BaseSettings):
         if not codes:
             raise ValueError("at least one language is needed")
         return codes
+
+    @field_validator("widget_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: Any) -> Any:
+        """Accept "https://a.example,https://b.example" or a list; check each is an origin."""
+        if isinstance(value, str):
+            value = [origin for origin in value.split(",") if origin.strip()]
+        origins = tuple(str(origin).strip().rstrip("/").lower() for origin in value)
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[a-z0-9.\-\[\]:]+", origin):
+                raise ValueError(f"{origin!r} is not an origin like https://help.example.com")
+        return origins
 
     @classmethod
     def settings_customise_sources(

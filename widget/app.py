@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from indexer.engine import Engine, open_engine
-from indexer.errors import BackendUnavailable, InvalidQuery, ThreadNotFound
+from indexer.errors import BackendUnavailable, InvalidEvent, InvalidQuery, ThreadNotFound
 from indexer.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.extensions[ENGINE_KEY] = engine or open_engine(settings)
 
     from widget.api import api
+    from widget.events import events
     from widget.health import health
+    from widget.origins import allow_widget_origins
+    from widget.pages import pages
 
     app.register_blueprint(api)
+    app.register_blueprint(events)
     app.register_blueprint(health)
+    app.register_blueprint(pages)
+    app.after_request(allow_widget_origins)
     _register_error_handlers(app)
     return app
 
@@ -51,6 +57,10 @@ def error(message: str, status: int, **extra: Any) -> tuple[Any, int]:
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(InvalidQuery)
     def invalid_query(e: InvalidQuery) -> tuple[Any, int]:
+        return error(str(e), 400)
+
+    @app.errorhandler(InvalidEvent)
+    def invalid_event(e: InvalidEvent) -> tuple[Any, int]:
         return error(str(e), 400)
 
     @app.errorhandler(ThreadNotFound)

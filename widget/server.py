@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -51,3 +52,26 @@ def run_dev_server(settings: Settings) -> None:
     from widget.app import create_app
 
     create_app(settings).run(host=settings.host, port=settings.port, debug=False)
+
+
+class BackgroundServer:
+    """The app on a free loopback port, served from a thread (browser tests, latency runs).
+
+    Werkzeug's threaded server, like gunicorn's gthread workers, answers each request in
+    its own thread, so a slow answer does not hold up the next one.
+    """
+
+    def __init__(self, app: Any, host: str = "127.0.0.1") -> None:
+        from werkzeug.serving import make_server
+
+        self._server = make_server(host, 0, app, threaded=True)
+        self.url = f"http://{host}:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> BackgroundServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join()

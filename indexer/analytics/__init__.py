@@ -1,0 +1,1 @@
+"""Analytics: what the widget showed and what customers did with it (events and their store)."""

@@ -1,0 +1,171 @@
+"""The widget's analytics events and their validation where they enter.
+
+An event says what a customer saw or did while typing a question:
+
+- ``impression``: the suggestions shown for a settled query (``results``: thread ids in
+  rank order; empty when nothing cleared the confidence floor: a content gap);
+- ``click``: a suggestion was opened (``thread``, ``rank`` counted from 1);
+- ``asked_anyway``: the customer went on to ask their question;
+- ``helpful``: the answer to "did this answer your question?" (``thread``, ``helpful``).
+
+Every event carries the ``session`` (a random id of one page view, not a person) and the
+``query`` as typed. Validation is strict and explicit, like a JSON schema: unknown fields,
+wrong types and oversized values are refused with a message naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from indexer.errors import InvalidEvent
+
+EVENT_TYPES = ("impression", "click", "asked_anyway", "helpful")
+COMMON_FIELDS = {"type", "session", "query", "lang", "board"}
+FIELDS_OF_TYPE = {
+    "impression": {"results"},
+    "click": {"thread", "rank"},
+    "asked_anyway": set(),
+    "helpful": {"thread", "rank", "helpful"},
+}
+REQUIRED_OF_TYPE = {
+    "impression": {"results"},
+    "click": {"thread", "rank"},
+    "asked_anyway": set(),
+    "helpful": {"thread", "helpful"},
+}
+SESSION_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# The page's language (the widget's UI language), which need not be an indexed one.
+LANG_PATTERN = re.compile(r"[a-z]{2,3}")
+MAX_ID_CHARS = 200
+MAX_BOARD_CHARS = 200
+MAX_RESULTS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One validated event, as the widget sent it (the query not yet redacted)."""
+
+    type: str
+    session: str
+    query: str
+    lang: str | None = None
+    board: str | None = None
+    thread: str | None = None
+    rank: int | None = None
+    helpful: bool | None = None
+    results: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EventLimits:
+    """The bounds an event must keep; the service takes them from its settings."""
+
+    max_bytes: int
+    max_query_chars: int
+
+
+def parse_event(body: bytes, limits: EventLimits) -> Event:
+    """Decode and validate one event from a request body (a JSON object).
+
+    Raises:
+        InvalidEvent: the body is too large, not UTF-8 JSON, or not a valid event.
+    """
+    if len(body) > limits.max_bytes:
+        raise InvalidEvent(f"the event is larger than {limits.max_bytes} bytes")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise InvalidEvent(f"the body is not UTF-8 JSON: {e}") from e
+    return validate_event(data, limits)
+
+
+def validate_event(data: Any, limits: EventLimits) -> Event:
+    """Check a decoded event against the schema above and return it typed.
+
+    Raises:
+        InvalidEvent: naming the first field that is missing, unknown or invalid.
+    """
+    if not isinstance(data, Mapping):
+        raise InvalidEvent("an event must be a JSON object")
+    kind = data.get("type")
+    if kind not in EVENT_TYPES:
+        raise InvalidEvent(f"type must be one of {', '.join(EVENT_TYPES)}, not {kind!r}")
+    allowed = COMMON_FIELDS | FIELDS_OF_TYPE[kind]
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise InvalidEvent(f"{unknown[0]!r} is not a field of a {kind} event")
+    for name in sorted({"session", "query"} | REQUIRED_OF_TYPE[kind]):
+        if data.get(name) is None:
+            raise InvalidEvent(f"a {kind} event needs {name!r}")
+
+    session = _string(data, "session", 64)
+    if not SESSION_PATTERN.fullmatch(session):
+        raise InvalidEvent("session must be 8 to 64 letters, digits, '-' or '_'")
+    lang = _optional_string(data, "lang", 3)
+    if lang is not None and not LANG_PATTERN.fullmatch(lang):
+        raise InvalidEvent(f"lang must be an ISO 639-1 code like 'de', not {lang!r}")
+    return Event(
+        type=kind,
+        session=session,
+        query=_string(data, "query", limits.max_query_chars),
+        lang=lang,
+        board=_optional_string(data, "board", MAX_BOARD_CHARS),
+        thread=_optional_string(data, "thread", MAX_ID_CHARS, non_empty=True),
+        rank=_optional_rank(data),
+        helpful=_optional_bool(data, "helpful"),
+        results=_results(data),
+    )
+
+
+def _string(data: Mapping[str, Any], name: str, max_chars: int, non_empty: bool = False) -> str:
+    value = data[name]
+    if not isinstance(value, str):
+        raise InvalidEvent(f"{name} must be a string")
+    if len(value) > max_chars:
+        raise InvalidEvent(f"{name} is longer than {max_chars} characters")
+    if non_empty and not value:
+        raise InvalidEvent(f"{name} must not be empty")
+    return value
+
+
+def _optional_string(
+    data: Mapping[str, Any], name: str, max_chars: int, non_empty: bool = False
+) -> str | None:
+    if data.get(name) is None:
+        return None
+    return _string(data, name, max_chars, non_empty)
+
+
+def _optional_rank(data: Mapping[str, Any]) -> int | None:
+    value = data.get("rank")
+    if value is None:
+        return None
+    # bool is an int in Python; true is not a rank
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_RESULTS:
+        raise InvalidEvent(f"rank must be a whole number from 1 to {MAX_RESULTS}")
+    return value
+
+
+def _optional_bool(data: Mapping[str, Any], name: str) -> bool | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise InvalidEvent(f"{name} must be true or false")
+    return value
+
+
+def _results(data: Mapping[str, Any]) -> tuple[str, ...]:
+    value = data.get("results")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_RESULTS:
+        raise InvalidEvent(f"results must be a list of at most {MAX_RESULTS} thread ids")
+    for item in value:
+        if not isinstance(item, str) or not 0 < len(item) <= MAX_ID_CHARS:
+            raise InvalidEvent(f"results must hold thread ids of 1 to {MAX_ID_CHARS} characters")
+    return tuple(value)

@@ -1,0 +1,145 @@
+"""Durable storage of analytics events: one SQLite file in the data dir (embedded setups).
+
+Query text is redacted here, on the way in, so nothing that reaches the file can hold
+personal data whoever the writer is. Writes go through one connection under a lock (one
+writer per process); gunicorn's workers share the file through WAL and a busy timeout.
+An event is committed before :meth:`SqliteEventStore.add` returns: the service answers
+only for events that are on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from indexer.analytics.events import Event
+from indexer.privacy import redact
+from indexer.settings import Settings
+
+EVENTS_FILE = "events.sqlite"
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS event (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,      -- ISO 8601, UTC, from the server's clock
+    type TEXT NOT NULL,
+    session TEXT NOT NULL,
+    query TEXT NOT NULL,            -- redacted
+    lang TEXT,
+    board TEXT,
+    thread TEXT,
+    rank INTEGER,
+    helpful INTEGER,
+    results TEXT NOT NULL,          -- JSON list of thread ids (impressions)
+    origin TEXT                     -- the page's origin, as the browser sent it
+);
+CREATE INDEX IF NOT EXISTS event_received_at ON event (received_at);
+CREATE INDEX IF NOT EXISTS event_session ON event (session);
+"""
+BUSY_TIMEOUT_S = 30
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as stored: redacted, with when it arrived and from which origin."""
+
+    id: int
+    received_at: datetime
+    event: Event
+    origin: str | None
+
+
+class EventStore(Protocol):
+    """Where events go. The embedded store is SQLite; a search cluster may keep its own."""
+
+    def add(self, events: Sequence[Event], origin: str | None = None) -> None: ...
+
+    def read(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[StoredEvent]: ...
+
+    def close(self) -> None: ...
+
+
+class SqliteEventStore:
+    """Events in ``<data_dir>/events.sqlite``."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def add(self, events: Sequence[Event], origin: str | None = None) -> None:
+        """Store events (their query redacted), committed when this returns."""
+        received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        rows = [
+            (
+                received_at,
+                event.type,
+                event.session,
+                redact(event.query),
+                event.lang,
+                event.board,
+                event.thread,
+                event.rank,
+                None if event.helpful is None else int(event.helpful),
+                json.dumps(list(event.results), ensure_ascii=False),
+                origin,
+            )
+            for event in events
+        ]
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT INTO event (received_at, type, session, query, lang, board, thread,"
+                " rank, helpful, results, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def read(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[StoredEvent]:
+        """Events received in [since, until), oldest first."""
+        sql = "SELECT * FROM event WHERE received_at >= ? AND received_at < ? ORDER BY id"
+        low = since.astimezone(UTC).isoformat(timespec="milliseconds") if since else ""
+        high = until.astimezone(UTC).isoformat(timespec="milliseconds") if until else "9999"
+        with self._lock:
+            rows = self._db.execute(sql, (low, high)).fetchall()
+        for row in rows:
+            yield _stored(row)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def open_event_store(settings: Settings) -> EventStore:
+    """The event store for these settings (embedded: SQLite in the data dir)."""
+    return SqliteEventStore(settings.data_dir / EVENTS_FILE)
+
+
+def _stored(row: tuple[Any, ...]) -> StoredEvent:
+    (row_id, received_at, kind, session, query, lang, board, thread, rank, helpful,
+     results, origin) = row  # fmt: skip
+    event = Event(
+        type=kind,
+        session=session,
+        query=query,
+        lang=lang,
+        board=board,
+        thread=thread,
+        rank=rank,
+        helpful=None if helpful is None else bool(helpful),
+        results=tuple(json.loads(results)),
+    )
+    return StoredEvent(row_id, datetime.fromisoformat(received_at), event, origin)

@@ -1,0 +1,116 @@
+"""POST /api/events: validated, accepted only from allowed origins, stored redacted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from indexer.analytics.store import EVENTS_FILE, SqliteEventStore
+from indexer.engine import Engine
+from tests.conftest import engine_on
+from widget.app import create_app
+
+OWN = "http://localhost"  # the test client's host
+PARTNER = "https://help.partner.example"
+SESSION = "s-0123456789abcdef"
+CLICK = {"type": "click", "session": SESSION, "query": "wlan", "thread": "wlan-002", "rank": 1}
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def client(engine: Engine, data_dir: Path) -> Iterator[FlaskClient]:
+    app = create_app(engine=engine_on(engine, data_dir, widget_origins=(PARTNER,)))
+    yield app.test_client()
+
+
+def post(client: FlaskClient, event: Any, origin: str | None = OWN, **kwargs: Any) -> Any:
+    headers = {"Origin": origin} if origin else {}
+    data = event if isinstance(event, bytes | str) else json.dumps(event)
+    kwargs.setdefault("content_type", "text/plain;charset=UTF-8")  # what sendBeacon sends
+    return client.post("/api/events", data=data, headers=headers, **kwargs)
+
+
+def stored(data_dir: Path) -> list[Any]:
+    store = SqliteEventStore(data_dir / EVENTS_FILE)
+    try:
+        return list(store.read())
+    finally:
+        store.close()
+
+
+def test_an_event_from_the_services_own_page_is_stored(client: FlaskClient, data_dir: Path) -> None:
+    answer = post(client, CLICK)
+    assert answer.status_code == 202 and answer.get_json() == {"stored": 1}
+    [event] = stored(data_dir)
+    assert (event.event.type, event.event.thread, event.event.rank) == ("click", "wlan-002", 1)
+    assert event.origin == OWN
+
+
+def test_a_configured_widget_origin_may_send_events(client: FlaskClient, data_dir: Path) -> None:
+    assert post(client, CLICK, origin=PARTNER, content_type="application/json").status_code == 202
+    assert [e.origin for e in stored(data_dir)] == [PARTNER]
+
+
+@pytest.mark.parametrize(
+    ("origin", "message"),
+    [
+        ("https://evil.example", "not in widget_origins"),
+        ("null", "not in widget_origins"),
+        (None, "no Origin header"),
+    ],
+)
+def test_events_from_other_origins_are_refused(
+    client: FlaskClient, data_dir: Path, origin: str | None, message: str
+) -> None:
+    answer = post(client, CLICK, origin=origin)
+    assert answer.status_code == 403 and message in answer.get_json()["error"]
+    assert not (data_dir / EVENTS_FILE).exists()
+
+
+def test_any_origin_is_allowed_with_a_star(engine: Engine, tmp_path: Path) -> None:
+    app = create_app(engine=engine_on(engine, tmp_path, widget_origins=("*",)))
+    assert post(app.test_client(), CLICK, origin="https://anywhere.example").status_code == 202
+
+
+def test_an_invalid_event_is_a_400_naming_the_field(client: FlaskClient, data_dir: Path) -> None:
+    answer = post(client, {**CLICK, "rank": "first"})
+    assert answer.status_code == 400
+    assert answer.get_json() == {"error": "rank must be a whole number from 1 to 20"}
+    assert post(client, "{broken").status_code == 400
+    assert stored(data_dir) == []
+
+
+def test_an_oversized_body_is_a_413(client: FlaskClient) -> None:
+    answer = post(client, {**CLICK, "query": "x" * 5000})
+    assert answer.status_code == 413 and "larger than 4096 bytes" in answer.get_json()["error"]
+
+
+def test_a_form_post_is_a_415(client: FlaskClient) -> None:
+    answer = post(client, "type=click", content_type="application/x-www-form-urlencoded")
+    assert answer.status_code == 415
+
+
+def test_personal_data_in_the_query_is_redacted_before_storing(
+    client: FlaskClient, data_dir: Path
+) -> None:
+    event = {"type": "asked_anyway", "session": SESSION, "query": "Vertrag von max@example.de"}
+    assert post(client, event).status_code == 202
+    assert [e.event.query for e in stored(data_dir)] == ["Vertrag von [email]"]
+
+
+def test_the_read_api_answers_allowed_origins_with_cors(client: FlaskClient) -> None:
+    query = {"q": "wlan"}
+    allowed = client.get("/api/suggest", query_string=query, headers={"Origin": PARTNER})
+    assert allowed.headers["Access-Control-Allow-Origin"] == PARTNER
+    assert "Origin" in allowed.headers["Vary"]
+    other = client.get("/api/suggest", query_string=query, headers={"Origin": "https://x.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers

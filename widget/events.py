@@ -1,0 +1,63 @@
+"""POST /api/events: the widget's impressions, clicks, "asked anyway" and helpful votes.
+
+The widget sends them with ``navigator.sendBeacon``, which posts a text/plain body and
+cannot read the answer; the status codes are for everyone else (and the tests).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, UnsupportedMediaType
+
+from indexer.analytics.events import EventLimits, parse_event
+from indexer.analytics.store import EventStore, open_event_store
+from widget.app import engine_of
+from widget.origins import is_allowed
+
+events = Blueprint("events", __name__, url_prefix="/api")
+
+STORE_KEY = "askfind.events"
+# sendBeacon sends a string as text/plain (a CORS-safelisted type: no preflight).
+ACCEPTED_TYPES = ("application/json", "text/plain")
+_store_lock = threading.Lock()
+
+
+@events.post("/events")
+def receive() -> Any:
+    """Validate one event and store it; 202 once it is on disk."""
+    settings = engine_of(current_app).settings
+    origin = request.headers.get("Origin")
+    if not origin:
+        raise Forbidden("events are accepted from the widget's pages only (no Origin header)")
+    if not is_allowed(origin, request, settings):
+        raise Forbidden(f"events from {origin} are not accepted: it is not in widget_origins")
+    if request.mimetype not in ACCEPTED_TYPES:
+        raise UnsupportedMediaType("send the event as JSON (application/json or text/plain)")
+    limits = EventLimits(
+        max_bytes=settings.events_max_bytes,
+        max_query_chars=settings.query_max_chars,
+    )
+    event = parse_event(_bounded_body(limits.max_bytes), limits)
+    event_store_of(current_app).add([event], origin=origin)
+    return jsonify({"stored": 1}), 202
+
+
+def event_store_of(app: Flask) -> EventStore:
+    """The app's event store, opened on the first event (most processes never get one)."""
+    with _store_lock:
+        if STORE_KEY not in app.extensions:
+            app.extensions[STORE_KEY] = open_event_store(engine_of(app).settings)
+        return app.extensions[STORE_KEY]
+
+
+def _bounded_body(max_bytes: int) -> bytes:
+    """Read at most one byte more than allowed: a huge body is refused, never buffered."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise RequestEntityTooLarge(f"the event is larger than {max_bytes} bytes")
+    body = request.stream.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise RequestEntityTooLarge(f"the event is larger than {max_bytes} bytes")
+    return body
