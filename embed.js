@@ -235,7 +235,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
       const count = (n, [one, many]) => `${(n || 0).toLocaleString(o.lang)} ${n === 1 ? one : many}`;
       shadow(el, OPTION_SHEET).append(
         h('div', { class: 't' }, sure && h('span', { class: 'b su' }, t.sure),
-          item.solved && h('span', { class: 'b' }, t.solved), ...highlight(item.title, words)),
+          item.solved && h('span', { class: 'b' }, t.solved), h('span', null, ...highlight(item.title, words))),
         item.snippet && h('p', null, item.snippet),
         item.solution && item.solution.snippet && h('p', { class: 'so' }, item.solution.snippet),
         h('div', { class: 'mt' }, ...[item.board,
