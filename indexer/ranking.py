@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 
@@ -32,27 +32,38 @@ _timestamp = lru_cache(maxsize=100_000)(parse_timestamp)
 
 @dataclass(frozen=True, slots=True)
 class RankingParams:
-    """The weights of ranking, taken from the settings."""
+    """The weights of ranking. They live in the settings; this is their ranking-side view."""
 
-    fusion: str = "linear"
-    vector_weight: float = 0.9
-    lexical_weight: float = 0.15
-    coverage_weight: float = 0.1
-    rrf_k: float = 60.0
-    prior_solved: float = 0.03
-    prior_kudos: float = 0.02
-    prior_views: float = 0.01
-    prior_replies: float = 0.005
-    prior_recency: float = 0.005
-    recency_half_life_days: float = 365.0
-    confidence_bias: float = -5.05
-    confidence_cosine: float = 2.51
-    confidence_coverage: float = 3.6
-    confidence_margin: float = 9.08
+    fusion: str
+    vector_weight: float
+    lexical_weight: float
+    coverage_weight: float
+    rrf_k: float
+    prior_solved: float
+    prior_kudos: float
+    prior_views: float
+    prior_replies: float
+    prior_recency: float
+    recency_half_life_days: float
+    confidence_bias: float
+    confidence_cosine: float
+    confidence_coverage: float
+    confidence_margin: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RankingParams:
         return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+
+    @classmethod
+    def for_other_languages(cls, settings: Settings) -> RankingParams:
+        """The weights for queries in a language the embedding model was not trained on:
+        its cosines are less telling there, so the lexical leg weighs more."""
+        return replace(
+            cls.from_settings(settings),
+            vector_weight=settings.other_language_vector_weight,
+            lexical_weight=settings.other_language_lexical_weight,
+            coverage_weight=settings.other_language_coverage_weight,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,7 @@ class SearchService:
         self.embedder = embedder
         self.backend = backend
         self.params = RankingParams.from_settings(settings)
+        self.other_language_params = RankingParams.for_other_languages(settings)
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Answer a request.
@@ -90,7 +91,14 @@ class SearchService:
         extra = self.backend.vector_scores(vector, unscored) if unscored else {}
         merged = ranking.candidates(lexical_hits, vector_hits, extra, query.clause_count)
         signals = self._signals_with_canonicals([c.id for c in merged], filters)
-        return ranking.rank(merged, signals, self.params, now=datetime.now(UTC))
+        return ranking.rank(merged, signals, self.params_for(query), now=datetime.now(UTC))
+
+    def params_for(self, query: AnalyzedQuery) -> RankingParams:
+        """The ranking weights for a query: the model's languages, or the others."""
+        known = self.settings.model_languages
+        if not known or any(lang in known for lang in query.languages):
+            return self.params
+        return self.other_language_params
 
     def _signals_with_canonicals(self, ids: list[str], filters: Filters) -> dict[str, Signals]:
         """Signals of the candidates and of the canonical threads their duplicates point to.

@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -41,6 +41,60 @@ class Settings(BaseSettings):
     )
     backend: Literal["embedded", "elasticsearch"] = Field(
         "embedded", description="Which index backend answers searches."
+    )
+
+    # --- Elasticsearch (backend = elasticsearch) -----------------------------------
+    elasticsearch_url: str = Field(
+        "http://127.0.0.1:9200",
+        description="Address of the Elasticsearch cluster (several nodes comma-separated).",
+    )
+    elasticsearch_api_key: SecretStr = Field(
+        SecretStr(""),
+        description="API key (the encoded form) to authenticate with; wins over user and password.",
+    )
+    elasticsearch_username: str = Field(
+        "", description="User for basic authentication (empty: none)."
+    )
+    elasticsearch_password: SecretStr = Field(
+        SecretStr(""), description="Password for basic authentication."
+    )
+    elasticsearch_verify_certs: bool = Field(
+        True, description="Verify the cluster's TLS certificate (https addresses)."
+    )
+    elasticsearch_ca_certs: Path | None = Field(
+        None,
+        description="CA certificates (PEM file) the cluster's certificate is checked "
+        "against; default: the system's.",
+    )
+    elasticsearch_index_prefix: str = Field(
+        "askfind",
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        max_length=200,
+        description="Name of the alias searched; the indices behind it are named after it "
+        "(askfind-v20260101120000000000).",
+    )
+    elasticsearch_request_timeout: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds a search or single write may take before askfind gives up "
+        "and answers 503.",
+    )
+    elasticsearch_num_candidates: int = Field(
+        200,
+        ge=1,
+        le=10000,
+        description="Nearest-neighbour candidates per shard the HNSW search visits for the "
+        "vector top-K (recall against speed).",
+    )
+    elasticsearch_bulk_size: int = Field(
+        500, ge=1, description="Threads per bulk request while indexing."
+    )
+    elasticsearch_shards: int = Field(1, ge=1, description="Primary shards of a new index.")
+    elasticsearch_replicas: str = Field(
+        "0-1",
+        pattern=r"^\d+(-(\d+|all))?$",
+        description="Replicas of a new index: a number, or a range that follows the number "
+        "of nodes (0-1: none on a single node, one as soon as there are two).",
     )
 
     # --- analysis ------------------------------------------------------------------
@@ -97,7 +151,7 @@ class Settings(BaseSettings):
     # --- retrieval -----------------------------------------------------------------
     lexical_candidates: int = Field(100, ge=1, description="Lexical top-K handed to the ranker.")
     vector_candidates: int = Field(100, ge=1, description="Vector top-K handed to the ranker.")
-    title_boost: float = Field(1.0, ge=0, description="BM25 weight of the title field.")
+    title_boost: float = Field(2.0, ge=0, description="BM25 weight of the title field.")
     body_boost: float = Field(1.0, ge=0, description="BM25 weight of the question body.")
     solution_boost: float = Field(0.5, ge=0, description="BM25 weight of the accepted solution.")
     answers_boost: float = Field(0.1, ge=0, description="BM25 weight of the other replies.")
@@ -115,12 +169,26 @@ class Settings(BaseSettings):
     fusion: Literal["linear", "rrf"] = Field(
         "linear", description="How lexical and vector candidates are fused."
     )
-    vector_weight: float = Field(0.9, ge=0, description="Weight of the cosine in linear fusion.")
+    vector_weight: float = Field(1.0, ge=0, description="Weight of the cosine in linear fusion.")
     lexical_weight: float = Field(
-        0.15, ge=0, description="Weight of the normalised BM25 score in linear fusion."
+        0.1, ge=0, description="Weight of the normalised BM25 score in linear fusion."
     )
     coverage_weight: float = Field(
-        0.1, ge=0, description="Weight of the share of query terms matched in linear fusion."
+        0.02, ge=0, description="Weight of the share of query terms matched in linear fusion."
+    )
+    model_languages: Annotated[tuple[str, ...], NoDecode] = Field(
+        ("en",),
+        description="Languages the embedding model was trained on (comma-separated; empty: "
+        "all). Queries in other languages are fused with the other_language_* weights.",
+    )
+    other_language_vector_weight: float = Field(
+        1.0, ge=0, description="vector_weight for queries in a language the model does not know."
+    )
+    other_language_lexical_weight: float = Field(
+        0.2, ge=0, description="lexical_weight for queries in a language the model does not know."
+    )
+    other_language_coverage_weight: float = Field(
+        0.3, ge=0, description="coverage_weight for queries in a language the model does not know."
     )
     rrf_k: float = Field(60.0, gt=0, description="The k of reciprocal rank fusion.")
     prior_solved: float = Field(
@@ -174,9 +242,9 @@ class Settings(BaseSettings):
         4096, ge=256, description="Largest analytics event accepted by /api/events, in bytes."
     )
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "model_languages", mode="before")
     @classmethod
-    def _language_list(cls, value: Any) -> Any:
+    def _language_list(cls, value: Any, info: ValidationInfo) -> Any:
         """Accept "de,en" (how the docs write it), a JSON list, or a list; check the codes."""
         if isinstance(value, str):
             if value.lstrip().startswith("["):
@@ -190,7 +258,7 @@ class Settings(BaseSettings):
         for code in codes:
             if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha()):
                 raise ValueError(f"{code!r} is not an ISO 639-1 language code")
-        if not codes:
+        if not codes and info.field_name == "languages":
             raise ValueError("at least one language is needed")
         return codes
 

@@ -24,10 +24,18 @@ PRIORS_OFF = {
     "prior_recency": 0.0,
 }
 # The rows of the evaluation: each a ranking configuration, as settings overrides.
+
+
+def _one_leg(vector: float, lexical: float) -> dict[str, float]:
+    """Fusion weights that keep one leg only, for queries in every language."""
+    weights = {"vector_weight": vector, "lexical_weight": lexical, "coverage_weight": 0.0}
+    return {**weights, **{f"other_language_{k}": v for k, v in weights.items()}}
+
+
 CONFIGS: dict[str, dict[str, Any]] = {
-    "bm25": {"vector_weight": 0.0, "lexical_weight": 1.0, **PRIORS_OFF},
-    "vectors": {"vector_weight": 1.0, "lexical_weight": 0.0, **PRIORS_OFF},
-    "rrf": {"fusion": "rrf", "vector_weight": 1.0, "lexical_weight": 1.0, **PRIORS_OFF},
+    "bm25": {**_one_leg(vector=0.0, lexical=1.0), **PRIORS_OFF},
+    "vectors": {**_one_leg(vector=1.0, lexical=0.0), **PRIORS_OFF},
+    "rrf": {"fusion": "rrf", **_one_leg(vector=1.0, lexical=1.0), **PRIORS_OFF},
     "hybrid": {**PRIORS_OFF},
     "hybrid+priors": {},
 }

@@ -398,5 +398,10 @@ def test_ranking_params_come_from_the_settings() -> None:
 
 
 @pytest.mark.usefixtures("no_config")
-def test_ranking_param_defaults_agree_with_the_setting_defaults() -> None:
-    assert RankingParams() == RankingParams.from_settings(Settings())
+def test_other_language_params_take_their_own_fusion_weights() -> None:
+    settings = Settings(vector_weight=0.5, other_language_lexical_weight=0.7)
+    assert RankingParams.from_settings(settings).vector_weight == 0.5
+    other = RankingParams.for_other_languages(settings)
+    assert other.lexical_weight == 0.7
+    assert other.vector_weight == settings.other_language_vector_weight
+    assert other.confidence_margin == settings.confidence_margin
