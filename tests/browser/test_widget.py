@@ -232,3 +232,21 @@ def test_links_point_only_at_the_community(tab: Tab) -> None:
     tab.open_demo()
     tab.type_question(QUESTION)
     assert all(item["url"].startswith(COMMUNITY) for item in tab.suggest(QUESTION))
+
+
+def test_no_search_while_an_ime_composes_one_when_it_commits(tab: Tab) -> None:
+    page = tab.open_demo()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if "/api/suggest" in r.url else None)
+    page.click("#question-title")
+    cdp = tab.context.new_cdp_session(page)
+    for partial in ("e", "eS", "eSI", "eSIM", "eSIM t", "eSIM ta", "eSIM tauschen"):
+        cdp.send("Input.imeSetComposition", {"text": partial, "selectionStart": len(partial),
+                                             "selectionEnd": len(partial)})  # fmt: skip
+    page.wait_for_timeout(400)  # well past the debounce
+    assert requests == []
+    assert page.input_value("#question-title") == "eSIM tauschen"
+
+    cdp.send("Input.insertText", {"text": "eSIM tauschen"})  # commits the composition
+    tab.wait_for_answer("eSIM tauschen")
+    assert len(requests) == 1 and "q=eSIM+tauschen" in requests[0]
