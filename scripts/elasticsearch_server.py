@@ -4,12 +4,13 @@
 Standard library only, because it runs before anything else of askfind is installed. The
 distribution is the minimal `integ-test-zip` from Maven Central (server, transport, x-pack core
 and security), cached under ~/.cache/askfind/elasticsearch. Elasticsearch refuses to run as
-root, so a root caller runs it as the system user `askfind-es`.
+root, so a root caller runs it as the system user `askfind-es`. (Not named elasticsearch.py:
+scripts in this folder import the `elasticsearch` client, which that name would shadow.)
 
-    scripts/elasticsearch.py install
-    scripts/elasticsearch.py start [--port 9200] [--data-dir DIR] [--foreground]
-    scripts/elasticsearch.py status [--port 9200]
-    scripts/elasticsearch.py stop [--port 9200]
+    scripts/elasticsearch_server.py install
+    scripts/elasticsearch_server.py start [--port 9200] [--data-dir DIR] [--foreground]
+    scripts/elasticsearch_server.py status [--port 9200]
+    scripts/elasticsearch_server.py stop [--port 9200]
 
 From Python: `with ElasticsearchServer(port=free_port()) as server: ... server.url ...`
 """
@@ -70,7 +71,7 @@ class ElasticsearchServiceError(RuntimeError):
 
 
 def _say(message: str) -> None:
-    print(f"elasticsearch.py: {message}", file=sys.stderr, flush=True)
+    print(f"elasticsearch_server.py: {message}", file=sys.stderr, flush=True)
 
 
 def default_version() -> str:
@@ -794,7 +795,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except ElasticsearchServiceError as error:
-        print(f"elasticsearch.py: error: {error}", file=sys.stderr)
+        print(f"elasticsearch_server.py: error: {error}", file=sys.stderr)
         return 1
 
 
