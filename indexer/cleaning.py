@@ -79,6 +79,16 @@ def strip_quotes_and_signature(text: str) -> str:
     return "\n".join(_without_sign_off(lines))
 
 
+def clean_title(title: str) -> str:
+    """Return a title as plain text: entities decoded, white space folded.
+
+    Titles are plain text in the thread format (bodies may be HTML), so markup-looking
+    characters in a title are kept as characters: a thread titled "<img src=x>" is about
+    those characters, and the widget shows them as text.
+    """
+    return " ".join(html.unescape(title).split())
+
+
 def clean_text(text: str) -> str:
     """Return the plain, readable text of a post body: markup, quotes, signature gone."""
     if not text:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from indexer.analysis.analyzer import Analyzer
 from indexer.backends.base import Backend, IndexedThread
-from indexer.cleaning import clean_text
+from indexer.cleaning import clean_text, clean_title
 from indexer.embedding import Embedder, EmbeddingCache, content_hash
 from indexer.errors import AskfindError
 from indexer.settings import Settings
@@ -25,7 +25,7 @@ from indexer.threads import Thread
 
 # Bump when analysis or cleaning changes what a thread turns into: every thread is then
 # prepared anew instead of carried over.
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 BATCH_SIZE = 256
 ERRORS_KEPT = 100
 
@@ -136,7 +136,7 @@ class _PlainText:
     @classmethod
     def of(cls, thread: Thread) -> _PlainText:
         return cls(
-            title=clean_text(thread.title),
+            title=clean_title(thread.title),
             body=clean_text(thread.body),
             solution=clean_text(thread.accepted_answer.body) if thread.accepted_answer else "",
             answers="\n".join(clean_text(answer.body) for answer in thread.answers),

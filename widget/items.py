@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.cleaning import clean_text
+from indexer.cleaning import clean_text, clean_title
 from indexer.search import ResultItem
 
 ELLIPSIS = "…"
@@ -30,7 +30,7 @@ def result_item(item: ResultItem, snippet_chars: int) -> dict[str, Any]:
         }
     return {
         "id": thread.id,
-        "title": clean_text(thread.title),
+        "title": clean_title(thread.title),
         "url": thread.url,
         "snippet": snippet(thread.body, snippet_chars),
         "board": thread.board,

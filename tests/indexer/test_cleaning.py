@@ -186,3 +186,10 @@ def test_clean_text_of_any_text_is_stable(text: str) -> None:
     cleaned = clean_text(text)
     assert cleaned == cleaned.strip()
     assert "\r" not in cleaned
+
+
+def test_titles_are_plain_text_markup_characters_and_all() -> None:
+    from indexer.cleaning import clean_title
+
+    assert clean_title("<img src=x onerror=alert(1)>") == "<img src=x onerror=alert(1)>"
+    assert clean_title("AT&amp;T  Router\n kaputt") == "AT&T Router kaputt"
