@@ -35,3 +35,7 @@ class ThreadNotFound(AskfindError):
 
 class RebuildInProgress(AskfindError):
     """Another full rebuild of the same index is running."""
+
+
+class IndexWriteError(AskfindError):
+    """Threads could not be written to the index; a rebuild that meets it is not published."""

@@ -15,10 +15,21 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from indexer.analysis.analyzer import AnalyzedQuery
+from indexer.settings import Settings
 from indexer.threads import Thread
 
 # The analysed text fields of a thread; their BM25 weights are settings.
 FIELDS: tuple[str, ...] = ("title", "body", "solution", "answers")
+
+
+def field_boosts(settings: Settings) -> dict[str, float]:
+    """The BM25 weight of each analysed field, as every backend applies it."""
+    return {
+        "title": settings.title_boost,
+        "body": settings.body_boost,
+        "solution": settings.solution_boost,
+        "answers": settings.answers_boost,
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,14 @@ from types import TracebackType
 import numpy as np
 
 from indexer.analysis.analyzer import AnalyzedQuery
-from indexer.backends.base import Filters, Hit, IndexedThread, IndexStats, Signals
+from indexer.backends.base import (
+    Filters,
+    Hit,
+    IndexedThread,
+    IndexStats,
+    Signals,
+    field_boosts,
+)
 from indexer.backends.embedded.segment import Segment
 from indexer.backends.embedded.store import Store
 from indexer.errors import IndexNotFound, RebuildInProgress
@@ -78,12 +85,7 @@ class EmbeddedBackend:
         if query.is_empty:
             return []
         generation = self._live()
-        boosts = {
-            "title": self.settings.title_boost,
-            "body": self.settings.body_boost,
-            "solution": self.settings.solution_boost,
-            "answers": self.settings.answers_boost,
-        }
+        boosts = field_boosts(self.settings)
         limit = self.settings.prefix_max_expansions
         hits = [
             hit

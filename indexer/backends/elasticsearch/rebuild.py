@@ -1,0 +1,223 @@
+"""A full rebuild into a new versioned index, published by an atomic alias swap.
+
+The steps: take the rebuild lease (one rebuild at a time) and delete what dead rebuilds
+left behind; create ``<prefix>-v<timestamp>`` with refreshes and replicas off; bulk-write
+the threads into it (``add``) or copy them from the live index as they are
+(``carry_over``: mget, then bulk, no analysis or embedding), counting their terms; then
+``commit``: refresh, check that the index holds every thread written, write its
+vocabulary (see ``vocabulary``), turn refreshes and replicas on, point both aliases at
+the new indices and away from the old ones in one request, and delete the old indices
+once no search that started on them can still be running.
+
+Writes reach the new index only through an alias of its own with ``require_alias``: if
+the index is deleted under a rebuild (its lease expired and another rebuild took over),
+writes fail instead of creating a new index of that name with a guessed mapping.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from indexer.backends.base import FIELDS, IndexedThread
+from indexer.backends.elasticsearch import bulk, documents, vocabulary
+from indexer.backends.elasticsearch.connection import ADMIN_TIMEOUT_S
+from indexer.backends.elasticsearch.lease import RebuildLease
+from indexer.backends.elasticsearch.mapping import (
+    VECTOR,
+    index_settings,
+    is_versioned_index,
+    lock_index_name,
+    mappings,
+    new_index_name,
+    serving_settings,
+    stored_fields,
+    versioned_index_pattern,
+)
+from indexer.errors import IndexNotFound, IndexWriteError
+
+if TYPE_CHECKING:
+    from indexer.backends.elasticsearch.backend import ElasticsearchBackend
+
+log = logging.getLogger(__name__)
+
+
+class ElasticsearchRebuild:
+    """A new versioned index being written; it serves only after ``commit``."""
+
+    def __init__(self, backend: ElasticsearchBackend) -> None:
+        self._backend = backend
+        self._settings = backend.settings
+        self.index = new_index_name(self._settings)
+        self._writer_alias = f"{self.index}-build"
+        self._client = backend.client.options(request_timeout=ADMIN_TIMEOUT_S)
+        self._lease = RebuildLease(self._client, lock_index_name(self._settings), self.index)
+        self._written: set[str] = set()
+        self._terms = vocabulary.TermCounter()
+        self._committed = False
+        with backend.errors("starting a rebuild"):
+            abandoned = self._lease.acquire()
+            try:
+                self._remove_abandoned(abandoned)
+                self._client.indices.create(
+                    index=self.index,
+                    settings=index_settings(self._settings),
+                    mappings=mappings(backend.dimension),
+                    aliases={self._writer_alias: {}},
+                )
+            except BaseException:
+                self._lease.release()
+                raise
+
+    def __enter__(self) -> ElasticsearchRebuild:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            with self._backend.errors("cleaning up a rebuild"):
+                if not self._committed:
+                    self._delete([self.index])
+                self._lease.release()
+        except Exception:
+            if error is None:
+                raise
+            # The rebuild failed already (often for the same reason): report that failure;
+            # the next rebuild deletes the indices left behind once the lease has expired.
+            log.exception("could not clean up the failed rebuild into %s", self.index)
+
+    # --- writing ---------------------------------------------------------------------
+
+    def add(self, threads: Sequence[IndexedThread]) -> None:
+        actions = []
+        for item in threads:
+            document = documents.document(item)
+            actions.append(bulk.index_action(self._writer_alias, item.thread.id, document))
+            self._terms.count(item.terms)
+        self._write(actions)
+
+    def carry_over(self, ids: Sequence[str]) -> None:
+        if not self._backend.live_indices():
+            raise IndexNotFound("nothing to carry over: there is no live index")
+        found = self._backend.sources(ids, stored_fields(), realtime=True)
+        actions = []
+        for thread_id, source in found.items():
+            # Elasticsearch returns the vector as floats; base64 is a third of the bytes.
+            stored = {
+                **source,
+                VECTOR: documents.encode_vector(documents.vector_of(source[VECTOR])),
+            }
+            actions.append(bulk.index_action(self._writer_alias, thread_id, stored))
+            self._terms.count({name: documents.terms_of(source[name]) for name in FIELDS})
+        self._write(actions)
+
+    def _write(self, actions: list[dict[str, Any]]) -> None:
+        if not actions:
+            return
+        with self._backend.errors("writing the new index"):
+            self._lease.renew()
+            try:
+                result = bulk.send(
+                    self._client,
+                    actions,
+                    self._settings.elasticsearch_bulk_size,
+                    require_alias=True,
+                )
+            except IndexWriteError:
+                # The usual reason a whole batch is refused: the lease expired and the index
+                # was deleted by the rebuild that took over. Say so if that is it.
+                self._lease.renew(force=True)
+                raise
+        self._written.update(result.written)
+
+    # --- publishing ------------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Check the new index, then make it the live one and delete the old one.
+
+        Raises:
+            IndexWriteError: the new index does not hold every thread written; the aliases
+                are left as they were.
+        """
+        terms_index = vocabulary.vocabulary_name(self.index)
+        with self._backend.errors("publishing the new index"):
+            self._lease.renew(force=True)
+            self._client.indices.refresh(index=self.index)
+            count = int(self._client.count(index=self.index)["count"])
+            if count != len(self._written):
+                raise IndexWriteError(
+                    f"the new index {self.index} holds {count} threads, not the "
+                    f"{len(self._written)} written; the live index is unchanged"
+                )
+            self._write_vocabulary(terms_index)
+            for name in (self.index, terms_index):
+                self._client.indices.put_settings(
+                    index=name, settings=serving_settings(self._settings)
+                )
+            old = self._backend.live_indices()
+            self._client.indices.update_aliases(actions=self._swap(old))
+            self._committed = True
+            self._backend.forget_cached()
+            log.info("%s now serves %s (%d threads)", self._backend.alias, self.index, count)
+            if old:
+                # Searches that resolved the alias before the swap may still be running on
+                # the old index; none outlives the request timeout.
+                time.sleep(self._settings.elasticsearch_request_timeout)
+                self._delete(old)
+
+    def _write_vocabulary(self, name: str) -> None:
+        self._client.options(ignore_status=404).indices.delete(index=name)
+        self._client.indices.create(
+            index=name,
+            settings={**index_settings(self._settings), "number_of_shards": 1},
+            mappings=vocabulary.vocabulary_mappings(),
+        )
+        actions = list(vocabulary.term_actions(name, self._terms.frequencies))
+        if actions:
+            bulk.send(self._client, actions, vocabulary.BULK_SIZE)
+        self._client.indices.refresh(index=name)
+
+    def _swap(self, old: Iterable[str]) -> list[dict[str, Any]]:
+        """Alias actions moving both aliases from the old indices to the new ones, at once."""
+        alias = self._backend.alias
+        terms_alias = vocabulary.vocabulary_name(alias)
+        holders = self._backend.alias_holders(terms_alias)
+        return [
+            *({"remove": {"index": name, "alias": alias}} for name in sorted(old)),
+            *({"remove": {"index": name, "alias": terms_alias}} for name in sorted(holders)),
+            {"add": {"index": self.index, "alias": alias}},
+            {"add": {"index": vocabulary.vocabulary_name(self.index), "alias": terms_alias}},
+            {"remove": {"index": self.index, "alias": self._writer_alias}},
+        ]
+
+    def _remove_abandoned(self, abandoned: str | None) -> None:
+        """Delete versioned indices no alias serves: left by rebuilds that died.
+
+        Only called with the lease held, so no live rebuild is writing any of them.
+        """
+        live = self._backend.live_indices()
+        response = self._client.options(ignore_status=404).indices.get(
+            index=versioned_index_pattern(self._settings), features="aliases"
+        )
+        existing = set(response.body) if response.meta.status != 404 else set()
+        if abandoned:
+            existing.add(abandoned)
+        # A vocabulary goes with its thread index, even when only the vocabulary is left.
+        bases = {name.removesuffix(vocabulary.SUFFIX) for name in existing}
+        dead = sorted(b for b in bases - live if is_versioned_index(self._settings, b))
+        for name in dead:
+            log.warning("deleting %s, left behind by a rebuild that did not finish", name)
+        self._delete(dead)
+
+    def _delete(self, names: Iterable[str]) -> None:
+        """Delete thread indices with their vocabularies (those that exist)."""
+        targets = [t for name in names for t in (name, vocabulary.vocabulary_name(name))]
+        if targets:
+            self._client.indices.delete(index=",".join(targets), ignore_unavailable=True)
