@@ -15,8 +15,17 @@ from indexer.engine import Engine, open_engine
 from indexer.settings import Settings
 from indexer.sources import read_source
 from indexer.threads import Thread, thread_from_record
+from tests.services import elasticsearch_prefix, elasticsearch_url  # noqa: F401 - fixtures
 
 SAMPLE = resources.files("indexer.data").joinpath("sample_community.jsonl")
+
+
+# Variables that tell the tests where their data and services are, not askfind settings.
+TEST_VARIABLES = {
+    "ASKFIND_EVAL_DATA",
+    "ASKFIND_SKIP_ELASTICSEARCH",
+    "ASKFIND_TEST_ELASTICSEARCH_URL",
+}
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -25,11 +34,27 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     return Settings(data_dir=data_dir, **overrides)
 
 
+def backend_settings(
+    request: pytest.FixtureRequest, backend: str, data_dir: Path, **overrides: Any
+) -> Settings:
+    """Settings for a test on ``backend``: the embedded index in ``data_dir``, or the
+    session's Elasticsearch under an index prefix of the test's own (named after
+    ``data_dir``, so two data dirs are two indexes there too)."""
+    if backend == "elasticsearch":
+        prefix = request.getfixturevalue("elasticsearch_prefix")
+        overrides = {
+            "elasticsearch_url": request.getfixturevalue("elasticsearch_url"),
+            "elasticsearch_index_prefix": f"{prefix}-{data_dir.name.lower()}",
+            **overrides,
+        }
+    return make_settings(data_dir, backend=backend, **overrides)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the developer's ASKFIND_* variables out of the tests."""
     for name in list(os.environ):
-        if name.startswith("ASKFIND_") and name != "ASKFIND_EVAL_DATA":
+        if name.startswith("ASKFIND_") and name not in TEST_VARIABLES:
             monkeypatch.delenv(name)
 
 

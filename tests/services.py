@@ -2,7 +2,12 @@
 
 Tests run against a real Elasticsearch, never a mock: if it cannot start, tests that need it
 fail loudly. Only ASKFIND_SKIP_ELASTICSEARCH=1 turns that failure into a skip, for machines
-where running it is known to be impossible.
+where running it is known to be impossible; CI refuses that variable (.ci/run). During
+development ASKFIND_TEST_ELASTICSEARCH_URL points the tests at a server already running
+(scripts/elasticsearch_server.py start) instead of starting one per session.
+
+The fixtures are imported once, by tests/conftest.py: a fixture imported into two modules
+would be two fixtures, and start two servers.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -17,12 +23,14 @@ from types import ModuleType
 
 import pytest
 
-ELASTICSEARCH_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "elasticsearch.py"
+ELASTICSEARCH_SCRIPT = (
+    Path(__file__).resolve().parent.parent / "scripts" / "elasticsearch_server.py"
+)
 
 
 @cache
 def elasticsearch_script() -> ModuleType:
-    """Import scripts/elasticsearch.py, which is a standalone script rather than a package."""
+    """Import scripts/elasticsearch_server.py, a standalone script rather than a module."""
     spec = importlib.util.spec_from_file_location("askfind_es_script", ELASTICSEARCH_SCRIPT)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {ELASTICSEARCH_SCRIPT}")
@@ -38,6 +46,9 @@ def elasticsearch_url() -> Iterator[str]:
     """Start one Elasticsearch on a free port in a temporary directory for the whole session."""
     if os.environ.get("ASKFIND_SKIP_ELASTICSEARCH") == "1":
         pytest.skip("ASKFIND_SKIP_ELASTICSEARCH=1: not starting Elasticsearch")
+    if running := os.environ.get("ASKFIND_TEST_ELASTICSEARCH_URL"):
+        yield running
+        return
     script = elasticsearch_script()
     server = script.ElasticsearchServer(port=script.free_port())
     server.start()  # raises ElasticsearchServiceError, with the end of the server log, on failure
@@ -45,3 +56,28 @@ def elasticsearch_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def elasticsearch_prefix(elasticsearch_url: str) -> Iterator[str]:
+    """An index prefix of this test's own; every index under it is deleted afterwards."""
+    prefix = unique_prefix()
+    yield prefix
+    delete_indices(elasticsearch_url, prefix)
+
+
+def unique_prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def delete_indices(url: str, prefix: str) -> None:
+    """Delete every index whose name starts with ``prefix`` (hidden ones too)."""
+    from elasticsearch import Elasticsearch
+
+    with Elasticsearch(url, request_timeout=60) as client:
+        found = client.options(ignore_status=404).indices.get(
+            index=f"{prefix}*", expand_wildcards="all", features="aliases"
+        )
+        # Deleting by wildcard is refused by default (action.destructive_requires_name).
+        if found.meta.status == 200 and found.body:
+            client.indices.delete(index=",".join(found.body), expand_wildcards="all")

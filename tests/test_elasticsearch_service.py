@@ -11,11 +11,6 @@ from collections.abc import Iterator
 import pytest
 from elasticsearch import Elasticsearch
 
-from tests import services
-
-# Declared here until a conftest provides it: pytest finds fixtures by module attribute.
-elasticsearch_url = services.elasticsearch_url
-
 MAPPING = {
     "properties": {
         "title": {

@@ -14,7 +14,7 @@ from indexer.embedding import EmbeddingCache
 from indexer.engine import Engine
 from indexer.errors import IndexNotFound
 from indexer.pipeline import ThreadPreparer
-from tests.conftest import make_settings, thread
+from tests.conftest import backend_settings, thread
 
 THREADS = [
     thread(
@@ -52,7 +52,7 @@ THREADS = [
 ]
 
 
-@pytest.fixture(params=["embedded"])
+@pytest.fixture(params=["embedded", "elasticsearch"])
 def backend_name(request: pytest.FixtureRequest) -> str:
     return request.param
 
@@ -68,9 +68,13 @@ def prepared(engine: Engine, tmp_path: Path) -> list[IndexedThread]:
 
 @pytest.fixture
 def backend(
-    backend_name: str, engine: Engine, tmp_path: Path, prepared: list[IndexedThread]
+    request: pytest.FixtureRequest,
+    backend_name: str,
+    engine: Engine,
+    tmp_path: Path,
+    prepared: list[IndexedThread],
 ) -> Iterator[Backend]:
-    settings = make_settings(tmp_path / "data", backend=backend_name)
+    settings = backend_settings(request, backend_name, tmp_path / "data")
     opened = create_backend(settings, engine.embedder.dimension)
     with opened.rebuild() as rebuild:
         rebuild.add(prepared)
@@ -95,6 +99,39 @@ def test_lexical_hits_report_matched_clauses(backend: Backend, engine: Engine) -
     query = engine.analyzer.query("Rechnung hoch Mond", lang="de", partial=False)
     hits = backend.lexical_top_k(query, 10, Filters())
     assert [(hit.id, hit.matched) for hit in hits] == [("bill-3", 2)]
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(1, ["r1", "r2"]), (2, ["r1", "r2", "r3"])])
+def test_a_half_typed_word_expands_to_its_most_frequent_continuations_first(
+    request: pytest.FixtureRequest,
+    backend_name: str,
+    engine: Engine,
+    tmp_path: Path,
+    limit: int,
+    expected: list[str],
+) -> None:
+    settings = backend_settings(
+        request, backend_name, tmp_path / "prefix", prefix_max_expansions=limit
+    )
+    opened = create_backend(settings, engine.embedder.dimension)
+    threads = [
+        thread("r1", "router reset", lang="en"),
+        thread("r2", "router lights", lang="en"),
+        thread("r3", "roulette wheel", lang="en"),  # first in term order
+    ]
+    cache = EmbeddingCache(
+        tmp_path / "cache.sqlite", engine.embedder.model_id, engine.embedder.dimension
+    )
+    preparer = ThreadPreparer(engine.settings, engine.analyzer, engine.embedder, cache)
+    try:
+        with opened.rebuild() as rebuild:
+            rebuild.add(preparer.prepare(threads, ["a", "b", "c"]))
+            rebuild.commit()
+        query = engine.analyzer.query("rou", lang="en")
+        found = sorted(hit.id for hit in opened.lexical_top_k(query, 10, Filters()))
+        assert found == expected
+    finally:
+        opened.close()
 
 
 def test_vector_top_k_ranks_by_cosine(backend: Backend, engine: Engine) -> None:
@@ -143,6 +180,7 @@ def test_upsert_and_delete_single_threads_without_rebuild(
     backend.upsert([changed])
     assert backend.stats().version != version
     assert lexical_ids(backend, engine, "Glasfaser Störung")[0] == "wifi-2"
+    assert lexical_ids(backend, engine, "Glasfa") == ["wifi-2"]  # a word new to the index
     assert lexical_ids(backend, engine, "WiFi evening") == []  # the old title is gone
     assert backend.indexed(["wifi-2"])["wifi-2"].content_hash == "changed"
     assert backend.delete(["esim-4", "never-was"]) == 1
@@ -186,8 +224,10 @@ def test_a_failed_rebuild_leaves_the_old_index(
     assert backend.stats().threads == 4
 
 
-def test_no_index_is_a_clear_error(backend_name: str, engine: Engine, tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "empty", backend=backend_name)
+def test_no_index_is_a_clear_error(
+    request: pytest.FixtureRequest, backend_name: str, engine: Engine, tmp_path: Path
+) -> None:
+    settings = backend_settings(request, backend_name, tmp_path / "empty")
     empty = create_backend(settings, engine.embedder.dimension)
     with pytest.raises(IndexNotFound):
         empty.lexical_top_k(engine.analyzer.query("Router"), 5, Filters())
