@@ -203,6 +203,13 @@ def _session_options(settings: Settings) -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
+    # ONNX Runtime's threads busy-wait for more work after each run by default. A query is
+    # one run, and the spinning then takes the cores from what the request does next (the
+    # search; Elasticsearch on the same machine): on two cores, not spinning halved the
+    # latency of the Elasticsearch requests that follow and lowered the embedding's own
+    # p95 (9.6 against 15-21 ms, measured under load).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
     if settings.embedding_threads:
         options.intra_op_num_threads = settings.embedding_threads
         options.inter_op_num_threads = 1

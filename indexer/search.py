@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -13,6 +14,10 @@ from indexer.errors import InvalidQuery
 from indexer.ranking import Ranked, RankingParams
 from indexer.settings import Settings
 from indexer.threads import Thread
+
+# Lexical legs running at once: one per request a process serves concurrently (a
+# gunicorn worker serves four, widget.server.THREADS_PER_WORKER).
+LEG_THREADS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,7 @@ class SearchService:
         self.embedder = embedder
         self.backend = backend
         self.params = RankingParams.from_settings(settings)
+        self._legs = ThreadPoolExecutor(max_workers=LEG_THREADS, thread_name_prefix="lexical")
         self.other_language_params = RankingParams.for_other_languages(settings)
 
     def search(self, request: SearchRequest) -> SearchResult:
@@ -78,14 +84,28 @@ class SearchService:
         return SearchResult(items=items, total=len(ranked), query=query)
 
     def rank(self, text: str, query: AnalyzedQuery, filters: Filters, wanted: int) -> list[Ranked]:
-        """All candidates of both legs, ranked (no floor, no paging)."""
-        vector = self.embedder.embed_query(text)
-        lexical_hits = self.backend.lexical_top_k(
-            query, max(self.settings.lexical_candidates, wanted), filters
+        """All candidates of both legs, ranked (no floor, no paging).
+
+        The lexical leg needs no vector, so it runs in another thread while the query is
+        embedded and the vector leg searches (DESIGN.md: lexical top-K ∥ vector top-K):
+        the embedding and the backend's searches release the GIL, and a remote backend
+        answers both legs at once.
+        """
+        lexical = self._legs.submit(
+            self.backend.lexical_top_k,
+            query,
+            max(self.settings.lexical_candidates, wanted),
+            filters,
         )
-        vector_hits = self.backend.vector_top_k(
-            vector, max(self.settings.vector_candidates, wanted), filters
-        )
+        try:
+            vector = self.embedder.embed_query(text)
+            vector_hits = self.backend.vector_top_k(
+                vector, max(self.settings.vector_candidates, wanted), filters
+            )
+        finally:
+            # Wait for the lexical leg even when the vector leg failed: no search is left
+            # running behind an answer. Its own error, if any, is raised here.
+            lexical_hits = lexical.result()
         vector_ids = {hit.id for hit in vector_hits}
         unscored = [hit.id for hit in lexical_hits if hit.id not in vector_ids]
         extra = self.backend.vector_scores(vector, unscored) if unscored else {}
