@@ -24,6 +24,13 @@ from indexer.threads import thread_from_record
 SERVER_START_TIMEOUT_S = 180
 
 
+def index_prefix(dataset: Dataset) -> str:
+    """The Elasticsearch index prefix of a dataset's index (backend = elasticsearch): one
+    index per set, replaced by the next evaluation run's rebuild, which carries unchanged
+    threads over instead of embedding them again."""
+    return f"askfind-eval-{dataset.name.lower()}"
+
+
 class ServiceSearcher:
     """Search in-process through the same SearchService the HTTP API uses."""
 
@@ -41,7 +48,12 @@ class InProcessIndex:
     """A dataset indexed into ``work_dir`` with the given settings, searched in-process."""
 
     def __init__(self, dataset: Dataset, settings: Settings, work_dir: Path) -> None:
-        self.settings = settings.model_copy(update={"data_dir": work_dir / dataset.name})
+        self.settings = settings.model_copy(
+            update={
+                "data_dir": work_dir / dataset.name,
+                "elasticsearch_index_prefix": index_prefix(dataset),
+            }
+        )
         self.engine: Engine = open_engine(self.settings)
         threads = [thread_from_record(record) for record in dataset.threads()]
         self.report = self.engine.indexer().run(threads)
@@ -62,7 +74,7 @@ class HttpIndex:
     def __init__(self, dataset: Dataset, work_dir: Path, env: dict[str, str]) -> None:
         self.data_dir = work_dir / dataset.name
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.env = env
+        self.env = {**env, "ASKFIND_ELASTICSEARCH_INDEX_PREFIX": index_prefix(dataset)}
         source = self.data_dir / "threads.jsonl"
         import json
 
@@ -72,7 +84,7 @@ class HttpIndex:
         subprocess.run(
             [*_askfind(), "index", str(source), "--data-dir", str(self.data_dir), "--no-progress"],
             check=True,
-            env={**os.environ, **env},
+            env={**os.environ, **self.env},
             stdout=subprocess.DEVNULL,
         )
 
