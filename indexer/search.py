@@ -127,6 +127,11 @@ class SearchService:
         on their own rather than pointing at something the filters exclude.
         """
         signals = self.backend.signals(ids)
+        if not filters.is_empty:
+            # A candidate outside the filters is dropped (ranking skips ids without signals):
+            # a backend that cannot apply a filter inside its legs still returns nothing
+            # outside it.
+            signals = {k: v for k, v in signals.items() if filters.admits(v)}
         asked = set(ids)
         for _ in range(ranking.MAX_DUPLICATE_HOPS):
             missing = {s.duplicate_of for s in signals.values() if s.duplicate_of} - asked

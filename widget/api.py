@@ -11,7 +11,7 @@ from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
 from widget.app import engine_of
 from widget.items import result_item
-from widget.params import boolean, choice, integer, strict_args
+from widget.params import boolean, choice, date_range, integer, strict_args
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -86,10 +86,13 @@ def _filters(args: dict[str, str], with_solved: bool) -> Filters:
     board = args.get("board") or None
     if board is not None and board not in engine.backend.boards():
         raise InvalidQuery(f"unknown board {board!r}")
+    created_from, created_to = date_range(args.get("from"), args.get("to"))
     return Filters(
         board=board,
         lang=choice(args, "lang", engine.settings.languages),
         solved=boolean(args, "solved") if with_solved else None,
+        created_from=created_from,
+        created_to=created_to,
     )
 
 

@@ -150,6 +150,10 @@ def serve(
 @click.option("--board", default=None, help="Only threads of this board.")
 @click.option("--lang", default=None, help="Only threads in this language (and analyse as it).")
 @click.option("--solved/--unsolved", default=None, help="Only solved (or unsolved) threads.")
+@click.option("--from", "date_from", default=None, help="Only threads created on or after this "
+              "day (YYYY-MM-DD) or time (ISO 8601).")  # fmt: skip
+@click.option("--to", "date_to", default=None, help="Only threads created up to this day "
+              "(inclusive) or time.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's items) instead.")
 @data_dir_option
 def search(
@@ -159,25 +163,32 @@ def search(
     board: str | None,
     lang: str | None,
     solved: bool | None,
+    date_from: str | None,
+    date_to: str | None,
     as_json: bool,
     data_dir: Path | None,
 ) -> None:
-    """Search the index the way agents do (no confidence floor)."""
+    """Search the index the way agents do (no confidence floor): the same results, with the
+    same filters, as GET /api/search and the agents' page."""
     from indexer.backends.base import Filters
     from indexer.search import SearchRequest
     from widget.items import result_item
+    from widget.params import date_range
 
     settings = _settings(data_dir=data_dir)
     engine = _engine(settings)
     try:
+        created_from, created_to = date_range(date_from, date_to)
+        filters = Filters(
+            board=board,
+            lang=lang,
+            solved=solved,
+            created_from=created_from,
+            created_to=created_to,
+        )
         result = engine.search.search(
             SearchRequest(
-                text=query,
-                limit=limit,
-                offset=offset,
-                filters=Filters(board=board, lang=lang, solved=solved),
-                lang=lang,
-                partial=False,
+                text=query, limit=limit, offset=offset, filters=filters, lang=lang, partial=False
             )
         )
     except AskfindError as e:
@@ -186,9 +197,8 @@ def search(
         engine.close()
     items = [result_item(item, settings.snippet_chars) for item in result.items]
     if as_json:
-        click.echo(
-            json.dumps({"total": result.total, "items": items}, ensure_ascii=False, indent=2)
-        )
+        answer = {"query": query, "total": result.total, "offset": offset, "limit": limit}
+        click.echo(json.dumps({**answer, "items": items}, ensure_ascii=False, indent=2))
         return
     click.echo(_table(items, offset))
     click.echo(f"{result.total} matching threads")
@@ -305,15 +315,23 @@ class _ProgressBar:
 
 
 def _table(items: list[dict[str, Any]], offset: int) -> str:
-    lines = [f"{'#':>3}  {'score':>6}  {'conf':>5}  {'':1}  {'title':<60}  id"]
+    """The results as the agents' page lists them: rank, solved, title, board, date, id."""
+    lines = [
+        f"{'#':>3}  {'score':>6}  {'conf':>5}  {'':1}  {'title':<50}  {'board':<16}  "
+        f"{'created':<10}  id"
+    ]
     for rank, item in enumerate(items, start=offset + 1):
-        title = item["title"] if len(item["title"]) <= 60 else item["title"][:59] + "…"
         mark = "✓" if item["solved"] else " "
         lines.append(
             f"{rank:>3}  {item['score']:>6.3f}  {item['confidence']:>5.2f}  {mark}  "
-            f"{title:<60}  {item['id']}"
+            f"{_cut(item['title'], 50):<50}  {_cut(item['board'] or '', 16):<16}  "
+            f"{(item['created_at'] or '')[:10]:<10}  {item['id']}"
         )
     return "\n".join(lines)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 if __name__ == "__main__":

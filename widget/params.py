@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs
 
 from flask import Request
@@ -10,6 +12,7 @@ from indexer.errors import InvalidQuery
 
 TRUE = ("true", "1", "yes")
 FALSE = ("false", "0", "no")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def strict_args(request: Request) -> dict[str, str]:
@@ -62,3 +65,42 @@ def choice(args: dict[str, str], name: str, allowed: set[str] | tuple[str, ...])
     if value not in allowed:
         raise InvalidQuery(f"unknown {name} {value!r}")
     return value
+
+
+def date_bound(value: str | None, name: str, end: bool = False) -> datetime | None:
+    """Parse a bound of a date range: a day (YYYY-MM-DD, UTC) or an ISO 8601 timestamp.
+
+    A day as the end of a range means up to and including that day, so ``from=2024-05-01
+    &to=2024-05-31`` is all of May.
+
+    Raises:
+        InvalidQuery: the value is neither.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if DAY.fullmatch(text):
+            day = datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+            return day + timedelta(days=1, microseconds=-1) if end else day
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise InvalidQuery(
+            f"{name} must be a date (YYYY-MM-DD) or ISO 8601 time, not {text!r}"
+        ) from e
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def date_range(
+    date_from: str | None, date_to: str | None
+) -> tuple[datetime | None, datetime | None]:
+    """The (from, to) bounds of a creation-date filter, both inclusive.
+
+    Raises:
+        InvalidQuery: a bound is not a date, or the range ends before it starts.
+    """
+    low = date_bound(date_from, "from")
+    high = date_bound(date_to, "to", end=True)
+    if low is not None and high is not None and high < low:
+        raise InvalidQuery("the date range ends before it starts (to is before from)")
+    return low, high

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from indexer.analysis.analyzer import AnalyzedQuery
 from indexer.settings import Settings
-from indexer.threads import Thread
+from indexer.threads import Thread, parse_timestamp
 
 # The analysed text fields of a thread; their BM25 weights are settings.
 FIELDS: tuple[str, ...] = ("title", "body", "solution", "answers")
@@ -44,15 +45,30 @@ class IndexedThread:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Restrictions every candidate must meet; None means "any"."""
+    """Restrictions every candidate must meet; None means "any".
+
+    ``created_from`` and ``created_to`` bound ``created_at`` (both inclusive, timezone-aware);
+    a thread without ``created_at`` does not pass a date bound.
+    """
 
     board: str | None = None
     lang: str | None = None
     solved: bool | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
 
     @property
     def is_empty(self) -> bool:
-        return self.board is None and self.lang is None and self.solved is None
+        return (
+            self.board is None
+            and self.lang is None
+            and self.solved is None
+            and not self.has_date_range
+        )
+
+    @property
+    def has_date_range(self) -> bool:
+        return self.created_from is not None or self.created_to is not None
 
     def admits(self, signals: Signals) -> bool:
         """Tell whether a thread passes the filters (for threads fetched outside a search)."""
@@ -60,6 +76,16 @@ class Filters:
             (self.board is None or signals.board == self.board)
             and (self.lang is None or signals.lang == self.lang)
             and (self.solved is None or signals.solved == self.solved)
+            and (not self.has_date_range or self.admits_created(signals.created_at))
+        )
+
+    def admits_created(self, created_at: str | None) -> bool:
+        """Tell whether a creation time (ISO 8601) lies within the date range."""
+        if created_at is None:
+            return False
+        created = parse_timestamp(created_at)
+        return (self.created_from is None or created >= self.created_from) and (
+            self.created_to is None or created <= self.created_to
         )
 
 

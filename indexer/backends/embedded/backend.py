@@ -35,7 +35,7 @@ from indexer.backends.base import (
     Signals,
     field_boosts,
 )
-from indexer.backends.embedded.segment import Segment
+from indexer.backends.embedded.segment import Segment, epoch_seconds
 from indexer.backends.embedded.store import Store
 from indexer.errors import IndexNotFound, RebuildInProgress
 from indexer.settings import Settings
@@ -226,6 +226,10 @@ class EmbeddedBackend:
             store.close()
             raise IndexNotFound(f"generation {path} has no snapshot")
         snapshot = Segment.load(path / snapshot_name)
+        if snapshot.created is None:
+            # Written before snapshots kept creation times: read them from the store.
+            times = store.created_times(snapshot.ids)
+            snapshot.created = epoch_seconds(times.get(thread_id) for thread_id in snapshot.ids)
         generation = _Generation(
             path=path,
             store=store,

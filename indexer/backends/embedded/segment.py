@@ -19,8 +19,10 @@ from indexer.backends.base import Filters, Hit
 from indexer.backends.embedded.lexical import LexicalIndex
 from indexer.backends.embedded.store import StoredRow
 from indexer.backends.embedded.vectors import VectorIndex
+from indexer.threads import parse_timestamp
 
 NO_CODE = -1
+CREATED_FILE = "created.npy"
 
 
 @dataclass
@@ -35,6 +37,9 @@ class Segment:
     solved: np.ndarray  # bool
     board_codes: dict[str, int]
     lang_codes: dict[str, int]
+    # created_at as seconds since the epoch, NaN when unknown (date-range filters). None in
+    # a snapshot written before it was kept: the backend fills it in from the store.
+    created: np.ndarray | None = None
     alive: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
@@ -59,6 +64,7 @@ class Segment:
         boards: list[str | None] = []
         langs: list[str | None] = []
         solved: list[bool] = []
+        created: list[str | None] = []
         for row in rows:
             ids.append(row.id)
             documents.append(row.terms)
@@ -66,6 +72,7 @@ class Segment:
             boards.append(row.board)
             langs.append(row.lang)
             solved.append(row.solved)
+            created.append(row.created_at)
         matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), dtype=np.float32)
         board_codes = _codes(boards)
         lang_codes = _codes(langs)
@@ -78,6 +85,7 @@ class Segment:
             solved=np.array(solved, dtype=bool),
             board_codes=board_codes,
             lang_codes=lang_codes,
+            created=epoch_seconds(created),
         )
 
     # --- searching -------------------------------------------------------------------
@@ -91,6 +99,11 @@ class Segment:
             mask = _and(mask, self.langs == self.lang_codes.get(filters.lang, -2))
         if filters.solved is not None:
             mask = _and(mask, self.solved == filters.solved)
+        # NaN (no created_at) compares false: a thread of unknown age is outside any range.
+        if filters.created_from is not None and self.created is not None:
+            mask = _and(mask, self.created >= filters.created_from.timestamp())
+        if filters.created_to is not None and self.created is not None:
+            mask = _and(mask, self.created <= filters.created_to.timestamp())
         return mask
 
     def lexical_top_k(
@@ -143,6 +156,8 @@ class Segment:
         np.save(folder / "boards.npy", self.boards)
         np.save(folder / "langs.npy", self.langs)
         np.save(folder / "solved.npy", self.solved)
+        if self.created is not None:
+            np.save(folder / CREATED_FILE, self.created)
         meta = {"ids": self.ids, "board_codes": self.board_codes, "lang_codes": self.lang_codes}
         (folder / "segment.json").write_text(json.dumps(meta, ensure_ascii=False))
 
@@ -158,7 +173,16 @@ class Segment:
             solved=np.load(folder / "solved.npy"),
             board_codes=meta["board_codes"],
             lang_codes=meta["lang_codes"],
+            created=np.load(folder / CREATED_FILE) if (folder / CREATED_FILE).is_file() else None,
         )
+
+
+def epoch_seconds(timestamps: Iterable[str | None]) -> np.ndarray:
+    """ISO 8601 timestamps as seconds since the epoch (float64), NaN for None."""
+    return np.array(
+        [parse_timestamp(value).timestamp() if value else np.nan for value in timestamps],
+        dtype=np.float64,
+    )
 
 
 def _codes(values: Iterable[str | None]) -> dict[str, int]:

@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS change (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-ROW_COLUMNS = "id, terms, vector, board, lang, solved"
+ROW_COLUMNS = "id, terms, vector, board, lang, solved, created_at"
 # SQLite limits host parameters per statement; stay well below.
 CHUNK = 500
 
@@ -60,6 +60,7 @@ class StoredRow:
     board: str | None
     lang: str | None
     solved: bool
+    created_at: str | None = None
 
 
 class Store:
@@ -210,6 +211,10 @@ class Store:
             ).fetchall()
         return frozenset(row[0] for row in rows)
 
+    def created_times(self, ids: Sequence[str]) -> dict[str, str | None]:
+        """``created_at`` of those ids that exist (for snapshots written before it was kept)."""
+        return dict(self._by_ids("id, created_at", ids))
+
     def ids(self) -> Iterator[str]:
         with self._lock:
             rows = self._db.execute("SELECT id FROM thread ORDER BY id").fetchall()
@@ -243,11 +248,17 @@ class Store:
 
 
 def _stored_row(
-    thread_id: str, terms: str, vector: bytes, board: str | None, lang: str | None, solved: int
+    thread_id: str,
+    terms: str,
+    vector: bytes,
+    board: str | None,
+    lang: str | None,
+    solved: int,
+    created_at: str | None,
 ) -> StoredRow:
     parsed = {name: text.split() for name, text in json.loads(terms).items()}
     vector_array = np.frombuffer(vector, dtype=np.float32)
-    return StoredRow(thread_id, parsed, vector_array, board, lang, bool(solved))
+    return StoredRow(thread_id, parsed, vector_array, board, lang, bool(solved), created_at)
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:
