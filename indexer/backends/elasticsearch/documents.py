@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -11,12 +12,13 @@ import numpy as np
 from indexer.backends.base import FIELDS, IndexedThread, Signals
 from indexer.backends.elasticsearch.mapping import (
     CONTENT_HASH,
+    CREATED,
     EMPTY_FIELD,
     RECORD,
     SIGNAL_FIELDS,
     VECTOR,
 )
-from indexer.threads import Thread, thread_from_record
+from indexer.threads import Thread, parse_timestamp, thread_from_record
 
 # Elasticsearch reads a base64 vector as big-endian float32: a third of the bytes of a
 # JSON array of floats, and the same float32 values exactly.
@@ -38,6 +40,7 @@ def document(indexed: IndexedThread) -> dict[str, Any]:
         "views": thread.views,
         "replies": thread.replies,
         "created_at": thread.created_at,
+        CREATED: epoch_millis(parse_timestamp(thread.created_at)) if thread.created_at else None,
         "duplicate_of": thread.duplicate_of,
         CONTENT_HASH: indexed.content_hash,
         RECORD: thread.to_record(),
@@ -52,6 +55,10 @@ def indexed_thread(source: Mapping[str, Any]) -> IndexedThread:
         vector=vector_of(source[VECTOR]),
         content_hash=source[CONTENT_HASH],
     )
+
+
+def epoch_millis(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)
 
 
 def encode_vector(vector: np.ndarray) -> str:

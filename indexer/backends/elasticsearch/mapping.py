@@ -33,6 +33,7 @@ SIMILARITY = "askfind_bm25"
 VECTOR = "vector"
 RECORD = "record"
 CONTENT_HASH = "content_hash"
+CREATED = "created"
 TERMS_SOURCE = [*FIELDS, CONTENT_HASH, VECTOR, RECORD]
 # Ranking signals and filters, read from doc values (no _source parsing).
 SIGNAL_FIELDS = (
@@ -134,6 +135,9 @@ def mappings(dimension: int) -> dict[str, Any]:
             "replies": {"type": "long"},
             # Kept as given (ranking parses it); never searched.
             "created_at": {"type": "keyword", "index": False},
+            # The same time as a number, for date ranges: parsed by askfind, not by
+            # Elasticsearch's date formats.
+            CREATED: {"type": "date", "format": "epoch_millis"},
             "duplicate_of": keyword,
             CONTENT_HASH: {"type": "keyword", "index": False, "doc_values": False},
             RECORD: {"type": "object", "enabled": False},

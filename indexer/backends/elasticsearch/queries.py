@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from indexer.backends.base import Filters, Hit
-from indexer.backends.elasticsearch.mapping import SIGNAL_FIELDS, VECTOR
+from indexer.backends.elasticsearch.documents import epoch_millis
+from indexer.backends.elasticsearch.mapping import CREATED, SIGNAL_FIELDS, VECTOR
 
 CLAUSE_NAME = "clause-{}"
 # What a hit brings back: its id and ranking signals from doc values, nothing from the
@@ -65,6 +66,14 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
         clauses.append({"term": {"lang": filters.lang}})
     if filters.solved is not None:
         clauses.append({"term": {"solved": filters.solved}})
+    if filters.has_date_range:
+        bounds = {}
+        if filters.created_from is not None:
+            bounds["gte"] = epoch_millis(filters.created_from)
+        if filters.created_to is not None:
+            bounds["lte"] = epoch_millis(filters.created_to)
+        # A thread without created_at has no value here, and fails any range.
+        clauses.append({"range": {CREATED: bounds}})
     return clauses
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ THREADS = [
         lang="de",
         solved=True,
         accepted_answer={"body": "Backup wiederherstellen."},
+        created_at="2024-05-31T23:30:00Z",
     ),
     thread(
         "wifi-2",
@@ -41,6 +43,7 @@ THREADS = [
         lang="de",
         solved=True,
         accepted_answer={"body": "Drittanbieter prüfen."},
+        created_at="2024-06-01T00:10:00+02:00",  # 2024-05-31 22:10 UTC
     ),
     thread(
         "esim-4",
@@ -152,6 +155,22 @@ def test_filters_apply_to_both_legs(backend: Backend, engine: Engine) -> None:
     assert {h.id for h in backend.vector_top_k(vector, 10, Filters(lang="en"))} == {"wifi-2"}
     solved = {h.id for h in backend.vector_top_k(vector, 10, Filters(solved=True))}
     assert solved == {"router-1", "bill-3"}
+
+
+def test_a_date_range_applies_inside_both_legs(backend: Backend, engine: Engine) -> None:
+    may = Filters(
+        created_from=datetime(2024, 5, 31, 22, 0, tzinfo=UTC),
+        created_to=datetime(2024, 5, 31, 23, 0, tzinfo=UTC),
+    )
+    vector = engine.embedder.embed_query("Router")
+    assert {h.id for h in backend.vector_top_k(vector, 10, may)} == {"bill-3"}
+    assert lexical_ids(backend, engine, "Rechnung Routerkonfiguration", may) == ["bill-3"]
+    since = Filters(created_from=datetime(2024, 5, 31, 23, 0, tzinfo=UTC))
+    assert {h.id for h in backend.vector_top_k(vector, 10, since)} == {"router-1"}
+    # A thread without created_at passes no date bound.
+    assert {
+        h.id for h in backend.vector_top_k(vector, 10, Filters(created_to=since.created_from))
+    } == {"bill-3"}
 
 
 def test_get_threads_signals_and_boards(backend: Backend) -> None:
