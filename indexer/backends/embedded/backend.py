@@ -35,6 +35,8 @@ from indexer.backends.base import (
     Signals,
     field_boosts,
 )
+from indexer.backends.embedded import generations
+from indexer.backends.embedded.generations import CURRENT
 from indexer.backends.embedded.segment import Segment, epoch_seconds
 from indexer.backends.embedded.store import Store
 from indexer.errors import IndexNotFound, RebuildInProgress
@@ -43,7 +45,6 @@ from indexer.threads import Thread
 
 log = logging.getLogger(__name__)
 
-CURRENT = "CURRENT"
 REBUILD_LOCK = ".rebuild.lock"
 STORE = "store.sqlite"
 SNAPSHOT_KEY = "snapshot"
@@ -180,7 +181,7 @@ class EmbeddedBackend:
             name = _build_snapshot(generation.path, generation.store, self.settings, self.dimension)
             generation.store.set_meta(SNAPSHOT_KEY, name)
             self._generation = None  # reopen with the new snapshot
-            _remove_old_snapshots(generation.path, keep=name)
+            generations.remove_old_snapshots(generation.path, keep=name)
 
     def rebuild(self) -> EmbeddedRebuild:
         return EmbeddedRebuild(self)
@@ -204,7 +205,7 @@ class EmbeddedBackend:
     def _live_or_none(self) -> _Generation | None:
         """The serving generation, reloaded if another process rebuilt or changed it."""
         with self._lock:
-            stat = _stat(self.index_dir / CURRENT)
+            stat = generations.stat(self.index_dir / CURRENT)
             if stat != self._current_stat or self._generation is None:
                 self._open_current(stat)
             elif self._generation.store.data_version() != self._generation.data_version:
@@ -249,7 +250,7 @@ class EmbeddedBackend:
         snapshot_name = generation.store.get_meta(SNAPSHOT_KEY)
         if snapshot_name != generation.snapshot_name:
             self._current_stat = None  # a compaction happened: reopen from scratch
-            self._open_current(_stat(self.index_dir / CURRENT))
+            self._open_current(generations.stat(self.index_dir / CURRENT))
             return
         changes = generation.store.changes_since(generation.applied_seq)
         if not changes:
@@ -298,8 +299,8 @@ class EmbeddedRebuild:
         except BlockingIOError as e:
             self._lock_file.close()
             raise RebuildInProgress(f"another rebuild of {index_dir} is running") from e
-        _remove_abandoned_generations(index_dir)
-        self.path = index_dir / f"gen-{_next_generation_number(index_dir):06d}"
+        generations.remove_abandoned_generations(index_dir)
+        self.path = index_dir / f"gen-{generations.next_generation_number(index_dir):06d}"
         self.path.mkdir()
         self._store = Store(self.path / STORE, create=True)
         self._committed = False
@@ -333,9 +334,9 @@ class EmbeddedRebuild:
         name = _build_snapshot(self.path, self._store, settings, dimension)
         self._store.set_meta(SNAPSHOT_KEY, name)
         self._store.close()
-        _publish(self._backend.index_dir, self.path.name)
+        generations.publish(self._backend.index_dir, self.path.name)
         self._committed = True
-        _remove_old_generations(self._backend.index_dir, keep=self.path.name)
+        generations.remove_old_generations(self._backend.index_dir, keep=self.path.name)
 
 
 def _build_snapshot(path: Path, store: Store, settings: Settings, dimension: int) -> str:
@@ -353,88 +354,8 @@ def _build_snapshot(path: Path, store: Store, settings: Settings, dimension: int
         with_graph=count >= settings.ann_min_threads,
     )
     segment.save(scratch)
-    _fsync_tree(scratch)
+    generations.fsync_tree(scratch)
     final = path / name
     shutil.rmtree(final, ignore_errors=True)
     os.replace(scratch, final)
     return name
-
-
-def _publish(index_dir: Path, generation: str) -> None:
-    """Point CURRENT at a generation atomically (write aside, fsync, rename)."""
-    scratch = index_dir / f".{CURRENT}.tmp"
-    with open(scratch, "w") as handle:
-        handle.write(generation + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(scratch, index_dir / CURRENT)
-    _fsync_dir(index_dir)
-
-
-def _stat(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        return None
-    return (info.st_ino, info.st_mtime_ns)
-
-
-def _generation_numbers(index_dir: Path) -> list[int]:
-    return sorted(
-        int(p.name.split("-", 1)[1])
-        for p in index_dir.glob("gen-*")
-        if p.is_dir() and p.name.split("-", 1)[1].isdigit()
-    )
-
-
-def _next_generation_number(index_dir: Path) -> int:
-    numbers = _generation_numbers(index_dir)
-    return numbers[-1] + 1 if numbers else 1
-
-
-def _current_name(index_dir: Path) -> str | None:
-    try:
-        return (index_dir / CURRENT).read_text().strip()
-    except FileNotFoundError:
-        return None
-
-
-def _remove_abandoned_generations(index_dir: Path) -> None:
-    """Delete generations newer than the live one: rebuilds that died before publishing."""
-    current = _current_name(index_dir)
-    live = int(current.split("-", 1)[1]) if current else 0
-    for number in _generation_numbers(index_dir):
-        if number > live:
-            log.warning("removing abandoned rebuild gen-%06d", number)
-            shutil.rmtree(index_dir / f"gen-{number:06d}", ignore_errors=True)
-
-
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    """Keep the live generation and the one before it (a reader may still be switching)."""
-    numbers = _generation_numbers(index_dir)
-    live = int(keep.split("-", 1)[1])
-    older = [n for n in numbers if n < live]
-    for number in older[:-1]:
-        shutil.rmtree(index_dir / f"gen-{number:06d}", ignore_errors=True)
-
-
-def _remove_old_snapshots(path: Path, keep: str) -> None:
-    for folder in path.glob("snapshot-*"):
-        if folder.name != keep:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _fsync_tree(folder: Path) -> None:
-    for item in folder.rglob("*"):
-        if item.is_file():
-            with open(item, "rb") as handle:
-                os.fsync(handle.fileno())
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
