@@ -242,6 +242,94 @@ class Settings(BaseSettings):
         4096, ge=256, description="Largest analytics event accepted by /api/events, in bytes."
     )
 
+    # --- Redis: cache and rate limits ------------------------------------------------
+    redis_url: str = Field(
+        "",
+        description="Redis for the suggestion cache and rate limits (redis://host:port/db); "
+        "empty: none, each process caches and limits on its own.",
+    )
+    redis_timeout: float = Field(
+        0.25, gt=0, description="Seconds a Redis connect or command may take before it is skipped."
+    )
+    redis_retry_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="After a Redis failure, seconds served without Redis before it is tried again.",
+    )
+    cache_ttl_seconds: int = Field(
+        300, ge=0, description="Seconds a suggestion answer stays cached (0: no caching)."
+    )
+    cache_vector_ttl_seconds: int = Field(
+        86400, ge=0, description="Seconds a query embedding stays in Redis (0: not shared)."
+    )
+    cache_local_entries: int = Field(
+        10000, ge=0, description="Suggestion answers a process keeps itself while Redis is away."
+    )
+    index_version_interval: float = Field(
+        0.5,
+        ge=0,
+        description="Seconds between checks whether another process changed the index (cached "
+        "suggestions are keyed by the index version).",
+    )
+    rate_limit_per_second: float = Field(
+        10.0,
+        ge=0,
+        description="Requests per second each client (IP address, or API key) may send to each "
+        "of the read API, events and the write API (0: no limit).",
+    )
+    rate_limit_burst: int = Field(
+        40, ge=1, description="Requests a client may send at once before the rate applies."
+    )
+    proxy_hops: int = Field(
+        0,
+        ge=0,
+        description="Reverse proxies in front of askfind whose X-Forwarded-For and "
+        "X-Forwarded-Proto are trusted (0: the connecting address is the client).",
+    )
+
+    # --- write API and administration ------------------------------------------------
+    api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="SHA-256 digests (hex) of the API keys for the write API, reports and "
+        "the agents' page (comma-separated; `askfind api-key` makes one).",
+    )
+    write_max_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest body POST /api/threads accepts, in bytes."
+    )
+    write_max_threads: int = Field(
+        200, ge=1, description="Most threads one POST /api/threads may carry."
+    )
+
+    # --- feedback ----------------------------------------------------------------------
+    feedback_boost: float = Field(
+        0.03,
+        ge=0,
+        le=0.2,
+        description="Largest score bonus of a thread customers found helpful for similar "
+        "queries (0: feedback off).",
+    )
+    feedback_similarity: float = Field(
+        0.85,
+        ge=0,
+        le=1,
+        description="Cosine from which an earlier query counts as similar for feedback.",
+    )
+    feedback_min_sessions: int = Field(
+        2, ge=1, description="Net helpful votes (sessions) before feedback boosts a thread."
+    )
+    feedback_refresh_seconds: float = Field(
+        300.0, ge=0, description="Seconds between re-reads of the helpful votes (0: every search)."
+    )
+
+    # --- logs --------------------------------------------------------------------------
+    log_format: Literal["json", "text"] = Field(
+        "json", description="Logs as one JSON object a line (with request ids), or as text."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Least severe log level written."
+    )
+    access_log: bool = Field(True, description="Log one line per HTTP request.")
+
     @field_validator("languages", "model_languages", mode="before")
     @classmethod
     def _language_list(cls, value: Any, info: ValidationInfo) -> Any:
@@ -273,6 +361,21 @@ class Settings(BaseSettings):
             if origin != "*" and not re.fullmatch(r"https?://[a-z0-9.\-\[\]:]+", origin):
                 raise ValueError(f"{origin!r} is not an origin like https://help.example.com")
         return origins
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _digest_list(cls, value: Any) -> Any:
+        """Accept "digest1,digest2" or a list; each must be a SHA-256 hex digest, never a key."""
+        if isinstance(value, str):
+            value = [digest for digest in value.split(",") if digest.strip()]
+        digests = tuple(str(digest).strip().lower() for digest in value)
+        for digest in digests:
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise ValueError(
+                    "api_keys holds SHA-256 digests (64 hex digits) of the keys, not the keys: "
+                    "`askfind api-key` prints one"
+                )
+        return digests
 
     @classmethod
     def settings_customise_sources(

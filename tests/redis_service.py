@@ -1,0 +1,63 @@
+"""Pytest fixtures that run a real Redis (Debian's redis-server) for the tests.
+
+Never a mock: if redis-server is missing, the tests that need it fail and say how to
+install it (scripts/test installs it). A test that kills Redis gets a server of its own
+(``private_redis``), so the others keep theirs. Imported once, by tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+REDIS_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "redis_server.py"
+
+
+@cache
+def redis_script() -> ModuleType:
+    """Import scripts/redis_server.py, a standalone script rather than a package."""
+    spec = importlib.util.spec_from_file_location("askfind_redis_script", REDIS_SCRIPT)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {REDIS_SCRIPT}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """One redis-server on a free port for the whole session."""
+    server = redis_script().RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> str:
+    """The session's Redis, running and empty at the start of the test."""
+    import redis
+
+    redis_server.start()  # no-op unless a test left it dead
+    with redis.Redis.from_url(redis_server.url) as client:
+        client.flushall()
+    return str(redis_server.url)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[Any]:
+    """A Redis of this test's own, to kill and restart (``.kill()``, ``.start()``)."""
+    server = redis_script().RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
