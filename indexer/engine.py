@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from indexer.analysis.analyzer import Analyzer
@@ -37,6 +39,24 @@ class Engine:
             )
         preparer = ThreadPreparer(self.settings, self.analyzer, self.embedder, self._cache)
         return Indexer(self.backend, preparer)
+
+    @contextmanager
+    def writer(self) -> Iterator[Indexer]:
+        """An indexer with an embedding cache of its own, closed when the block ends.
+
+        For writes from a server's request threads: a SQLite connection may only be used
+        by the thread that opened it, so the engine's shared cache will not do there.
+        """
+        cache = EmbeddingCache(
+            self.settings.data_dir / EMBEDDING_CACHE_FILE,
+            self.embedder.model_id,
+            self.embedder.dimension,
+        )
+        try:
+            preparer = ThreadPreparer(self.settings, self.analyzer, self.embedder, cache)
+            yield Indexer(self.backend, preparer)
+        finally:
+            cache.close()
 
     def close(self) -> None:
         self.backend.close()

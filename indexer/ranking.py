@@ -213,12 +213,17 @@ def rank(
     signals: Mapping[str, Signals],
     params: RankingParams,
     now: datetime | None = None,
+    feedback: Mapping[str, float] | None = None,
 ) -> list[Ranked]:
-    """Order candidates: collapse duplicate clusters, add priors, attach confidence.
+    """Order candidates: collapse duplicate clusters, add priors and feedback, attach
+    confidence.
 
     ``signals`` must hold every candidate and every canonical thread a candidate points to
     (and only canonical threads that pass the search's filters). A cluster is represented
     by its canonical thread with the best similarity and confidence of its members.
+    ``feedback`` holds the bounded bonus of threads customers found helpful for similar
+    queries (``indexer.feedback``); a cluster gets the largest bonus of its members. It
+    moves the score only: the confidence says how sure the match is, not how popular.
     """
     now = now or datetime.now(UTC)
     clusters: dict[str, tuple[float, float, int]] = {}
@@ -237,10 +242,11 @@ def rank(
             )
         else:
             clusters[root] = (fused, sure, int(root != candidate.id))
+    bonuses = _cluster_bonuses(merged, signals, feedback) if feedback else {}
     ranked = [
         Ranked(
             id=root,
-            score=fused + prior_bonus(signals[root], params, now),
+            score=fused + prior_bonus(signals[root], params, now) + bonuses.get(root, 0.0),
             similarity=fused,
             confidence=sure,
             duplicates=folded,
@@ -249,3 +255,17 @@ def rank(
     ]
     ranked.sort(key=lambda item: (-item.score, item.id))
     return ranked
+
+
+def _cluster_bonuses(
+    merged: Sequence[Candidate], signals: Mapping[str, Signals], feedback: Mapping[str, float]
+) -> dict[str, float]:
+    """The feedback bonus of each cluster: the largest of its members' (canonical included,
+    even when the canonical thread itself was not among the candidates)."""
+    bonuses: dict[str, float] = {}
+    for thread_id in {c.id for c in merged if c.id in signals}:
+        root = canonical_id(thread_id, signals)
+        best = max(feedback.get(thread_id, 0.0), feedback.get(root, 0.0))
+        if best > 0:
+            bonuses[root] = max(bonuses.get(root, 0.0), best)
+    return bonuses

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
+
+import numpy as np
 
 from indexer import ranking
 from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
 from indexer.backends.base import Backend, Filters, Signals
 from indexer.embedding import Embedder
 from indexer.errors import InvalidQuery
+from indexer.feedback import FeedbackSource
 from indexer.ranking import Ranked, RankingParams
 from indexer.settings import Settings
 from indexer.threads import Thread
@@ -18,6 +23,14 @@ from indexer.threads import Thread
 # Lexical legs running at once: one per request a process serves concurrently (a
 # gunicorn worker serves four, widget.server.THREADS_PER_WORKER).
 LEG_THREADS = 4
+
+
+class QueryVectorCache(Protocol):
+    """A cache of query embeddings shared beyond this process (the service's Redis)."""
+
+    def vector(self, text: str, embed: Callable[[str], np.ndarray]) -> np.ndarray:
+        """The cached embedding of ``text``, or ``embed(text)``, cached for next time."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +65,19 @@ class SearchService:
     """Analyse, embed, ask the backend's two legs, rank, and fetch the page's records."""
 
     def __init__(
-        self, settings: Settings, analyzer: Analyzer, embedder: Embedder, backend: Backend
+        self,
+        settings: Settings,
+        analyzer: Analyzer,
+        embedder: Embedder,
+        backend: Backend,
+        vector_cache: QueryVectorCache | None = None,
+        feedback: FeedbackSource | None = None,
     ) -> None:
+        """``vector_cache``: query embeddings shared between processes. ``feedback``:
+        customers' helpful votes (``indexer.feedback``)."""
         self.settings = settings
+        self.vector_cache = vector_cache
+        self.feedback = feedback
         self.analyzer = analyzer
         self.embedder = embedder
         self.backend = backend
@@ -98,7 +121,7 @@ class SearchService:
             filters,
         )
         try:
-            vector = self.embedder.embed_query(text)
+            vector = self.query_vector(text)
             vector_hits = self.backend.vector_top_k(
                 vector, max(self.settings.vector_candidates, wanted), filters
             )
@@ -111,7 +134,17 @@ class SearchService:
         extra = self.backend.vector_scores(vector, unscored) if unscored else {}
         merged = ranking.candidates(lexical_hits, vector_hits, extra, query.clause_count)
         signals = self._signals_with_canonicals([c.id for c in merged], filters)
-        return ranking.rank(merged, signals, self.params_for(query), now=datetime.now(UTC))
+        boosts = self.feedback.boosts(vector) if self.feedback is not None else None
+        return ranking.rank(
+            merged, signals, self.params_for(query), now=datetime.now(UTC), feedback=boosts
+        )
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The query's embedding: from the shared cache when there is one (the model's
+        own in-process cache answers repeats in this process either way)."""
+        if self.vector_cache is None:
+            return self.embedder.embed_query(text)
+        return self.vector_cache.vector(text, self.embedder.embed_query)
 
     def params_for(self, query: AnalyzedQuery) -> RankingParams:
         """The ranking weights for a query: the model's languages, or the others."""

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from indexer.backends.base import Filters
 from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
 from widget.app import engine_of
+from widget.cache import normalise_query
 from widget.items import result_item
 from widget.params import boolean, choice, date_range, integer, strict_args
+from widget.runtime import runtime_of
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -20,9 +22,10 @@ api = Blueprint("api", __name__, url_prefix="/api")
 def suggest() -> Any:
     """As-you-type duplicate suggestions, above the confidence floor only."""
     engine = engine_of(current_app)
+    runtime = runtime_of(current_app)
     settings = engine.settings
     args = strict_args(request)
-    text = _query_text(args, settings.query_max_chars)
+    text = normalise_query(_query_text(args, settings.query_max_chars))
     search_request = SearchRequest(
         text=text,
         limit=integer(args, "limit", settings.suggest_limit, 1, settings.suggest_max_limit),
@@ -30,8 +33,18 @@ def suggest() -> Any:
         lang=choice(args, "lang", settings.languages),
         apply_floor=True,
     )
-    result = engine.search.search(search_request)
-    return jsonify({"query": text, "items": _items(result, settings.snippet_chars)})
+    # Everything the answer depends on: the request, the index, the feedback.
+    feedback = runtime.feedback.version if runtime.feedback is not None else ""
+    key = runtime.suggestions.key(runtime.index_version.current(), feedback, repr(search_request))
+    body = runtime.suggestions.get(key)
+    outcome = "hit"
+    if body is None:
+        outcome = "miss"
+        result = runtime.search.search(search_request)
+        answer = {"query": text, "items": _items(result, settings.snippet_chars)}
+        body = current_app.json.dumps(answer).encode("utf-8")
+        runtime.suggestions.put(key, body)
+    return Response(body, mimetype="application/json", headers={"X-Cache": outcome})
 
 
 @api.get("/search")
@@ -51,7 +64,7 @@ def search() -> Any:
         lang=choice(args, "lang", settings.languages),
         partial=boolean(args, "partial") is True,
     )
-    result = engine.search.search(search_request)
+    result = runtime_of(current_app).search.search(search_request)
     return jsonify(
         {
             "query": text,
@@ -63,7 +76,8 @@ def search() -> Any:
     )
 
 
-@api.get("/threads/<thread_id>")
+# path: ids may hold "/" (sent as %2F), as thread ids from other systems do.
+@api.get("/threads/<path:thread_id>")
 def get_thread(thread_id: str) -> Any:
     engine = engine_of(current_app)
     found = engine.backend.get_threads([thread_id])

@@ -334,5 +334,14 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _register_operator_commands() -> None:
+    from widget.cli_admin import api_key_command, report_command
+
+    main.add_command(report_command)
+    main.add_command(api_key_command)
+
+
+_register_operator_commands()
+
 if __name__ == "__main__":
     main()

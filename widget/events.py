@@ -10,11 +10,14 @@ import threading
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, request
-from werkzeug.exceptions import Forbidden, RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.exceptions import Forbidden, UnsupportedMediaType
 
 from indexer.analytics.events import EventLimits, parse_event
 from indexer.analytics.store import EventStore, open_event_store
+from indexer.errors import AskfindError
+from widget import metrics
 from widget.app import engine_of
+from widget.bodies import bounded_body
 from widget.origins import is_allowed
 
 events = Blueprint("events", __name__, url_prefix="/api")
@@ -40,8 +43,13 @@ def receive() -> Any:
         max_bytes=settings.events_max_bytes,
         max_query_chars=settings.query_max_chars,
     )
-    event = parse_event(_bounded_body(limits.max_bytes), limits)
-    event_store_of(current_app).add([event], origin=origin)
+    event = parse_event(bounded_body(limits.max_bytes, "the event"), limits)
+    try:
+        event_store_of(current_app).add([event], origin=origin)
+    except AskfindError:
+        metrics.BACKEND_ERRORS.labels(backend="events").inc()
+        raise
+    metrics.EVENTS.labels(type=event.type).inc()
     return jsonify({"stored": 1}), 202
 
 
@@ -51,13 +59,3 @@ def event_store_of(app: Flask) -> EventStore:
         if STORE_KEY not in app.extensions:
             app.extensions[STORE_KEY] = open_event_store(engine_of(app).settings)
         return app.extensions[STORE_KEY]
-
-
-def _bounded_body(max_bytes: int) -> bytes:
-    """Read at most one byte more than allowed: a huge body is refused, never buffered."""
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise RequestEntityTooLarge(f"the event is larger than {max_bytes} bytes")
-    body = request.stream.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise RequestEntityTooLarge(f"the event is larger than {max_bytes} bytes")
-    return body

@@ -12,6 +12,7 @@ from widget.app import engine_of
 ANY = "*"
 # The widget only reads: GET /api/suggest (and agents' pages may use /api/search).
 CORS_PATHS = ("/api/suggest", "/api/search", "/api/threads/")
+EXPOSED_HEADERS = "Retry-After, X-Request-Id"
 
 
 def own_origin(req: Request) -> str:
@@ -34,4 +35,6 @@ def allow_widget_origins(response: Response) -> Response:
     response.vary.add("Origin")
     if origin and is_allowed(origin, request, engine_of(current_app).settings):
         response.headers["Access-Control-Allow-Origin"] = origin
+        # The widget may read how long to back off (429) and which request to report.
+        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from indexer.settings import Settings
+from widget.logs import configure_logging, gunicorn_log_config
 
 # Requests are short and CPU-bound; a few threads per worker keep slow clients and
 # keep-alive connections from blocking a worker without oversubscribing two cores.
 THREADS_PER_WORKER = 4
+# On SIGTERM gunicorn stops accepting connections and gives the requests in flight this
+# long to finish (a suggestion takes milliseconds, a large POST /api/threads seconds).
 GRACEFUL_TIMEOUT_S = 20
+# Keep-alive connections of the widget (one per browser tab) are held this long idle.
+KEEPALIVE_S = 5
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -29,11 +39,15 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "worker_class": "gthread",
             "threads": THREADS_PER_WORKER,
             "graceful_timeout": GRACEFUL_TIMEOUT_S,
+            "keepalive": KEEPALIVE_S,
             # The model and index load in each worker after the fork: ONNX Runtime's
             # thread pools do not survive a fork.
             "preload_app": False,
-            "accesslog": None,
+            "accesslog": None,  # askfind writes its own access log (widget.lifecycle)
             "errorlog": "-",
+            "logconfig_dict": gunicorn_log_config(self._settings.log_level),
+            "child_exit": _child_exit,
+            "worker_exit": _worker_exit,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
@@ -45,13 +59,60 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def run_gunicorn(settings: Settings) -> None:
-    _Gunicorn(settings).run()
+    """Serve under gunicorn until SIGTERM or SIGINT (then shut down gracefully)."""
+    configure_logging(settings.log_format, settings.log_level)
+    metrics_dir = _metrics_directory()
+    try:
+        _Gunicorn(settings).run()
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def run_dev_server(settings: Settings) -> None:
     from widget.app import create_app
 
+    configure_logging(settings.log_format, settings.log_level)
     create_app(settings).run(host=settings.host, port=settings.port, debug=False)
+
+
+def _metrics_directory() -> Path | None:
+    """Point prometheus-client's multiprocess mode at an empty directory, before any worker
+    imports it, so that /metrics adds up every worker's values. Returns the directory to
+    remove at exit (None when the operator chose one through the environment)."""
+    given = os.environ.get(METRICS_ENV)
+    if given:
+        for stale in Path(given).glob("*.db"):  # a previous run's workers are gone
+            stale.unlink()
+        return None
+    made = Path(tempfile.mkdtemp(prefix="askfind-metrics-"))
+    os.environ[METRICS_ENV] = str(made)
+    return made
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """A worker has exited: drop its live gauges (the counters stay summed in).
+
+    Runs in the master, which must not import askfind's metrics: that would give the
+    master files of its own in the metrics directory.
+    """
+    directory = os.environ.get(METRICS_ENV)
+    if directory and Path(directory).is_dir():
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid, directory)  # type: ignore[no-untyped-call]
+
+
+def _worker_exit(server: Any, worker: Any) -> None:
+    """A worker is leaving (after its requests finished): close the index, the event
+    store and Redis cleanly rather than leave it to the kernel."""
+    from flask import Flask
+
+    from widget.app import close_app
+
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        close_app(app)
 
 
 class BackgroundServer:

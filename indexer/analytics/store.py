@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from indexer.analytics.events import Event
+from indexer.analytics.events import EVENT_TYPES, Event
+from indexer.errors import BackendUnavailable
 from indexer.privacy import redact
 from indexer.settings import Settings
 
@@ -43,6 +44,7 @@ CREATE INDEX IF NOT EXISTS event_received_at ON event (received_at);
 CREATE INDEX IF NOT EXISTS event_session ON event (session);
 """
 BUSY_TIMEOUT_S = 30
+READ_PAGE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +63,13 @@ class EventStore(Protocol):
     def add(self, events: Sequence[Event], origin: str | None = None) -> None: ...
 
     def read(
-        self, since: datetime | None = None, until: datetime | None = None
-    ) -> Iterator[StoredEvent]: ...
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        types: Sequence[str] | None = None,
+    ) -> Iterator[StoredEvent]:
+        """Events received in [since, until) (of ``types`` only, if given)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -99,24 +106,42 @@ class SqliteEventStore:
             )
             for event in events
         ]
-        with self._lock, self._db:
-            self._db.executemany(
-                "INSERT INTO event (received_at, type, session, query, lang, board, thread,"
-                " rank, helpful, results, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+        try:
+            with self._lock, self._db:
+                self._db.executemany(
+                    "INSERT INTO event (received_at, type, session, query, lang, board, thread,"
+                    " rank, helpful, results, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.Error as e:  # locked past the busy timeout, disk full, ...
+            raise BackendUnavailable(f"the event store {self.path} cannot be written: {e}") from e
 
     def read(
-        self, since: datetime | None = None, until: datetime | None = None
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        types: Sequence[str] | None = None,
     ) -> Iterator[StoredEvent]:
-        """Events received in [since, until), oldest first."""
-        sql = "SELECT * FROM event WHERE received_at >= ? AND received_at < ? ORDER BY id"
+        """Events received in [since, until) (of ``types`` only, if given), oldest first.
+
+        Read in pages, so a report over months of events does not hold them all at once.
+        """
         low = since.astimezone(UTC).isoformat(timespec="milliseconds") if since else ""
         high = until.astimezone(UTC).isoformat(timespec="milliseconds") if until else "9999"
-        with self._lock:
-            rows = self._db.execute(sql, (low, high)).fetchall()
-        for row in rows:
-            yield _stored(row)
+        kinds = tuple(types) if types is not None else EVENT_TYPES
+        sql = (
+            "SELECT * FROM event WHERE received_at >= ? AND received_at < ? AND id > ?"
+            f" AND type IN ({','.join('?' * len(kinds))}) ORDER BY id LIMIT ?"
+        )
+        last_id = 0
+        while True:
+            with self._lock:
+                rows = self._db.execute(sql, (low, high, last_id, *kinds, READ_PAGE)).fetchall()
+            for row in rows:
+                yield _stored(row)
+            if len(rows) < READ_PAGE:
+                return
+            last_id = rows[-1][0]
 
     def close(self) -> None:
         with self._lock:
@@ -124,7 +149,12 @@ class SqliteEventStore:
 
 
 def open_event_store(settings: Settings) -> EventStore:
-    """The event store for these settings (embedded: SQLite in the data dir)."""
+    """The event store for these settings: an events index next to the threads on the
+    Elasticsearch backend, SQLite in the data dir otherwise."""
+    if settings.backend == "elasticsearch":
+        from indexer.analytics.elasticsearch_store import ElasticsearchEventStore
+
+        return ElasticsearchEventStore(settings)
     return SqliteEventStore(settings.data_dir / EVENTS_FILE)
 
 

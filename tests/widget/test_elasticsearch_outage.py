@@ -5,6 +5,7 @@ stopping, freezing (SIGSTOP) and starting a real Elasticsearch of this test's ow
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ REQUEST_TIMEOUT_S = 2.0
 UNAVAILABLE_WITHIN_S = 2 * REQUEST_TIMEOUT_S + 1.0
 RECOVERY_WITHIN_S = 30.0
 QUESTION = {"q": "WLAN bricht abends ständig ab"}
+UNSEEN_DAYS = itertools.count(2)
 
 
 @pytest.fixture
@@ -59,9 +61,11 @@ def answer(client: FlaskClient, path: str, **query: str) -> tuple[int, dict, flo
 
 
 def assert_unavailable(client: FlaskClient) -> None:
+    """Not ready, and a question nobody asked before (so no cache can answer it) gets 503."""
     status, body, _ = answer(client, "/readyz")
     assert (status, body["status"]) == (503, "unavailable")
-    status, body, seconds = answer(client, "/api/suggest", **QUESTION)
+    unseen = f"{QUESTION['q']} seit {next(UNSEEN_DAYS)} Tagen"
+    status, body, seconds = answer(client, "/api/suggest", q=unseen)
     assert status == 503 and "Elasticsearch" in body["error"]
     assert seconds < UNAVAILABLE_WITHIN_S
 

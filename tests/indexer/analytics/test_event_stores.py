@@ -1,0 +1,64 @@
+"""One contract for the event stores: SQLite (embedded) and an events index on a real
+Elasticsearch. The same assertions on both, as for the index backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from indexer.analytics.events import Event
+from indexer.analytics.report import build_report
+from indexer.analytics.store import EventStore, open_event_store
+from tests.conftest import backend_settings
+
+SESSION = "s-0123456789abcdef"
+
+
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EventStore]:
+    opened = open_event_store(backend_settings(request, request.param, tmp_path))
+    yield opened
+    opened.close()
+
+
+def test_events_come_back_as_stored_oldest_first(store: EventStore) -> None:
+    store.add([Event("impression", SESSION, "wlan", lang="de", results=("a", "b"))])
+    store.add([Event("click", SESSION, "wlan", thread="b", rank=2)], origin="https://x.example")
+    store.add([Event("helpful", SESSION, "wlan", thread="b", helpful=False)])
+    events = list(store.read())
+    assert [e.event.type for e in events] == ["impression", "click", "helpful"]
+    assert events[0].event.results == ("a", "b") and events[0].event.lang == "de"
+    assert (events[1].event.thread, events[1].event.rank, events[1].origin) == (
+        "b",
+        2,
+        "https://x.example",
+    )
+    assert events[2].event.helpful is False
+    assert all(e.received_at.tzinfo is not None for e in events)
+
+
+def test_reading_by_period_and_type(store: EventStore) -> None:
+    store.add(
+        [
+            Event("asked_anyway", SESSION, "a"),
+            Event("helpful", SESSION, "b", thread="t", helpful=True),
+        ]
+    )
+    now = datetime.now(UTC)
+    assert len(list(store.read(since=now - timedelta(minutes=5)))) == 2
+    assert list(store.read(since=now + timedelta(minutes=5))) == []
+    assert list(store.read(until=now - timedelta(minutes=5))) == []
+    assert [e.event.type for e in store.read(types=("helpful",))] == ["helpful"]
+
+
+def test_queries_are_redacted_in_every_store(store: EventStore) -> None:
+    store.add([Event("asked_anyway", SESSION, "IBAN DE89 3704 0044 0532 0130 00 bitte")])
+    [event] = list(store.read())
+    assert event.event.query == "IBAN [iban] bitte"
+
+
+def test_an_empty_store_reads_nothing_and_reports_zero(store: EventStore) -> None:
+    assert build_report(store.read()).to_dict()["searches"] == 0

@@ -1,0 +1,143 @@
+"""Rate limits per client on a real Redis: a burst passes, a flood gets 429 with Retry-After,
+clients and kinds of request are counted apart, and limits hold without Redis too."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from indexer.engine import Engine
+from tests.conftest import engine_on
+from tests.widget.helpers import API_KEY, writable_app
+from widget.app import create_app
+from widget.limits import client_of, retry_after
+
+BURST = 3
+EVENT = {"type": "asked_anyway", "session": "s-0123456789", "query": "wlan"}
+
+
+def limited_app(sample_engine: Engine, data_dir: Path, **overrides: Any) -> Flask:
+    overrides = {"rate_limit_per_second": 1.0, "rate_limit_burst": BURST, **overrides}
+    return writable_app(sample_engine, data_dir, **overrides)
+
+
+def statuses(client: FlaskClient, count: int, **headers: str) -> list[int]:
+    return [
+        client.get("/api/suggest", query_string={"q": "wlan"}, headers=headers).status_code
+        for _ in range(count)
+    ]
+
+
+def test_a_burst_passes_and_then_429_with_retry_after(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    client = limited_app(sample_engine, tmp_path, redis_url=redis_url).test_client()
+    assert statuses(client, BURST) == [200] * BURST
+    refused = client.get("/api/suggest", query_string={"q": "wlan"})
+    assert refused.status_code == 429
+    assert "too many requests" in refused.get_json()["error"]
+    assert refused.headers["Retry-After"] == "1"
+    time.sleep(1.05)  # one request's worth of rate
+    assert statuses(client, 2) == [200, 429]
+
+
+def test_the_limit_is_shared_by_workers_through_redis(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    first = limited_app(sample_engine, tmp_path, redis_url=redis_url)
+    overrides = first.extensions["askfind.engine"].settings.model_dump()
+    overrides.pop("data_dir")
+    second = create_app(engine=engine_on(sample_engine, tmp_path, **overrides))
+    assert statuses(first.test_client(), BURST) == [200] * BURST
+    assert statuses(second.test_client(), 1) == [429]
+
+
+def test_clients_behind_a_trusted_proxy_are_counted_apart(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    client = limited_app(sample_engine, tmp_path, redis_url=redis_url, proxy_hops=1).test_client()
+    assert statuses(client, BURST + 1, **{"X-Forwarded-For": "203.0.113.7"})[-1] == 429
+    assert statuses(client, 1, **{"X-Forwarded-For": "203.0.113.8"}) == [200]
+
+
+def test_forwarded_addresses_are_ignored_without_a_trusted_proxy(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    client = limited_app(sample_engine, tmp_path, redis_url=redis_url).test_client()
+    spoofed = [
+        statuses(client, 1, **{"X-Forwarded-For": f"198.51.100.{n}"})[0] for n in range(BURST + 1)
+    ]
+    assert spoofed[-1] == 429
+
+
+def test_api_key_clients_have_their_own_limit(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    client = limited_app(sample_engine, tmp_path, redis_url=redis_url).test_client()
+    assert statuses(client, BURST + 1)[-1] == 429
+    assert statuses(client, 1, **{"X-API-Key": API_KEY}) == [200]
+    # A wrong key does not buy a new limit: it counts against the address.
+    assert statuses(client, 1, **{"X-API-Key": "wrong"}) == [429]
+
+
+def test_reads_and_events_are_limited_apart(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    client = limited_app(sample_engine, tmp_path, redis_url=redis_url).test_client()
+    assert statuses(client, BURST + 1)[-1] == 429
+    event = client.post(
+        "/api/events",
+        data=json.dumps(EVENT),
+        content_type="text/plain",
+        headers={"Origin": "http://localhost"},
+    )
+    assert event.status_code == 202
+
+
+def test_pages_health_and_metrics_are_not_limited(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    client = limited_app(sample_engine, tmp_path, redis_url=redis_url).test_client()
+    for _ in range(BURST + 2):
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/embed.js").status_code == 200
+
+
+def test_limits_hold_in_process_while_redis_is_dead(
+    sample_engine: Engine, tmp_path: Path, private_redis: Any
+) -> None:
+    client = limited_app(
+        sample_engine, tmp_path, redis_url=private_redis.url, redis_retry_seconds=60
+    ).test_client()
+    private_redis.kill()
+    assert statuses(client, BURST + 1) == [200] * BURST + [429]
+
+
+def test_a_zero_rate_turns_limits_off(sample_engine: Engine, tmp_path: Path) -> None:
+    client = limited_app(sample_engine, tmp_path, rate_limit_per_second=0.0).test_client()
+    assert set(statuses(client, BURST * 3)) == {200}
+
+
+@pytest.mark.parametrize(
+    ("address", "key_id", "client"),
+    [
+        ("203.0.113.9", None, "addr:203.0.113.9"),
+        ("2001:db8:1:2:3:4:5:6", None, "net:2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", None, "net:2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", None, "addr:203.0.113.9"),
+        ("203.0.113.9", "abc123", "key:abc123"),
+        (None, None, "addr:None"),
+    ],
+)
+def test_who_counts_as_one_client(address: str | None, key_id: str | None, client: str) -> None:
+    assert client_of(address, key_id) == client
+
+
+def test_retry_after_is_whole_seconds_of_at_least_one() -> None:
+    assert [retry_after(s) for s in (0.001, 1.0, 1.2, 7.9)] == [1, 1, 2, 8]

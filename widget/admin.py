@@ -1,0 +1,65 @@
+"""``GET /api/admin/report``: what customers searched for and found, for a period (API key).
+
+The period is ``since`` and ``until`` (ISO 8601 dates or times; a time without a zone is
+UTC), or ``days`` back from now (7 by default); ``top`` says how many queries each list
+shows. The answer is the report of ``indexer.analytics.report`` as JSON.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from indexer.analytics.report import build_report
+from indexer.errors import InvalidQuery
+from indexer.threads import parse_timestamp
+from widget.auth import require_api_key
+from widget.events import event_store_of
+from widget.params import integer, strict_args
+
+admin = Blueprint("admin", __name__, url_prefix="/api/admin")
+
+DEFAULT_DAYS = 7
+MAX_DAYS = 3660
+MAX_TOP = 1000
+
+
+@admin.get("/report")
+@require_api_key
+def report() -> Any:
+    args = strict_args(request)
+    since, until = period(args.get("since"), args.get("until"), args.get("days"))
+    top = integer(args, "top", 20, 1, MAX_TOP)
+    events = event_store_of(current_app).read(since, until)
+    return jsonify(build_report(events, since, until, top).to_dict())
+
+
+def period(
+    since: str | None, until: str | None, days: str | None, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The [since, until) of a report from what was asked.
+
+    Raises:
+        InvalidQuery: a date that is not ISO 8601, days out of range, or since >= until.
+    """
+    now = now or datetime.now(UTC)
+    end = _timestamp(until, "until") if until else now
+    if since:
+        if days:
+            raise InvalidQuery("give since or days, not both")
+        start = _timestamp(since, "since")
+    else:
+        count = integer({"days": days or ""}, "days", DEFAULT_DAYS, 1, MAX_DAYS)
+        start = end - timedelta(days=count)
+    if start >= end:
+        raise InvalidQuery("since must be before until")
+    return start, end
+
+
+def _timestamp(value: str, name: str) -> datetime:
+    try:
+        return parse_timestamp(value)
+    except ValueError as e:
+        raise InvalidQuery(f"{name} must be an ISO 8601 date or time, not {value!r}") from e

@@ -1,0 +1,113 @@
+"""Operators' commands: ``askfind report`` (what customers searched for and found) and
+``askfind api-key`` (a new key for the write API, reports and the agents' page).
+
+Registered on the ``askfind`` group by ``widget.cli``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from indexer.errors import AskfindError
+
+REPORT_QUERIES_SHOWN = 10
+
+
+@click.command(name="report")
+@click.option("--since", default=None, help="Start of the period (ISO 8601 date or time, UTC).")
+@click.option("--until", default=None, help="End of the period (default: now).")
+@click.option("--days", type=click.IntRange(1), default=None, help="The last N days [7].")
+@click.option("--top", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the embedded index and caches live [env ASKFIND_DATA_DIR; ./askfind-data].",
+)
+def report_command(
+    since: str | None,
+    until: str | None,
+    days: int | None,
+    top: int,
+    as_json: bool,
+    data_dir: Path | None,
+) -> None:
+    """Report searches, click-through, deflection and content gaps for a period."""
+    from indexer.analytics.report import build_report
+    from indexer.analytics.store import open_event_store
+    from widget.admin import period
+    from widget.cli import _settings
+
+    settings = _settings(data_dir=data_dir)
+    try:
+        start, end = period(since, until, str(days) if days else None)
+        store = open_event_store(settings)
+        try:
+            report = build_report(store.read(start, end), start, end, top)
+        finally:
+            store.close()
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+    data = report.to_dict()
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    click.echo(format_report(data))
+
+
+@click.command(name="api-key")
+@click.option(
+    "--hash",
+    "key",
+    default=None,
+    metavar="KEY",
+    help="Print the digest of this key instead of making a new one.",
+)
+def api_key_command(key: str | None) -> None:
+    """Make a new API key and print it with the digest that goes into `api_keys`."""
+    from widget.auth import digest_of, new_api_key
+
+    if key is None:
+        key = new_api_key()
+        click.echo(f"key:    {key}   (give this to the client; it is not stored)")
+    click.echo(f"digest: {digest_of(key)}   (add this to api_keys / ASKFIND_API_KEYS)")
+
+
+def format_report(data: dict[str, Any]) -> str:
+    """The report as text for a terminal."""
+    lines = [
+        f"period {data['since']} to {data['until']}",
+        f"searches {data['searches']} in {data['sessions']} sessions; "
+        f"click-through {_percent(data['click_through'])}, "
+        f"deflection {_percent(data['deflection_rate'])}, "
+        f"zero results {_percent(data['zero_result_rate'])}",
+        f"clicks {data['clicks']}, asked anyway {data['asked_anyway']}, "
+        f"helpful yes {data['helpful']['yes']} / no {data['helpful']['no']}",
+    ]
+    for title, key in (
+        ("top queries", "top_queries"),
+        ("zero-result queries (content gaps)", "zero_result_queries"),
+        ("queries shown suggestions but not clicked", "no_click_queries"),
+    ):
+        lines.append(f"\n{title}:")
+        rows = data[key][:REPORT_QUERIES_SHOWN] or [{"query": "(none)", "searches": ""}]
+        lines.extend(f"  {row['searches']:>6}  {row['query']}" for row in rows)
+    for title, key in (("by language", "by_language"), ("by board", "by_board")):
+        lines.append(f"\n{title}:")
+        for name, rates in data[key].items():
+            lines.append(
+                f"  {name:<24} searches {rates['searches']:>6}  "
+                f"click-through {_percent(rates['click_through']):>6}  "
+                f"deflection {_percent(rates['deflection_rate']):>6}  "
+                f"zero results {_percent(rates['zero_result_rate']):>6}"
+            )
+    return "\n".join(lines)
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"

@@ -1,0 +1,111 @@
+"""Structured logs: one JSON object a line, each with the id of the request it belongs to.
+
+The request id comes from the caller's ``X-Request-Id`` (when it is a sane token) or is
+made here, is sent back in the answer's ``X-Request-Id``, and is attached to every log
+record written while the request runs, so one request's lines can be found among many
+workers'. Query text reaches the logs only through :func:`indexer.privacy.redact`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+import sys
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+REQUEST_ID_HEADER = "X-Request-Id"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "askfind_request_id", default=None
+)
+# Attributes every LogRecord has; anything else was passed in ``extra=`` and is logged.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_HANDLER_NAME = "askfind"
+
+
+def request_id_from(header: str | None) -> str:
+    """The caller's request id if it is a plain token, else a new one (never their junk)."""
+    if header and _SANE_REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
+def bind_request_id(request_id: str | None) -> contextvars.Token[str | None]:
+    return _request_id.set(request_id)
+
+
+def reset_request_id(token: contextvars.Token[str | None]) -> None:
+    _request_id.reset(token)
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+class JsonFormatter(logging.Formatter):
+    """A log record as one line of JSON: time, level, logger, message, request id, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """Plain text for people reading a terminal, with the request id when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request_id = current_request_id()
+        return f"{line} [request {request_id}]" if request_id else line
+
+
+def formatter(log_format: str) -> logging.Formatter:
+    if log_format == "json":
+        return JsonFormatter()
+    return TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure_logging(log_format: str, level: str) -> None:
+    """Send every logger's records to stderr in the chosen format (idempotent).
+
+    gunicorn's own loggers propagate to the root logger too (see ``gunicorn_log_config``),
+    so worker boots and shutdowns appear in the same format as askfind's lines.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if handler.get_name() == _HANDLER_NAME:
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(formatter(log_format))
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def gunicorn_log_config(level: str) -> dict[str, Any]:
+    """gunicorn's logging as a dictConfig: its loggers hand their records to the root."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+        },
+    }

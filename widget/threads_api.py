@@ -1,0 +1,112 @@
+"""The write API: ``POST /api/threads`` (upsert one or many) and ``DELETE /api/threads/<id>``.
+
+Both need an API key (``widget.auth``). A POST goes through the same pipeline as
+``askfind index --upsert`` (cleaning, analysis, embedding, the content-hash check), so
+a thread written here is indexed exactly as the command line would index it, and
+sending the same thread twice changes nothing the second time. A batch is validated
+completely before anything is written: one bad thread refuses the whole request, with
+an error per bad item, so a client never has to work out which half went in.
+
+A write is visible to ``/api/suggest`` of this process at once (the cache's index
+version is dropped) and to the other workers within ``index_version_interval``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
+
+from indexer.errors import InvalidRecord, ThreadNotFound
+from indexer.threads import Thread, thread_from_record
+from widget import metrics
+from widget.app import engine_of
+from widget.auth import require_api_key
+from widget.bodies import bounded_body
+from widget.runtime import runtime_of
+
+threads = Blueprint("threads", __name__, url_prefix="/api")
+
+ERRORS_SHOWN = 100
+
+
+@threads.post("/threads")
+@require_api_key
+def upsert() -> Any:
+    """Insert or replace threads: a JSON object (one thread) or a JSON array of them."""
+    engine = engine_of(current_app)
+    settings = engine.settings
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send threads as application/json")
+    records = _records(bounded_body(settings.write_max_bytes), settings.write_max_threads)
+    parsed, errors = _validated(records)
+    if errors:
+        return jsonify(
+            {
+                "error": f"{len(errors)} of {len(records)} threads are not valid; "
+                "nothing was written",
+                "errors": errors[:ERRORS_SHOWN],
+            }
+        ), 400
+    runtime = runtime_of(current_app)
+    with runtime.write_lock, engine.writer() as indexer:
+        report = indexer.run(parsed, mode="upsert")
+    runtime.index_version.invalidate()
+    metrics.THREADS_WRITTEN.labels(action="upsert").inc(report.indexed)
+    return jsonify(
+        {
+            "indexed": report.indexed,
+            "unchanged": report.unchanged,
+            "ids": list(dict.fromkeys(thread.id for thread in parsed)),
+        }
+    )
+
+
+@threads.delete("/threads/<path:thread_id>")
+@require_api_key
+def delete(thread_id: str) -> Any:
+    """Remove a thread from the live index; 404 if there is none with that id."""
+    engine = engine_of(current_app)
+    runtime = runtime_of(current_app)
+    with runtime.write_lock:
+        removed = engine.backend.delete([thread_id])
+    runtime.index_version.invalidate()
+    if not removed:
+        raise ThreadNotFound(f"no thread with id {thread_id!r}")
+    metrics.THREADS_WRITTEN.labels(action="delete").inc()
+    return jsonify({"deleted": thread_id})
+
+
+def _records(body: bytes, max_threads: int) -> list[Any]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadRequest(f"the body is not UTF-8 JSON: {e}") from e
+    except RecursionError as e:  # nesting deeper than the parser's stack
+        raise BadRequest("the body is nested too deeply") from e
+    if isinstance(data, dict):
+        return [data]
+    if not isinstance(data, list):
+        raise BadRequest("send a thread (a JSON object) or a list of them")
+    if not data:
+        raise BadRequest("the list of threads is empty")
+    if len(data) > max_threads:
+        raise RequestEntityTooLarge(f"at most {max_threads} threads per request, not {len(data)}")
+    return data
+
+
+def _validated(records: list[Any]) -> tuple[list[Thread], list[dict[str, Any]]]:
+    """The threads, and an error per record that is not one (with its index and id)."""
+    parsed: list[Thread] = []
+    errors: list[dict[str, Any]] = []
+    for index, record in enumerate(records):
+        try:
+            parsed.append(thread_from_record(record))
+        except InvalidRecord as e:
+            given = record.get("id") if isinstance(record, dict) else None
+            errors.append(
+                {"index": index, "id": given if isinstance(given, str) else None, "error": str(e)}
+            )
+    return parsed, errors
