@@ -39,3 +39,11 @@ class RebuildInProgress(AskfindError):
 
 class IndexWriteError(AskfindError):
     """Threads could not be written to the index; a rebuild that meets it is not published."""
+
+
+class SourceUnavailable(AskfindError):
+    """A community's API cannot be reached, refuses the credentials, or answers nonsense."""
+
+
+class InvalidSignature(AskfindError):
+    """A webhook's signature does not match its body (or the hook has no secret configured)."""

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from indexer import ranking
 from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
+from indexer.analytics.judgements import JudgedDuplicates
 from indexer.backends.base import Backend, Filters, Signals
 from indexer.embedding import Embedder
 from indexer.errors import InvalidQuery
@@ -70,17 +71,22 @@ class SearchService:
         analyzer: Analyzer,
         embedder: Embedder,
         backend: Backend,
+        judged: JudgedDuplicates | None = None,
         vector_cache: QueryVectorCache | None = None,
         feedback: FeedbackSource | None = None,
     ) -> None:
-        """``vector_cache``: query embeddings shared between processes. ``feedback``:
-        customers' helpful votes (``indexer.feedback``)."""
+        """``judged``: the agents' duplicate judgements; by default those of the data dir,
+        unless ``agent_duplicates`` is off. ``vector_cache``: query embeddings shared
+        between processes. ``feedback``: customers' helpful votes (``indexer.feedback``)."""
         self.settings = settings
         self.vector_cache = vector_cache
         self.feedback = feedback
         self.analyzer = analyzer
         self.embedder = embedder
         self.backend = backend
+        if judged is None and settings.agent_duplicates:
+            judged = JudgedDuplicates(settings.data_dir)
+        self.judged = judged
         self.params = RankingParams.from_settings(settings)
         self._legs = ThreadPoolExecutor(max_workers=LEG_THREADS, thread_name_prefix="lexical")
         self.other_language_params = RankingParams.for_other_languages(settings)
@@ -159,7 +165,8 @@ class SearchService:
         A canonical thread outside the filters is left out, so its duplicates stay visible
         on their own rather than pointing at something the filters exclude.
         """
-        signals = self.backend.signals(ids)
+        judged = self.judged.links() if self.judged is not None else {}
+        signals = _with_judged(self.backend.signals(ids), judged)
         if not filters.is_empty:
             # A candidate outside the filters is dropped (ranking skips ids without signals):
             # a backend that cannot apply a filter inside its legs still returns nothing
@@ -171,6 +178,26 @@ class SearchService:
             if not missing:
                 break
             asked |= missing
-            found = self.backend.signals(sorted(missing))
+            found = _with_judged(self.backend.signals(sorted(missing)), judged)
             signals.update({k: v for k, v in found.items() if filters.admits(v)})
         return signals
+
+
+def _with_judged(signals: dict[str, Signals], judged: Mapping[str, str]) -> dict[str, Signals]:
+    """Signals with the agents' duplicate judgements as ``duplicate_of`` links.
+
+    A moderator's link wins over an agent's. The effect is bounded like a moderator's: the
+    judged thread is folded into its canonical thread (which shows once, with the better
+    similarity of the two, and one more duplicate), and chains stop after
+    ``ranking.MAX_DUPLICATE_HOPS``.
+    """
+    if not judged:
+        return signals
+    return {
+        thread_id: (
+            replace(found, duplicate_of=judged[thread_id])
+            if found.duplicate_of is None and thread_id in judged
+            else found
+        )
+        for thread_id, found in signals.items()
+    }

@@ -97,6 +97,48 @@ class Settings(BaseSettings):
         "of nodes (0-1: none on a single node, one as soon as there are two).",
     )
 
+    # --- community connectors (askfind sync, /api/hooks) ----------------------------
+    discourse_url: str = Field(
+        "", description="Address of the Discourse forum read live (empty: none)."
+    )
+    discourse_api_key: SecretStr = Field(
+        SecretStr(""), description="Discourse API key (sent as Api-Key; empty: anonymous)."
+    )
+    discourse_api_username: str = Field(
+        "system", description="Discourse user the API key acts as (sent as Api-Username)."
+    )
+    discourse_webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Secret of the Discourse webhook; X-Discourse-Event-Signature is checked "
+        "against it (empty: the hook is refused).",
+    )
+    khoros_url: str = Field(
+        "", description="Address of the Khoros (Lithium) community read live (empty: none)."
+    )
+    khoros_token: SecretStr = Field(
+        SecretStr(""), description="Khoros Community API v2 access token (sent as Bearer)."
+    )
+    khoros_webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Secret of askfind's Khoros hook; X-Askfind-Signature: sha256=<HMAC-SHA256 "
+        "of the body> is checked against it (empty: the hook is refused).",
+    )
+    khoros_page_size: int = Field(
+        100, ge=1, le=1000, description="Messages per LiQL request (its LIMIT)."
+    )
+    source_timeout: float = Field(
+        30.0, gt=0, description="Seconds a request to a community's API may take."
+    )
+    source_retries: int = Field(
+        4,
+        ge=0,
+        description="Retries of a community API request that failed with 429, 5xx or a "
+        "network error (with backoff, honouring Retry-After).",
+    )
+    hook_max_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Largest webhook body accepted, in bytes."
+    )
+
     # --- analysis ------------------------------------------------------------------
     languages: Annotated[tuple[str, ...], NoDecode] = Field(
         ("de", "en"),
@@ -231,6 +273,24 @@ class Settings(BaseSettings):
     query_max_chars: int = Field(500, ge=1, description="Longest query accepted, in characters.")
     snippet_chars: int = Field(200, ge=20, description="Length of snippets in results.")
 
+    # --- agents' page ----------------------------------------------------------------
+    agent_auth: Literal["api-key", "password", "off"] = Field(
+        "api-key",
+        description="How the agents' page (/agent and /api/agent/) is protected: an API key "
+        "of api_keys (a header, or the password of the browser's login prompt), a user of "
+        "agent_users, or off (only behind a proxy that authenticates agents itself).",
+    )
+    agent_users: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Users of the agents' page with agent_auth = password: name:hash entries, "
+        "comma-separated (`askfind agent-user NAME` makes one; the hash is salted scrypt).",
+    )
+    agent_duplicates: bool = Field(
+        True,
+        description="Fold threads that agents marked as duplicates into their canonical thread "
+        "when ranking, as moderators' duplicate_of links are.",
+    )
+
     # --- widget --------------------------------------------------------------------
     widget_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
@@ -349,6 +409,21 @@ class Settings(BaseSettings):
         if not codes and info.field_name == "languages":
             raise ValueError("at least one language is needed")
         return codes
+
+    @field_validator("agent_users", mode="before")
+    @classmethod
+    def _user_list(cls, value: Any) -> Any:
+        """Accept "name:hash,name:hash" or a list; names without ':' or ',', hashes given."""
+        if isinstance(value, str):
+            value = [entry for entry in value.split(",") if entry.strip()]
+        entries = tuple(str(entry).strip() for entry in value)
+        for entry in entries:
+            name, _, password_hash = entry.partition(":")
+            if not name.strip() or "$" not in password_hash:
+                raise ValueError(
+                    f"{name or entry!r} is not name:hash (`askfind agent-user NAME` makes one)"
+                )
+        return entries
 
     @field_validator("widget_origins", mode="before")
     @classmethod

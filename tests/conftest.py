@@ -99,6 +99,15 @@ def engine_on(engine: Engine, data_dir: Path, **overrides: Any) -> Engine:
     )
 
 
+def engine_copy(engine: Engine, data_dir: Path, **overrides: Any) -> Engine:
+    """An engine over a copy of another embedded engine's index (an index of a test's own,
+    for tests that write, without indexing it again)."""
+    import shutil
+
+    shutil.copytree(engine.settings.data_dir / "index", data_dir / "index")
+    return engine_on(engine, data_dir, **overrides)
+
+
 def thread(thread_id: str, title: str, **fields: Any) -> Thread:
     return thread_from_record({"id": thread_id, "title": title, **fields})
 

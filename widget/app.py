@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from widget import lifecycle
     from widget.admin import admin
+    from widget.agent import agent
     from widget.api import api
     from widget.events import events
     from widget.health import health
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.register_blueprint(events)
     app.register_blueprint(health)
     app.register_blueprint(pages)
+    app.register_blueprint(agent)
     app.register_blueprint(threads)
     app.register_blueprint(admin)
     app.register_blueprint(metrics_page)

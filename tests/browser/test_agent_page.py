@@ -1,0 +1,262 @@
+"""The agents' page in a real browser: log in, filter, page, copy, mark as duplicate."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Error as PlaywrightError
+
+from indexer.analytics.judgements import JudgementStore
+from indexer.engine import Engine
+from tests.browser.conftest import COMMUNITY
+from tests.conftest import engine_copy
+from widget.app import create_app
+from widget.server import BackgroundServer
+
+KEY = "browser-agent-key-0123456789"
+QUESTION = "Router WLAN bricht ab"
+# Functions, not expressions: Playwright polls an expression with eval, which the page's
+# Content-Security-Policy forbids.
+STATUS_STARTS = "text => document.getElementById('status').textContent.startsWith(text)"
+
+
+@pytest.fixture(scope="module")
+def agent_engine(
+    sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The sample community in an index of this module's own: judgements change ranking."""
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
+    engine = engine_copy(sample_engine, tmp_path_factory.mktemp("agent-page"), api_keys=(digest,))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def agent_server(agent_engine: Engine) -> Iterator[BackgroundServer]:
+    with BackgroundServer(create_app(engine=agent_engine)) as running:
+        yield running
+
+
+class AgentTab:
+    """A logged-in agent's tab that records JavaScript errors and CSP violations."""
+
+    def __init__(self, context: BrowserContext, server: BackgroundServer) -> None:
+        self.server = server
+        self.context = context
+        self.page: Page = context.new_page()
+        self.problems: list[str] = []
+        self.page.on("pageerror", lambda error: self.problems.append(str(error)))
+        self.page.on(
+            "console",
+            lambda m: self.problems.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+
+    def open(self, query: str = "") -> Page:
+        answer = self.page.goto(f"{self.server.url}/agent{query}")
+        assert answer is not None and answer.status == 200
+        self.page.wait_for_function("() => window.askfindAgent && window.askfindAgent.ready")
+        return self.page
+
+    def search(self) -> None:
+        with self.page.expect_response(lambda r: "/api/search?" in r.url):
+            self.page.click("#search button[type=submit]")
+        self.page.wait_for_function(
+            "() => document.getElementById('status').textContent !== 'Searching…'"
+        )
+
+    def shown(self) -> list[dict[str, Any]]:
+        return self.page.eval_on_selector_all(
+            "#results > li",
+            """items => items.map(li => ({
+                id: li.dataset.id,
+                title: li.querySelector('.title').textContent,
+                board: li.querySelector('.board').textContent,
+                created: li.querySelector('.created').textContent,
+                solved: !li.querySelector('.solved').hidden,
+            }))""",
+        )
+
+    def api(self, path: str, **params: str) -> Any:
+        answer = self.page.request.get(f"{self.server.url}{path}", params=params)
+        assert answer.ok, answer.text()
+        return answer.json()
+
+    def clipboard(self) -> str:
+        return str(self.page.evaluate("navigator.clipboard.readText()"))
+
+
+@pytest.fixture
+def agent_tab(browser: Browser, agent_server: BackgroundServer) -> Iterator[AgentTab]:
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        http_credentials={"username": "agent", "password": KEY},
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=agent_server.url)
+    context.route(
+        f"{COMMUNITY}**",
+        lambda route: route.fulfill(content_type="text/html", body="<!doctype html><title>t"),
+    )
+    tab = AgentTab(context, agent_server)
+    yield tab
+    context.close()
+    assert tab.problems == [], "JavaScript errors or CSP violations on the agents' page"
+
+
+def test_without_credentials_the_page_is_refused(
+    browser: Browser, agent_server: BackgroundServer
+) -> None:
+    context = browser.new_context()
+    answer = context.request.get(f"{agent_server.url}/agent")
+    assert answer.status == 401
+    assert answer.headers["www-authenticate"].startswith("Basic realm=")
+    # A browser with no one to type a password (headless) gives up on the challenge.
+    with pytest.raises(PlaywrightError, match="ERR_INVALID_AUTH_CREDENTIALS"):
+        context.new_page().goto(f"{agent_server.url}/agent")
+    context.close()
+
+
+def test_filters_narrow_the_results_exactly_as_the_api_does(agent_tab: AgentTab) -> None:
+    page = agent_tab.open()
+    page.fill("#q", QUESTION)
+    agent_tab.search()
+    unfiltered = agent_tab.shown()
+    assert len(unfiltered) == 10
+    assert {item["board"] for item in unfiltered} != {"Router & WLAN"}
+
+    page.select_option("#board", "Router & WLAN")
+    page.check("#solved")
+    page.fill("#from", "2023-01-01")
+    page.fill("#to", "2025-12-31")
+    agent_tab.search()
+    shown = agent_tab.shown()
+    assert shown, "nothing matched the filters"
+    assert all(item["board"] == "Router & WLAN" and item["solved"] for item in shown)
+    assert all("2023-01-01" <= item["created"] <= "2025-12-31" for item in shown)
+    expected = agent_tab.api(
+        "/api/search",
+        q=QUESTION,
+        board="Router & WLAN",
+        solved="true",
+        **{"from": "2023-01-01", "to": "2025-12-31"},
+        limit="10",
+    )
+    assert [item["id"] for item in shown] == [item["id"] for item in expected["items"]]
+    assert page.text_content("#status") == (f"Results 1–{len(shown)} of {expected['total']}")
+    # The filters are in the address: a reload (or a shared link) shows the same search.
+    assert "board=Router+%26+WLAN" in page.url and "solved=true" in page.url
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('#results > li').length > 0")
+    assert [item["id"] for item in agent_tab.shown()] == [item["id"] for item in shown]
+    assert page.is_checked("#solved") and page.input_value("#from") == "2023-01-01"
+
+
+def test_pages_move_through_the_results(agent_tab: AgentTab) -> None:
+    page = agent_tab.open()
+    page.fill("#q", QUESTION)
+    agent_tab.search()
+    first = [item["id"] for item in agent_tab.shown()]
+    total = agent_tab.api("/api/search", q=QUESTION, limit="10")["total"]
+    assert total > 20
+    assert page.is_disabled("#prev") and not page.is_disabled("#next")
+    with page.expect_response(lambda r: "offset=10" in r.url):
+        page.click("#next")
+    page.wait_for_function(STATUS_STARTS, arg="Results 11")
+    second = [item["id"] for item in agent_tab.shown()]
+    expected = agent_tab.api("/api/search", q=QUESTION, limit="10", offset="10")["items"]
+    assert second == [item["id"] for item in expected]
+    assert not set(first) & set(second)
+    assert page.get_attribute("#results", "start") == "11"
+    with page.expect_response(lambda r: "offset=0" in r.url):
+        page.click("#prev")
+    page.wait_for_function(STATUS_STARTS, arg="Results 1–")
+    assert [item["id"] for item in agent_tab.shown()] == first
+
+
+def test_the_full_solution_expands_and_link_and_answer_are_copied(agent_tab: AgentTab) -> None:
+    page = agent_tab.open("?q=" + QUESTION.replace(" ", "+") + "&solved=true")
+    page.wait_for_function("() => document.querySelectorAll('#results > li').length > 0")
+    first = page.locator("#results > li").first
+    thread_id = first.get_attribute("data-id")
+    detail = agent_tab.api(f"/api/agent/threads/{thread_id}")
+    solution = detail["solution"]["text"]
+    snippet = agent_tab.api("/api/search", q=QUESTION, solved="true", limit="1")["items"][0]
+    assert len(solution) > len(snippet["solution"]["snippet"])
+
+    assert first.locator(".solution-text").is_hidden()
+    first.locator(".solution summary").click()
+    first.locator(".solution-text").filter(has_text=solution[:30]).wait_for()
+    assert first.locator(".solution-text").text_content() == solution
+
+    first.locator(".copy-link").click()
+    first.locator(".note", has_text="Link copied.").wait_for()
+    assert agent_tab.clipboard() == detail["url"]
+
+    first.locator(".copy-answer").click()
+    first.locator(".note", has_text="Answer copied.").wait_for()
+    assert agent_tab.clipboard() == solution
+
+
+def test_mark_as_duplicate_is_recorded_and_folds_the_thread(
+    agent_tab: AgentTab, agent_engine: Engine
+) -> None:
+    page = agent_tab.open()
+    page.fill("#q", QUESTION)
+    agent_tab.search()
+    before = [item["id"] for item in agent_tab.shown()]
+    canonical, duplicate = before[0], before[2]
+
+    second = page.locator(f"#results > li[data-id='{duplicate}']")
+    second.locator(".mark").click()
+    second.locator("input[name=duplicate_of]").fill(canonical)
+    with page.expect_response(lambda r: r.url.endswith("/api/agent/duplicates")) as sent:
+        second.locator(".duplicate button[type=submit]").click()
+    assert sent.value.status == 201
+    second.locator(".note", has_text=f"Marked as duplicate of {canonical}").wait_for()
+    assert second.locator(".duplicate").is_hidden()
+
+    store = JudgementStore(agent_engine.settings.data_dir)
+    judged = store.links()
+    last = list(store.read())[-1]
+    store.close()
+    assert judged[duplicate] == canonical
+    assert last.query == QUESTION and last.agent.startswith("key:")
+
+    agent_tab.search()
+    after = [item["id"] for item in agent_tab.shown()]
+    assert duplicate not in after and after[0] == canonical
+
+    # Undo, on the note of the same result after a new search: gone from the page, so
+    # withdraw through the API the page uses, as a second agent would.
+    withdrawn = page.request.post(
+        f"{agent_tab.server.url}/api/agent/duplicates",
+        data={"thread": duplicate, "duplicate_of": None},
+    )
+    assert withdrawn.status == 201
+    agent_tab.search()
+    assert [item["id"] for item in agent_tab.shown()] == before
+
+
+def test_undo_withdraws_the_mark(agent_tab: AgentTab, agent_engine: Engine) -> None:
+    page = agent_tab.open()
+    page.fill("#q", QUESTION)
+    agent_tab.search()
+    ids = [item["id"] for item in agent_tab.shown()]
+    target = page.locator(f"#results > li[data-id='{ids[1]}']")
+    target.locator(".mark").click()
+    target.locator("input[name=duplicate_of]").fill(ids[0])
+    target.locator(".duplicate button[type=submit]").click()
+    target.locator(".note .undo").click()
+    target.locator(".note", has_text="Duplicate mark withdrawn.").wait_for()
+    store = JudgementStore(agent_engine.settings.data_dir)
+    assert ids[1] not in store.links()
+    store.close()
+
+    target.locator(".mark").click()
+    target.locator("input[name=duplicate_of]").fill("no-such-thread")
+    target.locator(".duplicate button[type=submit]").click()
+    target.locator(".note", has_text="no thread with id 'no-such-thread'").wait_for()
+    assert target.locator(".duplicate").is_visible()

@@ -1,0 +1,232 @@
+"""The agents' page and its API: protection, full solutions, duplicate judgements, dates."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from indexer.analytics.judgements import JudgementStore
+from indexer.engine import Engine
+from tests.conftest import engine_copy
+from widget.agent_access import password_entry
+from widget.app import create_app
+
+KEY = "agent-test-key-0123456789"
+BEARER = {"Authorization": f"Bearer {KEY}"}
+QUESTION = "WLAN bricht abends ständig ab"
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+@pytest.fixture(scope="module")
+def agent_engine(
+    sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The sample community in an index of this module's own (judgements change ranking)."""
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
+    engine = engine_copy(sample_engine, tmp_path_factory.mktemp("agent"), api_keys=(digest,))
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def agent_app(agent_engine: Engine) -> Flask:
+    return create_app(engine=agent_engine)
+
+
+@pytest.fixture
+def client(agent_app: Flask) -> FlaskClient:
+    return agent_app.test_client()
+
+
+def search(client: FlaskClient, **params: Any) -> dict[str, Any]:
+    answer = client.get("/api/search", query_string={"q": QUESTION, "limit": 10, **params})
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+# --- protection -----------------------------------------------------------------------
+
+
+def test_the_page_asks_to_log_in_without_a_key(client: FlaskClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, basic("agent", "wrong")):
+        answer = client.get("/agent", headers=headers)
+        assert answer.status_code == 401
+        assert answer.headers["WWW-Authenticate"].startswith("Basic realm=")
+        assert "error" in answer.json
+
+
+def test_the_key_opens_the_page_as_a_header_or_as_the_login_password(
+    client: FlaskClient,
+) -> None:
+    for headers in (BEARER, {"X-API-Key": KEY}, basic("anyone", KEY)):
+        answer = client.get("/agent", headers=headers)
+        assert answer.status_code == 200
+    html = answer.get_data(as_text=True)
+    assert 'id="search"' in html and 'name="from"' in html and 'name="to"' in html
+    assert "Router &amp; WLAN" in html  # the boards of the index are the board filter
+    assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_runs_under_the_strict_csp_without_inline_code(client: FlaskClient) -> None:
+    answer = client.get("/agent", headers=BEARER)
+    policy = answer.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "style-src 'self'" in policy
+    html = answer.get_data(as_text=True)
+    assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", html) == []  # no inline script
+    assert " style=" not in html and "<style" not in html
+    assert not re.search(r"\son[a-z]+=", html)  # no inline event handlers
+
+
+def test_password_users_log_in_with_their_own_password(
+    agent_engine: Engine, tmp_path: Path
+) -> None:
+    settings = agent_engine.settings.model_copy(
+        update={"agent_auth": "password", "agent_users": (password_entry("maria", "s3cret!"),)}
+    )
+    engine = Engine(
+        settings, agent_engine.analyzer, agent_engine.embedder, agent_engine.backend,
+        agent_engine.search,
+    )  # fmt: skip
+    client = create_app(engine=engine).test_client()
+    assert client.get("/agent", headers=basic("maria", "s3cret!")).status_code == 200
+    assert client.get("/agent", headers=basic("maria", "wrong")).status_code == 401
+    assert client.get("/agent", headers=basic("mario", "s3cret!")).status_code == 401
+    assert client.get("/agent", headers=BEARER).status_code == 401  # keys are not users here
+    page = client.get("/agent", headers=basic("maria", "s3cret!")).get_data(as_text=True)
+    assert ">maria<" in page
+
+
+def test_without_any_key_configured_the_answer_says_so(agent_engine: Engine) -> None:
+    settings = agent_engine.settings.model_copy(update={"api_keys": ()})
+    engine = Engine(
+        settings, agent_engine.analyzer, agent_engine.embedder, agent_engine.backend,
+        agent_engine.search,
+    )  # fmt: skip
+    answer = create_app(engine=engine).test_client().get("/agent", headers=BEARER)
+    assert answer.status_code == 401
+    assert "none is configured" in answer.json["error"]
+
+
+def test_the_agent_api_is_protected_too(client: FlaskClient) -> None:
+    assert client.get("/api/agent/threads/wlan-002").status_code == 401
+    marked = client.post("/api/agent/duplicates", json={"thread": "a", "duplicate_of": "b"})
+    assert marked.status_code == 401
+
+
+# --- the full solution ------------------------------------------------------------------
+
+
+def test_a_thread_comes_with_its_full_accepted_solution_as_text(client: FlaskClient) -> None:
+    item = next(i for i in search(client)["items"] if i["solved"])
+    answer = client.get(f"/api/agent/threads/{item['id']}", headers=BEARER)
+    assert answer.status_code == 200
+    thread = answer.json
+    assert thread["id"] == item["id"] and thread["title"] == item["title"]
+    solution = thread["solution"]["text"]
+    assert len(solution) > len(item["solution"]["snippet"].rstrip("…"))
+    assert solution.startswith(item["solution"]["snippet"].rstrip("…")[:40])
+    assert "<" not in solution  # plain text, not the forum's HTML
+    assert client.get("/api/agent/threads/nope", headers=BEARER).status_code == 404
+
+
+# --- duplicate judgements ------------------------------------------------------------------
+
+
+def test_marking_a_duplicate_folds_it_into_its_canonical_thread_until_withdrawn(
+    client: FlaskClient, agent_engine: Engine
+) -> None:
+    before = search(client)["items"]
+    canonical, duplicate = before[0], before[1]
+    marked = client.post(
+        "/api/agent/duplicates",
+        json={"thread": duplicate["id"], "duplicate_of": canonical["id"], "query": QUESTION},
+        headers=BEARER,
+    )
+    assert marked.status_code == 201
+    assert marked.json["agent"].startswith("key:")
+
+    after = search(client)["items"]
+    ids = [item["id"] for item in after]
+    assert duplicate["id"] not in ids
+    assert after[0]["id"] == canonical["id"]
+    # The judged thread comes with the duplicates folded into it before.
+    assert after[0]["duplicates"] == canonical["duplicates"] + 1 + duplicate["duplicates"]
+    detail = client.get(f"/api/agent/threads/{duplicate['id']}", headers=BEARER).json
+    assert detail["judged_duplicate_of"] == canonical["id"]
+
+    withdrawn = client.post(
+        "/api/agent/duplicates",
+        json={"thread": duplicate["id"], "duplicate_of": None},
+        headers=BEARER,
+    )
+    assert withdrawn.status_code == 201
+    assert [item["id"] for item in search(client)["items"]] == [item["id"] for item in before]
+
+    store = JudgementStore(agent_engine.settings.data_dir)
+    history = [(j.thread, j.duplicate_of, j.query) for j in store.read()]
+    store.close()
+    assert history[-2:] == [
+        (duplicate["id"], canonical["id"], QUESTION),
+        (duplicate["id"], None, ""),
+    ]
+
+
+def test_bad_judgements_are_refused_with_the_reason(client: FlaskClient) -> None:
+    def post(body: Any, **kwargs: Any) -> Any:
+        return client.post("/api/agent/duplicates", headers=BEARER, **kwargs, json=body)
+
+    assert post({"thread": "wlan-002", "duplicate_of": "nope"}).status_code == 404
+    assert post({"thread": "wlan-002", "duplicate_of": "wlan-002"}).status_code == 400
+    assert post({"thread": 7, "duplicate_of": "wlan-002"}).status_code == 400
+    assert post(["wlan-002"]).status_code == 400
+    form = client.post(
+        "/api/agent/duplicates",
+        data={"thread": "wlan-001", "duplicate_of": "wlan-002"},
+        headers=BEARER,
+    )
+    assert form.status_code == 415  # JSON only: no cross-site form posts
+    huge = post({"thread": "wlan-001", "duplicate_of": "wlan-002", "query": "x" * 5000})
+    assert huge.status_code == 413
+
+
+# --- the date range in /api/search -------------------------------------------------------
+
+
+def test_search_takes_a_creation_date_range(client: FlaskClient) -> None:
+    everything = search(client, limit=100)
+    in_2024 = search(client, limit=100, **{"from": "2024-01-01", "to": "2024-12-31"})
+    assert 0 < in_2024["total"] < everything["total"]
+    assert all(item["created_at"].startswith("2024-") for item in in_2024["items"])
+    # The range applies before the top-K: every thread of 2024 the unfiltered search
+    # found is among them (the ranking among them may differ: scores are normalised over
+    # the candidates).
+    found_2024 = {i["id"] for i in everything["items"] if i["created_at"].startswith("2024-")}
+    assert found_2024 <= {item["id"] for item in in_2024["items"]}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from": "yesterday"}, "from must be a date"),
+        ({"to": "2024-13-01"}, "to must be a date"),
+        ({"from": "2024-06-01", "to": "2024-05-01"}, "ends before it starts"),
+    ],
+)
+def test_a_bad_date_range_is_a_400_naming_it(
+    client: FlaskClient, params: dict[str, str], message: str
+) -> None:
+    answer = client.get("/api/search", query_string={"q": QUESTION, **params})
+    assert answer.status_code == 400
+    assert message in answer.json["error"]

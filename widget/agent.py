@@ -1,0 +1,159 @@
+"""The agents' search page: ``GET /agent``, and the two things it needs beyond /api/search.
+
+- ``GET /api/agent/threads/<id>``: a thread's question and its full accepted solution as
+  plain text (search results carry a snippet only), for "show solution" and "copy answer";
+- ``POST /api/agent/duplicates``: "mark as duplicate of ...", the agent's judgement, stored
+  like feedback (``indexer.analytics.judgements``) and used by ranking and the evaluation.
+
+Everything here is behind :func:`widget.agent_access.require_agent`. The page itself is
+static markup and ``agent.js`` under the demo pages' strict Content-Security-Policy; it
+searches through the public ``GET /api/search``, so the page, ``askfind search`` and
+scripts all see the same results.
+
+The judgement endpoint takes JSON only: a cross-site page cannot send that without a CORS
+preflight, which askfind does not grant, so a logged-in agent's browser cannot be made to
+post judgements from elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import (
+    BadRequest,
+    RequestEntityTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+
+from indexer.analytics.judgements import JudgementStore
+from indexer.cleaning import clean_text, clean_title
+from indexer.errors import InvalidEvent, ThreadNotFound
+from widget.agent_access import current_agent, require_agent
+from widget.app import engine_of, error
+from widget.pages import lock_down
+
+agent = Blueprint("agent", __name__)
+
+STORE_KEY = "askfind.judgements"
+PAGE_SIZE = 10
+MAX_BODY_BYTES = 4096
+_store_lock = threading.Lock()
+
+
+@agent.get("/agent")
+@require_agent
+def page() -> Any:
+    """The search page (filters come from the index: its boards and languages)."""
+    engine = engine_of(current_app)
+    return render_template(
+        "agent.html",
+        boards=sorted(engine.backend.boards()),
+        languages=engine.settings.languages,
+        page_size=PAGE_SIZE,
+        max_query_chars=engine.settings.query_max_chars,
+        agent=current_agent(),
+    )
+
+
+@agent.get("/api/agent/threads/<thread_id>")
+@require_agent
+def thread_detail(thread_id: str) -> Any:
+    """One thread as plain text: question, full accepted solution, duplicate links."""
+    engine = engine_of(current_app)
+    found = engine.backend.get_threads([thread_id])
+    if thread_id not in found:
+        raise ThreadNotFound(f"no thread with id {thread_id!r}")
+    thread = found[thread_id]
+    solution = None
+    if thread.accepted_answer is not None:
+        solution = {
+            "text": clean_text(thread.accepted_answer.body),
+            "url": thread.accepted_answer.url or thread.url,
+            "author": thread.accepted_answer.author,
+        }
+    return jsonify(
+        {
+            "id": thread.id,
+            "title": clean_title(thread.title),
+            "url": thread.url,
+            "board": thread.board,
+            "lang": thread.lang,
+            "created_at": thread.created_at,
+            "solved": thread.solved,
+            "question": clean_text(thread.body),
+            "solution": solution,
+            "duplicate_of": thread.duplicate_of,
+            "judged_duplicate_of": judgement_store_of(current_app).links().get(thread.id),
+        }
+    )
+
+
+@agent.post("/api/agent/duplicates")
+@require_agent
+def mark_duplicate() -> Any:
+    """Record "``thread`` is a duplicate of ``duplicate_of``" (null withdraws it).
+
+    Body: ``{"thread": id, "duplicate_of": id or null, "query": "what the agent searched"}``.
+    Both threads must be in the index.
+    """
+    data = _json_body()
+    thread, duplicate_of = data.get("thread"), data.get("duplicate_of")
+    query = data.get("query") or ""
+    if not isinstance(thread, str) or not isinstance(duplicate_of, str | None):
+        raise InvalidEvent("thread must be a thread id, duplicate_of a thread id or null")
+    if not isinstance(query, str):
+        raise InvalidEvent("query must be a string")
+    wanted = [thread] if duplicate_of is None else [thread, duplicate_of]
+    found = engine_of(current_app).backend.get_threads(wanted)
+    for thread_id in wanted:
+        if thread_id not in found:
+            raise ThreadNotFound(f"no thread with id {thread_id!r}")
+    agent_name = current_agent() or "anonymous"
+    judgement_store_of(current_app).record(thread, duplicate_of, agent_name, query)
+    return jsonify({"thread": thread, "duplicate_of": duplicate_of, "agent": agent_name}), 201
+
+
+@agent.errorhandler(Unauthorized)
+def login(e: Unauthorized) -> Any:
+    """401 in the one error shape, with the challenge that makes a browser ask to log in."""
+    response, status = error(e.description or "log in", 401)
+    for name, value in e.get_headers():
+        if name.lower() == "www-authenticate":
+            response.headers[name] = value
+    return response, status
+
+
+@agent.after_request
+def private(response: Response) -> Response:
+    """The page's strict CSP, and no caching of internal answers anywhere on the way."""
+    response.headers["Cache-Control"] = "no-store"
+    return lock_down(response)
+
+
+def judgement_store_of(app: Flask) -> JudgementStore:
+    """The app's judgement store, opened on first use."""
+    with _store_lock:
+        if STORE_KEY not in app.extensions:
+            app.extensions[STORE_KEY] = JudgementStore(engine_of(app).settings.data_dir)
+        return app.extensions[STORE_KEY]
+
+
+def _json_body() -> dict[str, Any]:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType("send the judgement as application/json")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    body = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadRequest(f"the body is not UTF-8 JSON: {e}") from e
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data

@@ -1,0 +1,99 @@
+"""Who may use the agents' page: the one check behind ``/agent`` and ``/api/agent/``.
+
+The page is an internal tool; ``agent_auth`` says how it is protected:
+
+- ``api-key``: a key of ``api_keys``, checked by :mod:`widget.auth` (the same keys and the
+  same check as the write API). A browser sends it as the password of its login prompt
+  (HTTP Basic; any user name), scripts as a header.
+- ``password``: a user of ``agent_users`` with their password (HTTP Basic), checked
+  against a salted scrypt hash (``askfind agent-user NAME`` makes one).
+- ``off``: no check, for a deployment behind a proxy that authenticates agents itself.
+
+Either way the browser shows its own login prompt (a 401 with a Basic challenge) and then
+sends the credentials with every same-origin request of the page, its fetches included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache, wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from widget.app import engine_of
+from widget.auth import current_principal
+
+REALM = "askfind agents"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def password_entry(name: str, password: str) -> str:
+    """An ``agent_users`` entry: the name and a salted hash of the password."""
+    if not name or ":" in name or "," in name:
+        raise ValueError("a user name must not be empty or contain ':' or ','")
+    return f"{name}:{generate_password_hash(password)}"
+
+
+def current_agent() -> str | None:
+    """The name of the agent making this request (None when not authenticated).
+
+    The name is what judgements are stored with: the user's name, or for an API key
+    ``key:`` and the first digits of its digest (never the key).
+    """
+    if "askfind_agent" not in g:
+        g.askfind_agent = _authenticate()
+    agent: str | None = g.askfind_agent
+    return agent
+
+
+def require_agent(view: F) -> F:
+    """Let a view run only for an authenticated agent; 401 with a login challenge otherwise."""
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if current_agent() is None:
+            raise _unauthorized()
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def _authenticate() -> str | None:
+    settings = engine_of(current_app).settings
+    if settings.agent_auth == "off":
+        return "anonymous"
+    if settings.agent_auth == "api-key":
+        principal = current_principal()
+        return f"key:{principal.key_id}" if principal else None
+    credentials = request.authorization
+    if credentials is None or credentials.type != "basic" or not credentials.username:
+        return None
+    users = dict(entry.split(":", 1) for entry in settings.agent_users)
+    known = users.get(credentials.username)
+    valid = check_password_hash(known or _unknown_user_hash(), credentials.password or "")
+    return credentials.username if known is not None and valid else None
+
+
+@cache
+def _unknown_user_hash() -> str:
+    """Checked when the user name is unknown, so that a wrong name takes as long as a wrong
+    password and timing does not tell which names exist."""
+    return generate_password_hash("no such user")
+
+
+def _unauthorized() -> Unauthorized:
+    settings = engine_of(current_app).settings
+    if settings.agent_auth == "api-key" and not settings.api_keys:
+        message = "the agents' page needs an API key, and none is configured (setting api_keys)"
+    elif settings.agent_auth == "password" and not settings.agent_users:
+        message = "the agents' page needs a user, and none is configured (setting agent_users)"
+    elif request.authorization is None and not request.headers.get("X-API-Key"):
+        message = "the agents' page needs you to log in"
+    else:
+        message = "these credentials are not valid for the agents' page"
+    challenge = WWWAuthenticate("basic", {"realm": REALM, "charset": "UTF-8"})
+    return Unauthorized(message, www_authenticate=challenge)
