@@ -1,0 +1,70 @@
+"""The Elasticsearch target of ``scripts/bench``: askfind pointed at a running cluster.
+
+Like the rest of the benchmark's instruments it talks to the cluster over plain HTTP
+(urllib), from the outside, as an operator would; askfind itself is configured through
+its ASKFIND_* environment.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+TIMEOUT_S = 120.0
+
+
+class ElasticsearchTarget:
+    """askfind on the Elasticsearch at ``url``, its indices under ``prefix``; the embedding
+    cache stays in the data dir (so "from scratch" embeds every thread here too)."""
+
+    name = "elasticsearch"
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self.url = url.rstrip("/")
+        self.prefix = prefix
+
+    def env(self) -> dict[str, str]:
+        return {
+            "ASKFIND_BACKEND": "elasticsearch",
+            "ASKFIND_ELASTICSEARCH_URL": self.url,
+            "ASKFIND_ELASTICSEARCH_INDEX_PREFIX": self.prefix,
+        }
+
+    def reset(self, data_dir: Path) -> None:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True)
+        names = [row["index"] for row in self._indices()]
+        if names:
+            # By name: deleting by wildcard is refused (action.destructive_requires_name).
+            self._request("DELETE", f"/{','.join(names)}?expand_wildcards=all")
+
+    def footprint(self, data_dir: Path) -> dict[str, int]:
+        cache = sum(path.stat().st_size for path in data_dir.glob("embeddings.sqlite*"))
+        stored = sum(int(row["store.size"] or 0) for row in self._indices())
+        return {"index_bytes": stored, "embedding_cache_bytes": cache}
+
+    def has_index(self, data_dir: Path) -> bool:
+        return any(row["index"].startswith(f"{self.prefix}-v") for row in self._indices())
+
+    def _indices(self) -> list[dict[str, Any]]:
+        """This prefix's indices (the rebuild lease's too), with their size in bytes."""
+        pattern = urllib.parse.quote(f"{self.prefix}*")
+        query = "format=json&bytes=b&h=index,store.size&expand_wildcards=all"
+        return list(self._request("GET", f"/_cat/indices/{pattern}?{query}") or [])
+
+    def _request(self, method: str, path: str) -> Any:
+        request = urllib.request.Request(f"{self.url}{path}", method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise SystemExit(f"Elasticsearch at {self.url}: {method} {path}: {error}") from error
+        except urllib.error.URLError as error:
+            raise SystemExit(f"Elasticsearch at {self.url} does not answer: {error}") from error
