@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -119,3 +120,20 @@ def test_current_pointer_is_replaced_atomically(indexed: Engine, tmp_path: Path)
         first,
         second,
     ]
+
+
+def test_a_generation_written_before_the_signals_index_still_ranks(
+    indexed: Engine, engine: Engine, tmp_path: Path
+) -> None:
+    """Stores of earlier versions lack the covering index that signals() reads through."""
+    wanted = [record["id"] for record in RECORDS[:5]]
+    expected = indexed.backend.signals(wanted)
+    assert sorted(expected) == sorted(wanted)
+    indexed.close()
+    stores = list((tmp_path / "data").rglob("store.sqlite"))
+    assert stores
+    for store in stores:
+        with sqlite3.connect(store) as db:
+            db.execute("DROP INDEX thread_signals")
+    reopened = engine_on(engine, tmp_path / "data")
+    assert reopened.backend.signals(wanted) == expected
