@@ -92,6 +92,9 @@ class HttpIndex:
     def searcher(self, overrides: dict[str, Any]) -> Iterator[Searcher]:
         port = _free_port()
         env = {
+            # One client asks every question as fast as it can: no per-client rate limit
+            # (unless the environment sets one).
+            "ASKFIND_RATE_LIMIT_PER_SECOND": "0",
             **os.environ,
             **self.env,
             **{f"ASKFIND_{k.upper()}": str(v) for k, v in overrides.items()},
