@@ -15,14 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.community_servers import API_KEY, FakeDiscourse, serving
 from tests.conftest import write_jsonl
 
 DISCOURSE_EXPORT = Path(__file__).parent / "fixtures" / "discourse" / "export"
 GOOD = {"id": "g1", "title": "WLAN Passwort vergessen", "body": "Wie ändere ich das Passwort?"}
 
 
-def askfind(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def askfind(
+    *args: str, timeout: float = 300, settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASKFIND_")}
+    env.update({f"ASKFIND_{name.upper()}": value for name, value in (settings or {}).items()})
     return subprocess.run(
         [sys.executable, "-m", "widget.cli", *args],
         capture_output=True,
@@ -107,6 +111,25 @@ def test_sync_adds_changes_deletes_and_a_second_run_changes_nothing(tmp_path: Pa
     found = json.loads(askfind("search", "WLAN Abend", "--json", *data).stdout)["items"]
     assert [item["id"] for item in found] == ["101"]
     assert found[0]["title"] == "WLAN bricht jeden Abend ab"
+
+
+def test_sync_and_index_read_a_live_forum(tmp_path: Path) -> None:
+    fake = FakeDiscourse()
+    data = ("--data-dir", str(tmp_path / "d"))
+    with serving(fake) as url:
+        forum = {"discourse_url": url, "discourse_api_key": API_KEY}
+        built = askfind("index", "discourse", *data, settings=forum)
+        assert built.returncode == 0, built.stderr
+        assert "read 4, indexed 4" in built.stdout  # the deleted topic 103 is left out
+        fake.topics["102"]["title"] = "eSIM umziehen: QR-Code ungültig"
+        fake.requests.clear()
+        synced = askfind("sync", "discourse", "--since", "2024-06-01", *data, settings=forum)
+        assert synced.returncode == 0, synced.stderr
+        # Only topics active since June are fetched: 102 (changed) and 103 (deleted).
+        assert "read 2, added 0, changed 1, unchanged 0, deleted 0" in synced.stdout
+        assert "/t/102.json" in fake.paths() and "/t/101.json" not in fake.paths()
+        again = askfind("sync", "discourse", "--since", "2024-06-01", *data, settings=forum)
+        assert "added 0, changed 0, unchanged 1, deleted 0" in again.stdout
 
 
 def test_sync_refuses_what_it_cannot_read(tmp_path: Path) -> None:

@@ -88,9 +88,15 @@ def sync_command(
 
 @contextmanager
 def opened_source(
-    source: str, settings: Settings, source_format: str | None = None, site_url: str | None = None
+    source: str,
+    settings: Settings,
+    source_format: str | None = None,
+    site_url: str | None = None,
+    board: str | None = None,
+    include_gone: bool = True,
 ) -> Iterator[Callable[[datetime | None], Iterable[SyncItem]]]:
-    """A reader of a source's items, deletions included, given the time of the last sync.
+    """A reader of a source's items (with ``include_gone``, deletions too), given the
+    time of the last sync (None: everything).
 
     ``discourse`` and ``khoros`` (unless a file of that name exists) are the live APIs,
     which read only what changed since that time; files are read whole.
@@ -102,11 +108,13 @@ def opened_source(
     if source in LIVE_SOURCES and not path.exists():
         live = open_live_source(source, settings)
         try:
-            yield lambda since: live.read(since=since, include_gone=True)
+            yield lambda since: live.read(since=since, include_gone=include_gone)
         finally:
             live.close()
         return
     if not path.exists():
         raise AskfindError(f"{source} does not exist (nor is it one of {', '.join(LIVE_SOURCES)})")
     fmt = cast("SourceFormat | None", source_format)
-    yield lambda _since: read_source(path, fmt, site_url=site_url, include_gone=True)
+    yield lambda _since: read_source(
+        path, fmt, site_url=site_url, board=board, include_gone=include_gone
+    )
