@@ -17,7 +17,7 @@ from indexer.sources.discourse_api import DiscourseSource
 from indexer.sync import apply_changes
 from indexer.threads import Thread, thread_from_record
 from tests.community_servers import API_KEY, FakeDiscourse, serving
-from tests.conftest import engine_on, write_jsonl
+from tests.conftest import backend_settings, engine_on, write_jsonl
 
 ROUTER = {"id": "s1", "title": "Router blinkt rot", "body": "Die LED am Router blinkt rot."}
 INVOICE = {"id": "s2", "title": "Rechnung doppelt abgebucht", "body": "Zweimal abgebucht."}
@@ -27,10 +27,11 @@ def thread(**record: object) -> Thread:
     return thread_from_record(record)
 
 
-@pytest.fixture
-def own(engine: Engine, tmp_path: Path) -> Iterator[Engine]:
-    """An engine over an empty index of the test's own."""
-    loaded = engine_on(engine, tmp_path / "data")
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def own(request: pytest.FixtureRequest, engine: Engine, tmp_path: Path) -> Iterator[Engine]:
+    """An engine over an empty index of the test's own, on each backend."""
+    settings = backend_settings(request, request.param, tmp_path / "data")
+    loaded = engine_on(engine, tmp_path / "data", **settings.model_dump(exclude={"data_dir"}))
     yield loaded
     loaded.backend.close()
 
