@@ -34,10 +34,13 @@ Mode = Literal["rebuild", "upsert"]
 
 @dataclass
 class IndexReport:
-    """Counts of an indexing run. read = indexed + unchanged + skipped."""
+    """Counts of an indexing run. read = indexed + unchanged + skipped; ``added`` are the
+    indexed threads the live index did not hold before (the rest of ``indexed`` replaced
+    a changed version)."""
 
     read: int = 0
     indexed: int = 0
+    added: int = 0
     unchanged: int = 0
     skipped: int = 0
     errors: list[RecordError] = field(default_factory=list)
@@ -237,6 +240,7 @@ class Indexer:
         if prepared:
             sink.write(prepared)
         report.unchanged += len(unchanged)
+        report.added += sum(1 for thread in changed if thread.id not in live)
         # An id repeated within a batch: its earlier versions count as indexed, then replaced.
         report.indexed += len(prepared) + len(batch) - len(latest)
 

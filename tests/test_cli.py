@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,13 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.community_servers import API_KEY, FakeDiscourse, serving
 from tests.conftest import write_jsonl
 
+DISCOURSE_EXPORT = Path(__file__).parent / "fixtures" / "discourse" / "export"
 GOOD = {"id": "g1", "title": "WLAN Passwort vergessen", "body": "Wie ändere ich das Passwort?"}
 
 
-def askfind(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def askfind(
+    *args: str, timeout: float = 300, settings: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASKFIND_")}
+    env.update({f"ASKFIND_{name.upper()}": value for name, value in (settings or {}).items()})
     return subprocess.run(
         [sys.executable, "-m", "widget.cli", *args],
         capture_output=True,
@@ -81,6 +87,62 @@ def test_demo_no_serve_builds_the_sample_index(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "read 300, indexed 300" in done.stdout
     assert "'WLAN bricht ständig ab' -> WLAN bricht abends ständig ab" in done.stdout
+
+
+def test_sync_adds_changes_deletes_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    shutil.copytree(DISCOURSE_EXPORT, export)
+    data = ("--data-dir", str(tmp_path / "d"))
+    first = askfind("sync", str(export), "--since", "2024-01-01", *data)
+    assert first.returncode == 0, first.stderr
+    # 101 and 102 are added; 103 (deleted) was never there; three bad files are skipped.
+    assert "read 6, added 2, changed 0, unchanged 0, deleted 0, skipped 3" in first.stdout
+    assert "skipped topic-104.json (topic 104): missing required field 'title'" in first.stderr
+    topic = json.loads((export / "topic-101.json").read_text(encoding="utf-8"))
+    topic["title"] = "WLAN bricht jeden Abend ab"
+    (export / "topic-101.json").write_text(json.dumps(topic), encoding="utf-8")
+    esim = json.loads((export / "topic-102.json").read_text(encoding="utf-8"))
+    esim["deleted_at"] = "2024-07-01T10:00:00.000Z"
+    (export / "topic-102.json").write_text(json.dumps(esim), encoding="utf-8")
+    second = askfind("sync", str(export), *data)
+    assert "added 0, changed 1, unchanged 0, deleted 1, skipped 3" in second.stdout
+    third = askfind("sync", str(export), *data)
+    assert "added 0, changed 0, unchanged 1, deleted 0, skipped 3" in third.stdout
+    found = json.loads(askfind("search", "WLAN Abend", "--json", *data).stdout)["items"]
+    assert [item["id"] for item in found] == ["101"]
+    assert found[0]["title"] == "WLAN bricht jeden Abend ab"
+
+
+def test_sync_and_index_read_a_live_forum(tmp_path: Path) -> None:
+    fake = FakeDiscourse()
+    data = ("--data-dir", str(tmp_path / "d"))
+    with serving(fake) as url:
+        forum = {"discourse_url": url, "discourse_api_key": API_KEY}
+        built = askfind("index", "discourse", *data, settings=forum)
+        assert built.returncode == 0, built.stderr
+        assert "read 4, indexed 4" in built.stdout  # the deleted topic 103 is left out
+        fake.topics["102"]["title"] = "eSIM umziehen: QR-Code ungültig"
+        fake.requests.clear()
+        synced = askfind("sync", "discourse", "--since", "2024-06-01", *data, settings=forum)
+        assert synced.returncode == 0, synced.stderr
+        # Only topics active since June are fetched: 102 (changed) and 103 (deleted).
+        assert "read 2, added 0, changed 1, unchanged 0, deleted 0" in synced.stdout
+        assert "/t/102.json" in fake.paths() and "/t/101.json" not in fake.paths()
+        again = askfind("sync", "discourse", "--since", "2024-06-01", *data, settings=forum)
+        assert "added 0, changed 0, unchanged 1, deleted 0" in again.stdout
+
+
+def test_sync_refuses_what_it_cannot_read(tmp_path: Path) -> None:
+    data = ("--data-dir", str(tmp_path / "d"))
+    missing = askfind("sync", str(tmp_path / "nope.jsonl"), *data)
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    unconfigured = askfind("sync", "khoros", *data)
+    assert unconfigured.returncode == 1 and "setting khoros_url" in unconfigured.stderr
+    source = write_jsonl(tmp_path / "in.jsonl", [GOOD])
+    bad_time = askfind("sync", str(source), "--since", "yesterday", *data)
+    assert bad_time.returncode == 1 and "--since must be a date" in bad_time.stderr
+    all_bad = askfind("sync", str(write_jsonl(tmp_path / "bad.jsonl", ["{"])), *data)
+    assert all_bad.returncode == 1 and "every record was bad" in all_bad.stderr
 
 
 def test_serve_runs_gunicorn_and_stops_gracefully(tmp_path: Path) -> None:

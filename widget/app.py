@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from widget.api import api
     from widget.events import events
     from widget.health import health
+    from widget.hooks import hooks
     from widget.metrics import metrics_page
     from widget.origins import allow_widget_origins
     from widget.pages import pages
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.register_blueprint(pages)
     app.register_blueprint(agent)
     app.register_blueprint(threads)
+    app.register_blueprint(hooks)
     app.register_blueprint(admin)
     app.register_blueprint(metrics_page)
     app.after_request(allow_widget_origins)

@@ -10,6 +10,9 @@ there is no password to guess.
 A key may come as ``Authorization: Bearer <key>``, as ``X-API-Key: <key>`` (scripts),
 or as the password of HTTP Basic authentication (a browser's login prompt on internal
 pages; the user name is ignored).
+
+Webhooks authenticate differently: the sender signs the body with a shared secret
+(``signature_matches``), compared in constant time too.
 """
 
 from __future__ import annotations
@@ -79,6 +82,21 @@ def authenticate(req: Request, digests: tuple[str, ...]) -> Principal | None:
         if hmac.compare_digest(candidate, digest):
             matched = digest
     return Principal(key_id=matched[:12]) if matched else None
+
+
+def signature_matches(body: bytes, secret: str, header: str | None) -> bool:
+    """Tell whether ``header`` is ``sha256=<hex HMAC-SHA256 of body under secret>``.
+
+    An empty secret matches nothing: a hook without one configured accepts no delivery.
+    """
+    if not secret or not header:
+        return False
+    scheme, _, presented = header.strip().partition("=")
+    if scheme.lower() != "sha256":
+        return False
+    expected = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    # Bytes: compare_digest refuses str with non-ASCII characters, which a header may hold.
+    return hmac.compare_digest(expected.encode(), presented.strip().lower().encode("utf-8"))
 
 
 def current_principal() -> Principal | None:

@@ -6,6 +6,7 @@ start the HTTP service, and ``widget`` may depend on ``indexer``, never the reve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from indexer.sources import FORMATS, RecordError, read_source
 
 SAMPLE = "sample_community.jsonl"
 ERRORS_SHOWN = 20
+EXIT_REBUILD_RUNNING = 75  # EX_TEMPFAIL of sysexits.h: cron may simply try again later
 DEMO_QUERIES = ("WLAN bricht ständig ab", "eSIM auf neues iPhone", "cancel my contract")
 
 data_dir_option = click.option(
@@ -92,38 +94,50 @@ def index(
     progress: bool | None,
     data_dir: Path | None,
 ) -> None:
-    """Index threads from PATHS (JSON Lines files or Stack Exchange dump folders).
+    """Index threads from PATHS: files or folders in any format askfind reads, or
+    `discourse` / `khoros` for the community's live API (as the settings configure it).
 
     By default the index is rebuilt from exactly these threads and replaces the live one
     when the run ends; threads unchanged since the last run are carried over, not
-    re-embedded. Bad records are reported with their line and skipped.
+    re-embedded. Bad records are reported with their line and skipped. Exit status: 0
+    done, 1 failed (the live index is unchanged), 75 another rebuild is running.
     """
+    from indexer.errors import RebuildInProgress
     from indexer.pipeline import StrictModeError
+    from widget.cli_sync import opened_source
 
     settings = _settings(data_dir=data_dir, backend=backend)
-    for path in paths:
-        if not path.exists():
-            raise click.ClickException(f"{path} does not exist")
-    engine = _engine(settings)
-    try:
-        items = _chain(
-            read_source(path, source_format, site_url=site_url, board=board) for path in paths
-        )
-        show_progress = sys.stderr.isatty() if progress is None else progress
-        with _ProgressBar(show_progress) as bar:
-            report = engine.indexer().run(
-                items,
-                mode="upsert" if upsert else "rebuild",
-                strict=strict,
-                on_error=_error_printer(),
-                on_progress=bar.update,
-            )
-    except StrictModeError as e:
-        raise click.ClickException(f"{e}; nothing was published") from e
-    except AskfindError as e:
-        raise click.ClickException(str(e)) from e
-    finally:
-        engine.close()
+    with contextlib.ExitStack() as sources:
+        try:
+            readers = [
+                sources.enter_context(
+                    opened_source(str(path), settings, source_format, site_url, board, False)
+                )
+                for path in paths
+            ]
+        except AskfindError as e:
+            raise click.ClickException(str(e)) from e
+        engine = _engine(settings)
+        try:
+            items = _chain(reader(None) for reader in readers)
+            show_progress = sys.stderr.isatty() if progress is None else progress
+            with _ProgressBar(show_progress) as bar:
+                report = engine.indexer().run(
+                    items,
+                    mode="upsert" if upsert else "rebuild",
+                    strict=strict,
+                    on_error=_error_printer(),
+                    on_progress=bar.update,
+                )
+        except StrictModeError as e:
+            raise click.ClickException(f"{e}; nothing was published") from e
+        except RebuildInProgress as e:
+            click.echo(f"Error: {e}; try again later", err=True)
+            sys.exit(EXIT_REBUILD_RUNNING)
+        except AskfindError as e:
+            raise click.ClickException(str(e)) from e
+        finally:
+            engine.close()
     click.echo(report.summary())
     if report.usable == 0:
         raise click.ClickException("nothing could be indexed; the live index is unchanged")
@@ -335,10 +349,13 @@ def _cut(text: str, width: int) -> str:
 
 
 def _register_operator_commands() -> None:
-    from widget.cli_admin import api_key_command, report_command
+    from widget.cli_admin import agent_user_command, api_key_command, report_command
+    from widget.cli_sync import sync_command
 
     main.add_command(report_command)
     main.add_command(api_key_command)
+    main.add_command(agent_user_command)
+    main.add_command(sync_command)
 
 
 _register_operator_commands()

@@ -1,5 +1,6 @@
-"""Operators' commands: ``askfind report`` (what customers searched for and found) and
-``askfind api-key`` (a new key for the write API, reports and the agents' page).
+"""Operators' commands: ``askfind report`` (what customers searched for and found),
+``askfind api-key`` (a new key for the write API, reports and the agents' page) and
+``askfind agent-user`` (a user of the agents' page).
 
 Registered on the ``askfind`` group by ``widget.cli``.
 """
@@ -76,6 +77,21 @@ def api_key_command(key: str | None) -> None:
         key = new_api_key()
         click.echo(f"key:    {key}   (give this to the client; it is not stored)")
     click.echo(f"digest: {digest_of(key)}   (add this to api_keys / ASKFIND_API_KEYS)")
+
+
+@click.command(name="agent-user")
+@click.argument("name")
+@click.password_option(help="The user's password (asked for when not given).")
+def agent_user_command(name: str, password: str) -> None:
+    """Make an `agent_users` entry for the agents' page (agent_auth = password): NAME and a
+    salted hash of the password, never the password itself."""
+    from widget.agent_access import password_entry
+
+    try:
+        entry = password_entry(name, password)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="NAME") from e
+    click.echo(f"{entry}   (add this to agent_users / ASKFIND_AGENT_USERS)")
 
 
 def format_report(data: dict[str, Any]) -> str:

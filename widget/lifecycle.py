@@ -26,7 +26,7 @@ from widget.security import add_security_headers
 access_log = logging.getLogger("askfind.access")
 
 # Which limit a request under /api/ counts against, by blueprint; others count as reads.
-BUCKETS = {"events": "events", "threads": "write", "admin": "write"}
+BUCKETS = {"events": "events", "threads": "write", "admin": "write", "hooks": "write"}
 LOGGED_QUERY_CHARS = 200
 
 

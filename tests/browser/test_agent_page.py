@@ -77,6 +77,7 @@ class AgentTab:
                 board: li.querySelector('.board').textContent,
                 created: li.querySelector('.created').textContent,
                 solved: !li.querySelector('.solved').hidden,
+                lang: li.querySelector('.lang').textContent,
             }))""",
         )
 
@@ -152,6 +153,22 @@ def test_filters_narrow_the_results_exactly_as_the_api_does(agent_tab: AgentTab)
     page.wait_for_function("() => document.querySelectorAll('#results > li').length > 0")
     assert [item["id"] for item in agent_tab.shown()] == [item["id"] for item in shown]
     assert page.is_checked("#solved") and page.input_value("#from") == "2023-01-01"
+
+
+def test_the_language_filter_keeps_to_one_language(agent_tab: AgentTab) -> None:
+    page = agent_tab.open()
+    page.fill("#q", "contract cancel Vertrag kündigen")
+    agent_tab.search()
+    assert {item["lang"] for item in agent_tab.shown()} >= {"de", "en"}
+    page.select_option("#lang", "en")
+    agent_tab.search()
+    shown = agent_tab.shown()
+    assert shown and {item["lang"] for item in shown} == {"en"}
+    expected = agent_tab.api(
+        "/api/search", q="contract cancel Vertrag kündigen", lang="en", limit="10"
+    )
+    assert [item["id"] for item in shown] == [item["id"] for item in expected["items"]]
+    assert "lang=en" in page.url
 
 
 def test_pages_move_through_the_results(agent_tab: AgentTab) -> None:

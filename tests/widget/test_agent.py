@@ -108,6 +108,29 @@ def test_password_users_log_in_with_their_own_password(
     assert ">maria<" in page
 
 
+def test_askfind_agent_user_makes_an_entry_that_logs_in(agent_engine: Engine) -> None:
+    from click.testing import CliRunner
+
+    from widget.cli import main
+
+    made = CliRunner().invoke(main, ["agent-user", "jonas", "--password", "Kabel-7!"])
+    assert made.exit_code == 0, made.output
+    entry = made.output.split()[0]
+    assert entry.startswith("jonas:") and "Kabel-7!" not in made.output
+    settings = agent_engine.settings.model_copy(
+        update={"agent_auth": "password", "agent_users": (entry,)}
+    )
+    engine = Engine(
+        settings, agent_engine.analyzer, agent_engine.embedder, agent_engine.backend,
+        agent_engine.search,
+    )  # fmt: skip
+    client = create_app(engine=engine).test_client()
+    assert client.get("/agent", headers=basic("jonas", "Kabel-7!")).status_code == 200
+    assert client.get("/agent", headers=basic("jonas", "kabel-7!")).status_code == 401
+    refused = CliRunner().invoke(main, ["agent-user", "a:b", "--password", "x"])
+    assert refused.exit_code == 2 and "must not be empty or contain" in refused.output
+
+
 def test_without_any_key_configured_the_answer_says_so(agent_engine: Engine) -> None:
     settings = agent_engine.settings.model_copy(update={"api_keys": ()})
     engine = Engine(
