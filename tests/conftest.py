@@ -108,6 +108,14 @@ def engine_copy(engine: Engine, data_dir: Path, **overrides: Any) -> Engine:
     return engine_on(engine, data_dir, **overrides)
 
 
+def keyed_engine_copy(engine: Engine, data_dir: Path, key: str, **overrides: Any) -> Engine:
+    """``engine_copy`` whose settings accept the API key ``key`` (stored as its digest)."""
+    import hashlib
+
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return engine_copy(engine, data_dir, api_keys=(digest,), **overrides)
+
+
 def thread(thread_id: str, title: str, **fields: Any) -> Thread:
     return thread_from_record({"id": thread_id, "title": title, **fields})
 

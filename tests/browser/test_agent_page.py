@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +12,7 @@ from playwright.sync_api import Error as PlaywrightError
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
 from tests.browser.conftest import COMMUNITY
-from tests.conftest import engine_copy
+from tests.conftest import keyed_engine_copy
 from widget.app import create_app
 from widget.server import BackgroundServer
 
@@ -29,8 +28,7 @@ def agent_engine(
     sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """The sample community in an index of this module's own: judgements change ranking."""
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
-    engine = engine_copy(sample_engine, tmp_path_factory.mktemp("agent-page"), api_keys=(digest,))
+    engine = keyed_engine_copy(sample_engine, tmp_path_factory.mktemp("agent-page"), KEY)
     yield engine
     engine.close()
 

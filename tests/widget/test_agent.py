@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from flask.testing import FlaskClient
 
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
-from tests.conftest import engine_copy
+from tests.conftest import keyed_engine_copy
 from widget.agent_access import password_entry
 from widget.app import create_app
 
@@ -34,8 +33,7 @@ def agent_engine(
     sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
     """The sample community in an index of this module's own (judgements change ranking)."""
-    digest = hashlib.sha256(KEY.encode()).hexdigest()
-    engine = engine_copy(sample_engine, tmp_path_factory.mktemp("agent"), api_keys=(digest,))
+    engine = keyed_engine_copy(sample_engine, tmp_path_factory.mktemp("agent"), KEY)
     yield engine
     engine.close()
 
