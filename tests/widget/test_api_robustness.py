@@ -244,6 +244,19 @@ def test_a_lone_surrogate_is_a_per_item_error_not_a_crash(client: FlaskClient) -
     assert "lone surrogate" in errors[0]["error"]
 
 
+@pytest.mark.parametrize("field", ["query", "board", "results"])
+def test_an_event_with_a_lone_surrogate_is_a_400(client: FlaskClient, field: str) -> None:
+    # Raw JSON text: the escape reaches the server as any client could send it.
+    fields = {"type": '"impression"', "session": '"s-0123456789"', "query": '"q"'}
+    fields["results"] = '["wlan-001"]'
+    fields[field] = '["wlan-001", "x\\udfff"]' if field == "results" else '"x\\udfff"'
+    body = "{" + ", ".join(f'"{name}": {value}' for name, value in fields.items()) + "}"
+    answer = client.post(
+        "/api/events", data=body, content_type="text/plain", headers={"Origin": ORIGIN}
+    )
+    assert "lone surrogate" in assert_answered(answer, 400)["error"]
+
+
 def test_ids_with_slashes_are_not_merged_or_redirected(client: FlaskClient) -> None:
     thread = {"id": "hyp//slashes/", "title": "Schrägstriche in der Kennung"}
     assert client.post("/api/threads", json=thread, headers=AUTH).status_code == 200
