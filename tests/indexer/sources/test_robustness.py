@@ -199,6 +199,7 @@ def test_stackexchange_stops_at_broken_xml_with_an_error_and_keeps_what_came_bef
     text = posts_xml(rows).replace("<posts>\n", "<posts>\n" + good, 1)
     broken = text.encode("utf-8").replace(b"</posts>", b"<row \x01" + garbage + b"</posts>")
     items = read_dump(broken)
-    assert isinstance(items[0], Thread) and items[0].id == "first"
-    assert isinstance(items[-1], RecordError)
-    assert "broken XML" in items[-1].message or "Posts.xml" in items[-1].location
+    # Answers with bad numbers are reported first (answers are read in a first pass).
+    threads = [item for item in items if isinstance(item, Thread)]
+    assert threads and threads[0].id == "first"
+    assert isinstance(items[-1], RecordError) and "broken XML" in items[-1].message
