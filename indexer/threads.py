@@ -143,6 +143,7 @@ def _required_text(record: dict[str, Any], name: str) -> str:
         raise InvalidRecord(f"missing required field {name!r}")
     if not isinstance(value, str):
         raise InvalidRecord(f"{name} must be a string, not {type(value).__name__}")
+    _check_encodable(value, name)
     if not value.strip():
         raise InvalidRecord(f"{name} is empty")
     return value.strip()
@@ -154,7 +155,19 @@ def _optional_text(record: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidRecord(f"{name} must be a string, not {type(value).__name__}")
+    _check_encodable(value, name)
     return value.strip() or None
+
+
+def _check_encodable(value: str, name: str) -> None:
+    """Refuse lone surrogates: JSON may escape them (``"\\ud800"``), but they are not text,
+    and UTF-8 (the index, the database, every hash) cannot hold them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidRecord(
+            f"{name} holds a lone surrogate {value[e.start]!r} at {e.start}, which is not text"
+        ) from e
 
 
 def _integer(record: dict[str, Any], name: str, minimum: int | None) -> int:
@@ -184,6 +197,8 @@ def _tags(value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
         raise InvalidRecord("tags must be a list of strings")
+    for index, tag in enumerate(value):
+        _check_encodable(tag, f"tags[{index}]")
     return tuple(tag.strip() for tag in value if tag.strip())
 
 
@@ -201,6 +216,8 @@ def _optional_id(value: Any, name: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidRecord(f"{name} must be a string or a number")
+    if isinstance(value, str):
+        _check_encodable(value, name)
     return str(value).strip()
 
 
@@ -212,6 +229,7 @@ def _answer(value: Any, name: str) -> Answer | None:
     body = value.get("body")
     if not isinstance(body, str):
         raise InvalidRecord(f"{name}.body must be a string")
+    _check_encodable(body, f"{name}.body")
     if not body.strip():
         return None
     return Answer(

@@ -235,18 +235,27 @@ class KeepAliveClient:
     meets a closed connection is retried once on a new one, and counted.
     """
 
-    def __init__(self, host: str, port: int, timeout_s: float = 60.0) -> None:
+    def __init__(
+        self, host: str, port: int, timeout_s: float = 60.0, headers: dict[str, str] | None = None
+    ) -> None:
         self._connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
+        self._headers = headers or {}
         self.reconnects = 0
+        self.last_headers: dict[str, str] = {}  # of the last answer (X-Cache, Retry-After)
 
-    def get(self, path: str) -> tuple[int, float, bytes]:
-        """GET ``path``; returns (status, seconds, body). Status 0: the request failed."""
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, float, bytes]:
+        """GET ``path``; returns (status, seconds, body). Status 0: the request failed.
+
+        ``headers`` are sent besides (or instead of) the client's own.
+        """
         started = time.perf_counter()
+        self.last_headers = {}
         for attempt in (1, 2):
             try:
-                self._connection.request("GET", path)
+                self._connection.request("GET", path, headers={**self._headers, **(headers or {})})
                 answer = self._connection.getresponse()
                 body = answer.read()
+                self.last_headers = dict(answer.getheaders())
                 return answer.status, time.perf_counter() - started, body
             except (http.client.HTTPException, ConnectionError, TimeoutError):
                 self._connection.close()

@@ -28,6 +28,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # items keep the contract's order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # Thread ids may start with or hold "/" (sent as %2F): "/api/threads//x" is the thread
+    # "/x", not a path to redirect to "/api/threads/x".
+    app.url_map.merge_slashes = False
     app.extensions[ENGINE_KEY] = engine = engine or open_engine(settings)
     if settings.proxy_hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -125,6 +125,8 @@ def _string(data: Mapping[str, Any], name: str, max_chars: int, non_empty: bool 
     value = data[name]
     if not isinstance(value, str):
         raise InvalidEvent(f"{name} must be a string")
+    if not _encodable(value):
+        raise InvalidEvent(f"{name} holds a lone surrogate, which is not text")
     if len(value) > max_chars:
         raise InvalidEvent(f"{name} is longer than {max_chars} characters")
     if non_empty and not value:
@@ -168,4 +170,16 @@ def _results(data: Mapping[str, Any]) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str) or not 0 < len(item) <= MAX_ID_CHARS:
             raise InvalidEvent(f"results must hold thread ids of 1 to {MAX_ID_CHARS} characters")
+        if not _encodable(item):
+            raise InvalidEvent("results hold a lone surrogate, which is not text")
     return tuple(value)
+
+
+def _encodable(value: str) -> bool:
+    """False for a string with lone surrogates: JSON may escape them (``"\\ud800"``), but
+    they are not text, and no database, log or hash over UTF-8 can take them."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

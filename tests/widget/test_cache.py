@@ -90,6 +90,17 @@ def test_a_write_changes_the_key_so_the_new_thread_is_suggested(app: Flask) -> N
     assert after.get_json()["items"][0]["id"] == "neu-1"
 
 
+def test_a_delete_changes_the_key_so_the_thread_is_no_longer_suggested(app: Flask) -> None:
+    client = app.test_client()
+    suggest(client)
+    cached = suggest(client)
+    assert cached.headers["X-Cache"] == "hit" and cached.get_json()["items"][0]["id"] == "sim-003"
+    assert client.delete("/api/threads/sim-003", headers=AUTH).status_code == 200
+    after = suggest(client)
+    assert after.headers["X-Cache"] == "miss"
+    assert "sim-003" not in [item["id"] for item in after.get_json()["items"]]
+
+
 def test_another_process_write_is_seen_within_the_version_interval(
     sample_engine: Engine, tmp_path: Path
 ) -> None:
@@ -134,6 +145,46 @@ def test_the_service_keeps_answering_while_redis_is_dead_and_uses_it_again(
     assert suggest(client, "Handy will PUK wo finde ich den").headers["X-Cache"] == "hit"
     ready = client.get("/readyz").get_json()
     assert ready["cache"] == {"redis": "ok"} and ready["warnings"] == []
+
+
+def test_every_endpoint_answers_without_a_5xx_while_redis_is_dead(
+    sample_engine: Engine, tmp_path: Path, private_redis: Any
+) -> None:
+    app = writable_app(
+        sample_engine,
+        tmp_path,
+        redis_url=private_redis.url,
+        redis_retry_seconds=0.2,
+        rate_limit_per_second=50.0,
+        widget_origins=("http://localhost",),
+    )
+    client = app.test_client()
+    suggest(client)
+    private_redis.kill()
+    thread = {"id": "chaos-1", "title": "Zebrastreifen im Glasfasermodem während Redis fehlt"}
+    event = {"type": "asked_anyway", "session": "s-0123456789", "query": "wlan"}
+    answers = {
+        "suggest": client.get("/api/suggest", query_string={"q": QUESTION}),
+        "search": client.get("/api/search", query_string={"q": QUESTION}),
+        "thread": client.get("/api/threads/sim-003"),
+        "upsert": client.post("/api/threads", json=thread, headers=AUTH),
+        "new thread": client.get("/api/suggest", query_string={"q": thread["title"]}),
+        "delete": client.delete("/api/threads/wlan-001", headers=AUTH),
+        "event": client.post("/api/events", json=event, headers={"Origin": "http://localhost"}),
+        "report": client.get("/api/admin/report", headers=AUTH),
+        "readyz": client.get("/readyz"),
+        "healthz": client.get("/healthz"),
+        "metrics": client.get("/metrics"),
+        "page": client.get("/"),
+    }
+    assert {name: a.status_code for name, a in answers.items() if a.status_code >= 300} == {}
+    assert answers["new thread"].get_json()["items"][0]["id"] == "chaos-1"
+    assert "askfind_redis_up 0.0" in answers["metrics"].get_data(as_text=True)
+    private_redis.start()
+    time.sleep(0.25)
+    assert suggest(client, "Handy will PUK wo finde ich den").headers["X-Cache"] == "miss"
+    assert keys(private_redis.url, "askfind:*:suggest:*")  # shared again
+    assert client.get("/readyz").get_json()["warnings"] == []
 
 
 def test_a_service_without_redis_caches_in_process(sample_engine: Engine, tmp_path: Path) -> None:

@@ -116,7 +116,10 @@ def test_limits_hold_in_process_while_redis_is_dead(
         sample_engine, tmp_path, redis_url=private_redis.url, redis_retry_seconds=60
     ).test_client()
     private_redis.kill()
-    assert statuses(client, BURST + 1) == [200] * BURST + [429]
+    assert statuses(client, BURST) == [200] * BURST
+    refused = client.get("/api/suggest", query_string={"q": "wlan"})
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert "too many requests" in refused.get_json()["error"]
 
 
 def test_a_zero_rate_turns_limits_off(sample_engine: Engine, tmp_path: Path) -> None:

@@ -465,3 +465,43 @@ def test_queries_of_any_text_are_non_empty_and_normalised(analyzer: Analyzer, te
         assert query.prefix.starts
         for term in (*query.prefix.starts, *query.prefix.exact):
             assert term == normalize(term) and term, query.prefix
+
+
+# Text made mostly of what breaks naive tokenisers: controls, format characters (zero-width
+# joiners, bidi marks), separators, combining marks, private use, and some letters.
+HOSTILE_TEXT = st.text(
+    alphabet=st.characters(categories=("Cc", "Cf", "Co", "Zs", "Zl", "Zp", "Mn", "Me", "Lu", "Ll"))
+    | st.sampled_from(["\x00", "\ufeff", "\u200b", "\u202e", "\ufffd", "ß", "-", "'"]),
+    max_size=60,
+)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(HOSTILE_TEXT, st.sampled_from(["de", "en"]))
+def test_control_and_format_characters_never_reach_a_term(
+    analyzer: Analyzer, text: str, lang: str
+) -> None:
+    for term in (*analyzer.document_terms(text, lang), *analyzer.query(text).terms):
+        assert_valid_term(term)
+
+
+@settings(max_examples=8, deadline=None, database=None)
+@given(st.text(min_size=1, max_size=12), st.integers(20_000, 80_000))
+def test_huge_inputs_are_analysed_with_bounded_terms(
+    analyzer: Analyzer, piece: str, repeat: int
+) -> None:
+    text = (piece + " ") * repeat  # 40 KB to 1 MB
+    for term in analyzer.document_terms(text, "de"):
+        assert_valid_term(term)
+    query = analyzer.query(text)
+    assert set(query.languages) <= {"de", "en"}
+    for term in query.terms:
+        assert_valid_term(term)
+
+
+def test_an_enormous_word_is_dropped_and_the_rest_kept(analyzer: Analyzer) -> None:
+    word = "Routerkonfiguration" * 50_000  # one "word" of nearly a megabyte: no term
+    terms = analyzer.document_terms(f"WLAN {word} Passwort", "de")
+    assert terms and all(len(term) <= MAX_TERM_CHARS for term in terms)
+    assert {"wlan", "passwort"} <= set(terms)
+    assert analyzer.query(word).terms == ()
