@@ -52,8 +52,12 @@ class ElasticsearchTarget:
         return any(row["index"].startswith(f"{self.prefix}-v") for row in self._indices())
 
     def _indices(self) -> list[dict[str, Any]]:
-        """This prefix's indices (the rebuild lease's too), with their size in bytes."""
-        pattern = urllib.parse.quote(f"{self.prefix}*")
+        """This prefix's indices (the rebuild lease's too), with their size in bytes.
+
+        ``prefix-*``, not ``prefix*``: askfind-bench-10000* would take the indices of
+        askfind-bench-100000 with it.
+        """
+        pattern = urllib.parse.quote(f"{self.prefix}-*")
         query = "format=json&bytes=b&h=index,store.size&expand_wildcards=all"
         return list(self._request("GET", f"/_cat/indices/{pattern}?{query}") or [])
 
