@@ -5,15 +5,16 @@ left behind; create ``<prefix>-v<timestamp>`` with refreshes and replicas off, a
 of the live index where its layout is the same (see ``clone``) and empty otherwise;
 bulk-write the threads that changed into it (``add``) and name those that did not
 (``carry_over``: an empty index gets them copied from the live index, mget then bulk,
-with no analysis or embedding; a clone holds them already); then ``commit``: refresh,
-delete what the clone holds that this rebuild did not name, count the terms of what is
-left for its vocabulary (see ``vocabulary``), check that the index holds every thread
-written, turn refreshes and replicas on, point both aliases at the new indices and away
-from the old ones in one request, and delete the old indices once no search that
-started on them can still be running.
+with no analysis or embedding; a clone holds them already), counting the terms written
+into an empty index; then ``commit``: refresh, delete what a clone holds that this
+rebuild did not name and count the terms of what is left, check that the index holds
+every thread written or carried over, write its vocabulary (see ``vocabulary``), turn
+refreshes and replicas on, point both aliases at the new indices and away from the old
+ones in one request, and delete the old indices once no search that started on them can
+still be running.
 
 Whether the rebuild started from a clone or from nothing, the published index holds the
-same documents, and its vocabulary is counted from them.
+same documents, and its vocabulary counts the same terms.
 
 Writes reach the new index only through an alias of its own with ``require_alias``: if
 the index is deleted under a rebuild (its lease expired and another rebuild took over),
@@ -74,6 +75,9 @@ class ElasticsearchRebuild:
         # The content hashes of the cloned index, by id (empty when it started empty).
         self._base: dict[str, str] = {}
         self.cloned = False
+        # Term frequencies counted while writing an index that started empty (a clone's
+        # are counted from the index at commit, see _count_terms_and_drop_others).
+        self._terms = vocabulary.TermCounter()
         self._committed = False
         with backend.errors("starting a rebuild"):
             abandoned = self._lease.acquire()
@@ -149,10 +153,12 @@ class ElasticsearchRebuild:
         return self._backend.content_hashes(ids)
 
     def add(self, threads: Sequence[IndexedThread]) -> None:
-        actions = [
-            bulk.index_action(self._writer_alias, item.thread.id, documents.document(item))
-            for item in threads
-        ]
+        actions = []
+        for item in threads:
+            document = documents.document(item)
+            actions.append(bulk.index_action(self._writer_alias, item.thread.id, document))
+            if not self.cloned:
+                self._terms.count(item.terms)
         self._write(actions)
 
     def carry_over(self, ids: Sequence[str]) -> None:
@@ -174,6 +180,8 @@ class ElasticsearchRebuild:
                 VECTOR: documents.encode_vector(documents.vector_of(source[VECTOR])),
             }
             actions.append(bulk.index_action(self._writer_alias, thread_id, stored))
+            if not self.cloned:
+                self._terms.count({name: documents.terms_of(source[name]) for name in FIELDS})
         self._write(actions)
 
     def _write(self, actions: list[dict[str, Any]]) -> None:
@@ -209,7 +217,7 @@ class ElasticsearchRebuild:
             self._lease.renew(force=True)
             self._client.indices.refresh(index=self.index)
             expected = self._written | self._kept
-            terms = self._count_terms_and_drop_others(expected)
+            terms = self._count_terms_and_drop_others(expected) if self.cloned else self._terms
             count = int(self._client.count(index=self.index)["count"])
             if count != len(expected):
                 raise IndexWriteError(
