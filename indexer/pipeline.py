@@ -180,13 +180,13 @@ class Indexer:
         started = time.monotonic()
         if mode == "rebuild":
             with self.backend.rebuild() as rebuild:
-                sink = _Sink(write=rebuild.add, carry_over=rebuild.carry_over)
+                sink = _Sink(rebuild.content_hashes, rebuild.add, rebuild.carry_over)
                 self._feed(items, sink, report, strict, on_error, on_progress, started)
                 if report.usable:
                     rebuild.commit()
                     report.published = True
         else:
-            sink = _Sink(write=self.backend.upsert, carry_over=None)
+            sink = _Sink(self.backend.content_hashes, self.backend.upsert, carry_over=None)
             self._feed(items, sink, report, strict, on_error, on_progress, started)
             report.published = report.indexed > 0
         report.seconds = time.monotonic() - started
@@ -231,7 +231,7 @@ class Indexer:
         # The last occurrence of an id in a batch wins, as it would in separate batches.
         latest = {thread.id: thread for thread in batch}
         fingerprints = {i: self.preparer.fingerprint(t) for i, t in latest.items()}
-        live = self.backend.content_hashes(list(fingerprints))
+        live = sink.content_hashes(list(fingerprints))
         unchanged = [i for i, fingerprint in fingerprints.items() if live.get(i) == fingerprint]
         changed = [latest[i] for i in fingerprints if live.get(i) != fingerprints[i]]
         if unchanged and sink.carry_over is not None:
@@ -247,7 +247,9 @@ class Indexer:
 
 @dataclass(frozen=True, slots=True)
 class _Sink:
-    """Where a run writes: new and changed threads, and (rebuilds) unchanged ones."""
+    """Where a run writes: new and changed threads, and (rebuilds) unchanged ones; and
+    what it compares with to tell them apart."""
 
+    content_hashes: Callable[[Sequence[str]], dict[str, str]]
     write: Callable[[Sequence[IndexedThread]], None]
     carry_over: Callable[[Sequence[str]], None] | None

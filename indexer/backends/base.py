@@ -146,6 +146,10 @@ class Rebuild(AbstractContextManager["Rebuild"], Protocol):
     """A full rebuild in progress: threads go into a new index that replaces the live one
     only when the block ends without an exception. Until then the old index keeps serving."""
 
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """The content hash each of ``ids`` has in what ``carry_over`` copies from."""
+        ...
+
     def add(self, threads: Sequence[IndexedThread]) -> None: ...
 
     def carry_over(self, ids: Sequence[str]) -> None:

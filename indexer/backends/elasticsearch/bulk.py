@@ -5,8 +5,11 @@ one by one with 429 (a full write queue) or 5xx are sent again by the client's
 ``streaming_bulk`` helper, with exponential backoff. A whole request that fails (the
 node is restarting, the connection dropped, a 503 for the request) is sent again here,
 also with backoff; indexing a document twice under its id changes nothing, so resending
-a batch is safe. A document refused for good (a mapping error) is not retried: every
-such document is listed in an ``IndexWriteError`` once its batch is done.
+a batch is safe. Documents refused because the index is write-blocked (a rebuild
+cloning the live index holds the block for about a second, see ``clone``) are sent
+again too, for up to half a minute. A document refused for good (a mapping error) is
+not retried: every such document is listed in an ``IndexWriteError`` once its batch is
+done.
 """
 
 from __future__ import annotations
@@ -39,6 +42,10 @@ BATCH_ATTEMPTS = 5
 # Requests are cut at this many bytes as well as at the batch size (vectors are large).
 MAX_REQUEST_BYTES = 20 * 1024 * 1024
 FAILURES_SHOWN = 5
+# Documents refused by a write block: sent again after 0.5, 1, 2, 4, 8, 8, 8 s.
+BLOCKED_ATTEMPTS = 8
+BLOCKED_MAX_WAIT_S = 8.0
+WRITE_BLOCK = "cluster_block_exception"
 
 
 @dataclass
@@ -75,18 +82,21 @@ def send(
         IndexWriteError: documents were refused for good (the others were written).
     """
     writer = client.options(request_timeout=ADMIN_TIMEOUT_S, max_retries=0)
-    for attempt in range(1, BATCH_ATTEMPTS + 1):
-        try:
-            result = _send_once(writer, actions, batch_size, tolerated, bulk_options)
+    result = BulkResult()
+    pending = actions
+    for attempt in range(1, BLOCKED_ATTEMPTS + 1):
+        sent = _send_with_retries(writer, pending, batch_size, tolerated, bulk_options)
+        blocked = {f[0] for f in sent.failures if f[2].startswith(WRITE_BLOCK)}
+        last = attempt == BLOCKED_ATTEMPTS
+        result.written.extend(sent.written)
+        result.deleted.extend(sent.deleted)
+        result.failures.extend(f for f in sent.failures if last or f[0] not in blocked)
+        if not blocked or last:
             break
-        except (ApiError, TransportError) as e:
-            if not is_transient(e) or attempt == BATCH_ATTEMPTS:
-                raise BackendUnavailable(
-                    f"bulk request failed after {attempt} attempt(s): {describe(e)}"
-                ) from e
-            wait = INITIAL_BACKOFF_S * 2 ** (attempt - 1)
-            log.warning("bulk request failed (%s); retrying in %.0f s", describe(e), wait)
-            time.sleep(wait)
+        wait = min(BLOCKED_MAX_WAIT_S, INITIAL_BACKOFF_S * 2 ** (attempt - 2))
+        log.warning("%d document(s) met a write block; retrying in %.1f s", len(blocked), wait)
+        time.sleep(wait)
+        pending = [action for action in pending if str(action.get("_id")) in blocked]
     if result.failures:
         shown = "; ".join(
             f"{thread_id}: HTTP {status} {reason}"
@@ -98,6 +108,28 @@ def send(
             + (f" (and {more} more)" if more > 0 else "")
         )
     return result
+
+
+def _send_with_retries(
+    client: Elasticsearch,
+    actions: Sequence[dict[str, Any]],
+    batch_size: int,
+    tolerated: Collection[int],
+    bulk_options: Mapping[str, Any],
+) -> BulkResult:
+    """Send the actions; send the whole batch again while the requests fail transiently."""
+    for attempt in range(1, BATCH_ATTEMPTS + 1):
+        try:
+            return _send_once(client, actions, batch_size, tolerated, bulk_options)
+        except (ApiError, TransportError) as e:
+            if not is_transient(e) or attempt == BATCH_ATTEMPTS:
+                raise BackendUnavailable(
+                    f"bulk request failed after {attempt} attempt(s): {describe(e)}"
+                ) from e
+            wait = INITIAL_BACKOFF_S * 2 ** (attempt - 1)
+            log.warning("bulk request failed (%s); retrying in %.0f s", describe(e), wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
 
 
 def _send_once(

@@ -15,6 +15,9 @@ An index holds, per thread:
   as doc values, and ``content_hash`` to skip unchanged threads;
 - ``record``: the thread as given (not indexed), for ``get_threads``.
 
+The mapping's ``_meta`` names the layout (see ``clone.layout_id``): a rebuild clones the
+live index only when its layout is the current one.
+
 Prefix matching of the word being typed goes through a companion index of the terms
 and their frequencies (see ``vocabulary``): ``index_prefixes`` would match a prefix, but
 could not rank its continuations by frequency the way the embedded backend does.

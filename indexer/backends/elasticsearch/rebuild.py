@@ -1,13 +1,20 @@
 """A full rebuild into a new versioned index, published by an atomic alias swap.
 
 The steps: take the rebuild lease (one rebuild at a time) and delete what dead rebuilds
-left behind; create ``<prefix>-v<timestamp>`` with refreshes and replicas off; bulk-write
-the threads into it (``add``) or copy them from the live index as they are
-(``carry_over``: mget, then bulk, no analysis or embedding), counting their terms; then
-``commit``: refresh, check that the index holds every thread written, write its
-vocabulary (see ``vocabulary``), turn refreshes and replicas on, point both aliases at
-the new indices and away from the old ones in one request, and delete the old indices
-once no search that started on them can still be running.
+left behind; create ``<prefix>-v<timestamp>`` with refreshes and replicas off, as a clone
+of the live index where its layout is the same (see ``clone``) and empty otherwise;
+bulk-write the threads that changed into it (``add``) and name those that did not
+(``carry_over``: an empty index gets them copied from the live index, mget then bulk,
+with no analysis or embedding; a clone holds them already), counting the terms written
+into an empty index; then ``commit``: refresh, delete what a clone holds that this
+rebuild did not name and count the terms of what is left, check that the index holds
+every thread written or carried over, write its vocabulary (see ``vocabulary``), turn
+refreshes and replicas on, point both aliases at the new indices and away from the old
+ones in one request, and delete the old indices once no search that started on them can
+still be running.
+
+Whether the rebuild started from a clone or from nothing, the published index holds the
+same documents, and its vocabulary counts the same terms.
 
 Writes reach the new index only through an alias of its own with ``require_alias``: if
 the index is deleted under a rebuild (its lease expired and another rebuild took over),
@@ -22,11 +29,14 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from elasticsearch.helpers import scan
+
 from indexer.backends.base import FIELDS, IndexedThread
-from indexer.backends.elasticsearch import bulk, documents, vocabulary
+from indexer.backends.elasticsearch import bulk, clone, documents, vocabulary
 from indexer.backends.elasticsearch.connection import ADMIN_TIMEOUT_S
 from indexer.backends.elasticsearch.lease import RebuildLease
 from indexer.backends.elasticsearch.mapping import (
+    CONTENT_HASH,
     VECTOR,
     index_settings,
     is_versioned_index,
@@ -44,6 +54,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Documents per page when a rebuild reads its whole new index (hashes, terms).
+SCAN_PAGE = 2_000
+
 
 class ElasticsearchRebuild:
     """A new versioned index being written; it serves only after ``commit``."""
@@ -55,19 +68,22 @@ class ElasticsearchRebuild:
         self._writer_alias = f"{self.index}-build"
         self._client = backend.client.options(request_timeout=ADMIN_TIMEOUT_S)
         self._lease = RebuildLease(self._client, lock_index_name(self._settings), self.index)
+        # Ids bulk-written into the new index, and ids a clone holds already that were
+        # carried over: together, what the published index holds.
         self._written: set[str] = set()
+        self._kept: set[str] = set()
+        # The content hashes of the cloned index, by id (empty when it started empty).
+        self._base: dict[str, str] = {}
+        self.cloned = False
+        # Term frequencies counted while writing an index that started empty (a clone's
+        # are counted from the index at commit, see _count_terms_and_drop_others).
         self._terms = vocabulary.TermCounter()
         self._committed = False
         with backend.errors("starting a rebuild"):
             abandoned = self._lease.acquire()
             try:
                 self._remove_abandoned(abandoned)
-                self._client.indices.create(
-                    index=self.index,
-                    settings=index_settings(self._settings),
-                    mappings=mappings(backend.dimension),
-                    aliases={self._writer_alias: {}},
-                )
+                self._create()
             except BaseException:
                 self._lease.release()
                 raise
@@ -93,17 +109,66 @@ class ElasticsearchRebuild:
             # the next rebuild deletes the indices left behind once the lease has expired.
             log.exception("could not clean up the failed rebuild into %s", self.index)
 
+    def _create(self) -> None:
+        """Create the new index: a clone of the live one where it has the same layout."""
+        layout = clone.layout_id(self._settings, self._backend.dimension)
+        live = self._backend.live_indices()
+        clone.lift_write_blocks(self._client, live)
+        if len(live) == 1:
+            (source,) = live
+            if clone.layout_of(self._client, source) == layout and clone.clone_live(
+                self._client, source, self.index, self._writer_alias
+            ):
+                self.cloned = True
+                self._base = self._read_hashes()
+                log.info("rebuilding %s from a clone of %s", self.index, source)
+                return
+        self._client.indices.create(
+            index=self.index,
+            settings=index_settings(self._settings),
+            mappings=clone.with_layout(mappings(self._backend.dimension), layout),
+            aliases={self._writer_alias: {}},
+        )
+
+    def _read_hashes(self) -> dict[str, str]:
+        self._client.indices.refresh(index=self.index)
+        return {
+            hit["_id"]: hit["_source"][CONTENT_HASH]
+            for hit in scan(
+                self._client,
+                index=self.index,
+                query={"query": {"match_all": {}}},
+                source=[CONTENT_HASH],
+                size=SCAN_PAGE,
+            )
+        }
+
     # --- writing ---------------------------------------------------------------------
+
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        """The content hash each of ``ids`` has where this rebuild started: in the clone,
+        or in the live index."""
+        if self.cloned:
+            return {i: self._base[i] for i in ids if i in self._base}
+        return self._backend.content_hashes(ids)
 
     def add(self, threads: Sequence[IndexedThread]) -> None:
         actions = []
         for item in threads:
             document = documents.document(item)
             actions.append(bulk.index_action(self._writer_alias, item.thread.id, document))
-            self._terms.count(item.terms)
+            if not self.cloned:
+                self._terms.count(item.terms)
         self._write(actions)
 
     def carry_over(self, ids: Sequence[str]) -> None:
+        if self.cloned:
+            # A clone holds them as they were, unless this rebuild wrote them since.
+            held = {i for i in ids if i in self._base and i not in self._written}
+            self._kept.update(held)
+            ids = [i for i in ids if i not in held]
+            if not ids:
+                return
         if not self._backend.live_indices():
             raise IndexNotFound("nothing to carry over: there is no live index")
         found = self._backend.sources(ids, stored_fields(), realtime=True)
@@ -115,7 +180,8 @@ class ElasticsearchRebuild:
                 VECTOR: documents.encode_vector(documents.vector_of(source[VECTOR])),
             }
             actions.append(bulk.index_action(self._writer_alias, thread_id, stored))
-            self._terms.count({name: documents.terms_of(source[name]) for name in FIELDS})
+            if not self.cloned:
+                self._terms.count({name: documents.terms_of(source[name]) for name in FIELDS})
         self._write(actions)
 
     def _write(self, actions: list[dict[str, Any]]) -> None:
@@ -150,13 +216,15 @@ class ElasticsearchRebuild:
         with self._backend.errors("publishing the new index"):
             self._lease.renew(force=True)
             self._client.indices.refresh(index=self.index)
+            expected = self._written | self._kept
+            terms = self._count_terms_and_drop_others(expected) if self.cloned else self._terms
             count = int(self._client.count(index=self.index)["count"])
-            if count != len(self._written):
+            if count != len(expected):
                 raise IndexWriteError(
                     f"the new index {self.index} holds {count} threads, not the "
-                    f"{len(self._written)} written; the live index is unchanged"
+                    f"{len(expected)} written or carried over; the live index is unchanged"
                 )
-            self._write_vocabulary(terms_index)
+            self._write_vocabulary(terms_index, terms)
             for name in (self.index, terms_index):
                 self._client.indices.put_settings(
                     index=name, settings=serving_settings(self._settings)
@@ -172,14 +240,40 @@ class ElasticsearchRebuild:
                 time.sleep(self._settings.elasticsearch_request_timeout)
                 self._delete(old)
 
-    def _write_vocabulary(self, name: str) -> None:
+    def _count_terms_and_drop_others(self, expected: set[str]) -> vocabulary.TermCounter:
+        """Count the terms of the ``expected`` threads in the new index; delete the others
+        (threads a clone holds that the source no longer has)."""
+        terms = vocabulary.TermCounter()
+        others = []
+        for hit in scan(
+            self._client,
+            index=self.index,
+            query={"query": {"match_all": {}}},
+            source=list(FIELDS),
+            size=SCAN_PAGE,
+        ):
+            if hit["_id"] in expected:
+                source = hit["_source"]
+                terms.count({name: documents.terms_of(source[name]) for name in FIELDS})
+            else:
+                others.append(hit["_id"])
+        if others:
+            self._lease.renew()
+            actions = [bulk.delete_action(self._writer_alias, thread_id) for thread_id in others]
+            bulk.send(
+                self._client, actions, self._settings.elasticsearch_bulk_size, require_alias=True
+            )
+            self._client.indices.refresh(index=self.index)
+        return terms
+
+    def _write_vocabulary(self, name: str, terms: vocabulary.TermCounter) -> None:
         self._client.options(ignore_status=404).indices.delete(index=name)
         self._client.indices.create(
             index=name,
             settings={**index_settings(self._settings), "number_of_shards": 1},
             mappings=vocabulary.vocabulary_mappings(),
         )
-        actions = list(vocabulary.term_actions(name, self._terms.frequencies))
+        actions = list(vocabulary.term_actions(name, terms.frequencies))
         if actions:
             bulk.send(self._client, actions, vocabulary.BULK_SIZE)
         self._client.indices.refresh(index=name)

@@ -319,6 +319,9 @@ class EmbeddedRebuild:
             shutil.rmtree(self.path, ignore_errors=True)
         self._lock_file.close()  # releases the lock
 
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        return self._backend.content_hashes(ids)
+
     def add(self, threads: Sequence[IndexedThread]) -> None:
         self._store.upsert(threads, log_changes=False)
 

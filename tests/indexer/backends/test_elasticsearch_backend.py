@@ -1,16 +1,20 @@
 """What only the Elasticsearch backend has: versioned indices behind aliases, the rebuild
-lease, per-document write errors, its mapping, and BM25 scores that equal the embedded
-backend's. Against a real Elasticsearch (tests/services.py)."""
+lease, per-document write errors, its mapping, BM25 scores that equal the embedded
+backend's, and rebuilds that start from a clone of the live index. Against a real
+Elasticsearch (tests/services.py)."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer.backends.base import Filters, IndexedThread
+from indexer.backends.base import FIELDS, Filters, IndexedThread
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.elasticsearch.lease import LEASE_ID
 from indexer.backends.elasticsearch.mapping import lock_index_name
@@ -179,3 +183,175 @@ def test_bm25_scores_are_the_embedded_backends(
         for es_hit, embedded_hit in zip(mine, theirs, strict=True):
             assert es_hit.score == pytest.approx(embedded_hit.score, rel=1e-5)
     embedded.close()
+
+
+# --- rebuilds from a clone of the live index ---------------------------------------
+
+
+def changed(item: IndexedThread, title_terms: tuple[str, ...]) -> IndexedThread:
+    return IndexedThread(
+        thread=item.thread.with_changes(title="Glasfaser Störung"),
+        terms={**item.terms, "title": title_terms},
+        vector=item.vector,
+        content_hash="changed",
+    )
+
+
+def vocabulary(client: Elasticsearch, backend: ElasticsearchBackend) -> dict[str, int]:
+    response = client.search(
+        index=backend.terms_alias, size=10_000, docvalue_fields=["term", "df"], source=False
+    )
+    return {h["fields"]["term"][0]: h["fields"]["df"][0] for h in response["hits"]["hits"]}
+
+
+def expected_vocabulary(threads: list[IndexedThread]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for item in threads:
+        for name in FIELDS:
+            counts.update(set(item.terms.get(name, ())))
+    return dict(counts)
+
+
+def write_blocked(client: Elasticsearch, index: str) -> bool:
+    response = client.indices.get_settings(index=index, name="index.blocks.write")
+    settings = response.body.get(index, {}).get("settings", {}).get("index", {})
+    return settings.get("blocks", {}).get("write") == "true"
+
+
+def test_a_rebuild_clones_the_live_index_and_writes_only_the_differences(
+    backend: ElasticsearchBackend,
+    client: Elasticsearch,
+    engine: Engine,
+    prepared: list[IndexedThread],
+) -> None:
+    build(backend, prepared)
+    (old,) = backend.live_indices()
+    router, wifi, bill, _esim = prepared
+    new_wifi = changed(wifi, ("glasfas", "storung"))
+    with backend.rebuild() as rebuild:
+        assert rebuild.cloned
+        assert rebuild.content_hashes(["router-1", "bill-3", "nope"]) == {
+            "router-1": "hash-router-1",
+            "bill-3": "hash-bill-3",
+        }
+        rebuild.carry_over(["router-1", "bill-3"])  # unchanged
+        rebuild.add([new_wifi])  # changed; esim-4 is gone from the source
+        rebuild.commit()
+    assert backend.live_indices() != {old} and not client.indices.exists(index=old)
+    assert sorted(backend.iter_ids()) == ["bill-3", "router-1", "wifi-2"]
+    assert backend.indexed(["wifi-2"])["wifi-2"].content_hash == "changed"
+    query = engine.analyzer.query("eSIM iPhone", partial=False)
+    assert backend.lexical_top_k(query, 5, Filters()) == []
+    vector = engine.embedder.embed_query("eSIM iPhone")
+    assert "esim-4" not in {h.id for h in backend.vector_top_k(vector, 10, Filters())}
+    # The vocabulary is the published threads', as a rebuild from nothing counts it.
+    assert vocabulary(client, backend) == expected_vocabulary([router, new_wifi, bill])
+    assert backend.stats().threads == 3
+
+
+def test_an_unchanged_rebuild_keeps_every_thread_as_it_was(
+    backend: ElasticsearchBackend,
+    client: Elasticsearch,
+    engine: Engine,
+    prepared: list[IndexedThread],
+) -> None:
+    build(backend, prepared)
+    ids = [item.thread.id for item in prepared]
+    query = engine.analyzer.query("Rechnung hoch")
+    before = backend.lexical_top_k(query, 5, Filters())
+    with backend.rebuild() as rebuild:
+        assert rebuild.cloned
+        rebuild.carry_over(ids)
+        rebuild.commit()
+    assert sorted(backend.iter_ids()) == sorted(ids)
+    assert backend.lexical_top_k(query, 5, Filters()) == before
+    assert vocabulary(client, backend) == expected_vocabulary(prepared)
+    (live,) = backend.live_indices()
+    assert not write_blocked(client, live)
+
+
+def test_an_index_of_another_layout_is_rebuilt_from_nothing(
+    backend: ElasticsearchBackend,
+    engine: Engine,
+    prepared: list[IndexedThread],
+) -> None:
+    build(backend, prepared)
+    other = ElasticsearchBackend(
+        backend.settings.model_copy(update={"bm25_k1": 1.5}), engine.embedder.dimension
+    )
+    with other.rebuild() as rebuild:
+        assert not rebuild.cloned and rebuild.content_hashes(["bill-3"]) == {
+            "bill-3": "hash-bill-3"
+        }
+        rebuild.carry_over(["bill-3"])
+        rebuild.commit()
+    assert list(other.iter_ids()) == ["bill-3"]
+    other.close()
+
+
+def test_live_writes_wait_out_the_write_block_of_a_clone(
+    backend: ElasticsearchBackend,
+    client: Elasticsearch,
+    prepared: list[IndexedThread],
+) -> None:
+    build(backend, prepared[:2])
+    (live,) = backend.live_indices()
+    # Hold the block a clone takes, longer than a clone does; the upsert waits it out.
+    client.indices.put_settings(index=live, settings={"index.blocks.write": True})
+    lift = threading.Timer(
+        1.5,
+        lambda: client.indices.put_settings(index=live, settings={"index.blocks.write": None}),
+    )
+    lift.start()
+    started = time.monotonic()
+    backend.upsert(prepared[2:3])
+    lift.join()
+    assert time.monotonic() - started >= 1.0
+    assert sorted(backend.iter_ids()) == ["bill-3", "router-1", "wifi-2"]
+
+
+def test_the_next_rebuild_lifts_a_block_a_dead_rebuild_left(
+    backend: ElasticsearchBackend,
+    client: Elasticsearch,
+    prepared: list[IndexedThread],
+) -> None:
+    build(backend, prepared)
+    (live,) = backend.live_indices()
+    client.indices.put_settings(index=live, settings={"index.blocks.write": True})
+    with backend.rebuild() as rebuild:
+        assert not write_blocked(client, live)
+        rebuild.carry_over([item.thread.id for item in prepared])
+        rebuild.commit()
+    assert backend.stats().threads == 4
+
+
+def test_live_writes_during_a_rebuild_are_not_lost(
+    backend: ElasticsearchBackend,
+    prepared: list[IndexedThread],
+) -> None:
+    """Upserts racing the clone succeed (retried through the block) and serve until the
+    swap; the rebuilt index holds what its source has."""
+    build(backend, prepared[:3])
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            while not done.is_set():
+                backend.upsert(prepared[3:4])
+        except BaseException as e:
+            errors.append(e)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(3):
+            with backend.rebuild() as rebuild:
+                assert rebuild.cloned
+                rebuild.carry_over([item.thread.id for item in prepared])
+                rebuild.commit()
+    finally:
+        done.set()
+        writer.join()
+    assert errors == []
+    assert sorted(backend.iter_ids()) == sorted(item.thread.id for item in prepared)
