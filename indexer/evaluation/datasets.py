@@ -6,12 +6,14 @@ import csv
 import json
 import os
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from indexer.errors import AskfindError
 
 EVAL_DATA_ENV = "ASKFIND_EVAL_DATA"
+AGENT_JUDGEMENTS = "agent-judgements"
 DEFAULT_EVAL_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
@@ -75,6 +77,32 @@ def load(folder: Path, name: str) -> Dataset:
     return Dataset(
         name, path / "threads.jsonl", queries, dict(relevant), dict(judged), candidates, exclude
     )
+
+
+def from_judgements(
+    threads_path: Path, links: Mapping[str, str], name: str = AGENT_JUDGEMENTS
+) -> Dataset:
+    """The agents' duplicate judgements as an evaluation set of a community's own.
+
+    ``links`` (thread -> its canonical thread, ``JudgementStore.links``) become labels
+    the way Stack Exchange duplicates are: each judged thread asks for its canonical
+    thread by its own title (and body), among the threads of ``threads_path`` (the
+    community's export in the thread format) with the judged threads kept out. Pairs
+    with a thread missing from the file, or whose canonical thread is itself judged a
+    duplicate (and so kept out), are left out.
+    """
+    records = {record["id"]: record for record in _jsonl(threads_path) if "id" in record}
+    pairs = {
+        thread: canonical
+        for thread, canonical in links.items()
+        if thread in records and canonical in records and canonical not in links
+    }
+    queries = [
+        Query(thread, records[thread].get("title") or "", records[thread].get("body") or "")
+        for thread in sorted(pairs)
+    ]
+    relevant = {thread: {canonical} for thread, canonical in pairs.items()}
+    return Dataset(name, threads_path, queries, relevant, dict(relevant), exclude=set(pairs))
 
 
 def _jsonl(path: Path) -> list[dict]:
