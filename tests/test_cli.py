@@ -176,6 +176,31 @@ def test_serve_runs_gunicorn_and_stops_gracefully(tmp_path: Path) -> None:
     assert "Starting gunicorn" in logs and "Booting worker" in logs  # the logs go to stdout
 
 
+def test_demo_indexes_the_sample_and_serves_it(tmp_path: Path) -> None:
+    """The README's first command: `askfind demo` answers over HTTP (a regression: its
+    workers once inherited the indexing's threads and never answered)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "widget.cli", "demo", "--port", str(port)]
+    server = subprocess.Popen(
+        [*command, "--data-dir", str(tmp_path / "d")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        answer = _wait_for(f"http://127.0.0.1:{port}/api/suggest?q=WLAN+bricht+abends+ab")
+        assert json.loads(answer)["items"], "the demo index suggests nothing"
+        page = _wait_for(f"http://127.0.0.1:{port}/")
+        assert "embed.js" in page
+    finally:
+        server.send_signal(signal.SIGTERM)
+        logs, _ = server.communicate(timeout=60)
+    assert server.returncode == 0
+    assert "Starting gunicorn" in logs
+
+
 def _wait_for(url: str, seconds: float = 120) -> str:
     deadline = time.monotonic() + seconds
     while True:

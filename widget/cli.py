@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -242,7 +243,7 @@ def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | No
     finally:
         engine.close()
     if not no_serve:
-        _serve(settings, dev=False)
+        _serve_in_a_fresh_process(settings)
 
 
 @main.command(name="settings")
@@ -278,6 +279,21 @@ def _serve(settings: Settings, dev: bool) -> None:
         run_dev_server(settings)
     else:
         run_gunicorn(settings)
+
+
+def _serve_in_a_fresh_process(settings: Settings) -> None:
+    """``askfind serve`` in place of this process.
+
+    The demo has run the model and the search service here, and their threads would be
+    forked into gunicorn's workers without themselves: a lock one of them held at the
+    fork stays held in every worker, which then never answers. A new process image has
+    no such past; its settings come from the same file and environment, plus these.
+    """
+    command = [sys.executable, "-m", "widget.cli", "serve", "--data-dir", str(settings.data_dir)]
+    command += ["--host", settings.host, "--port", str(settings.port)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
 
 
 def _chain(iterables: Any) -> Any:
