@@ -108,6 +108,20 @@ def engine_copy(engine: Engine, data_dir: Path, **overrides: Any) -> Engine:
     return engine_on(engine, data_dir, **overrides)
 
 
+AGENT_KEY = "agent-test-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def agent_engine(
+    sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The sample community in an index of the test module's own (agents' judgements
+    change its ranking), accepting the API key ``AGENT_KEY``."""
+    engine = keyed_engine_copy(sample_engine, tmp_path_factory.mktemp("agent"), AGENT_KEY)
+    yield engine
+    engine.close()
+
+
 def keyed_engine_copy(engine: Engine, data_dir: Path, key: str, **overrides: Any) -> Engine:
     """``engine_copy`` whose settings accept the API key ``key`` (stored as its digest)."""
     import hashlib

@@ -12,25 +12,15 @@ from playwright.sync_api import Error as PlaywrightError
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
 from tests.browser.conftest import COMMUNITY
-from tests.conftest import keyed_engine_copy
+from tests.conftest import AGENT_KEY
 from widget.app import create_app
 from widget.server import BackgroundServer
 
-KEY = "browser-agent-key-0123456789"
+KEY = AGENT_KEY
 QUESTION = "Router WLAN bricht ab"
 # Functions, not expressions: Playwright polls an expression with eval, which the page's
 # Content-Security-Policy forbids.
 STATUS_STARTS = "text => document.getElementById('status').textContent.startsWith(text)"
-
-
-@pytest.fixture(scope="module")
-def agent_engine(
-    sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """The sample community in an index of this module's own: judgements change ranking."""
-    engine = keyed_engine_copy(sample_engine, tmp_path_factory.mktemp("agent-page"), KEY)
-    yield engine
-    engine.close()
 
 
 @pytest.fixture(scope="module")

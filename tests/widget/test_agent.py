@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,11 @@ from flask.testing import FlaskClient
 
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
-from tests.conftest import keyed_engine_copy
+from tests.conftest import AGENT_KEY
 from widget.agent_access import password_entry
 from widget.app import create_app
 
-KEY = "agent-test-key-0123456789"
+KEY = AGENT_KEY
 BEARER = {"Authorization": f"Bearer {KEY}"}
 QUESTION = "WLAN bricht abends ständig ab"
 
@@ -26,16 +25,6 @@ QUESTION = "WLAN bricht abends ständig ab"
 def basic(user: str, password: str) -> dict[str, str]:
     token = base64.b64encode(f"{user}:{password}".encode()).decode()
     return {"Authorization": f"Basic {token}"}
-
-
-@pytest.fixture(scope="module")
-def agent_engine(
-    sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """The sample community in an index of this module's own (judgements change ranking)."""
-    engine = keyed_engine_copy(sample_engine, tmp_path_factory.mktemp("agent"), KEY)
-    yield engine
-    engine.close()
 
 
 @pytest.fixture(scope="module")
