@@ -7,29 +7,20 @@ install it (scripts/test installs it). A test that kills Redis gets a server of 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-REDIS_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "redis_server.py"
+from tests.services import load_script
 
 
 @cache
 def redis_script() -> ModuleType:
-    """Import scripts/redis_server.py, a standalone script rather than a package."""
-    spec = importlib.util.spec_from_file_location("askfind_redis_script", REDIS_SCRIPT)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {REDIS_SCRIPT}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """scripts/redis_server.py, imported."""
+    return load_script("redis_server.py", "askfind_redis_script")
 
 
 @pytest.fixture(scope="session")

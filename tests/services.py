@@ -12,6 +12,7 @@ would be two fixtures, and start two servers.
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -23,22 +24,33 @@ from types import ModuleType
 
 import pytest
 
-ELASTICSEARCH_SCRIPT = (
-    Path(__file__).resolve().parent.parent / "scripts" / "elasticsearch_server.py"
-)
+SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+
+
+def load_script(file_name: str, module_name: str) -> ModuleType:
+    """Import a standalone script of scripts/ (with or without .py) as a module.
+
+    scripts/ is on the path while it loads, since scripts import their siblings; the
+    module is registered before it runs so dataclasses can resolve its own annotations.
+    """
+    loader = importlib.machinery.SourceFileLoader(module_name, str(SCRIPTS / file_name))
+    spec = importlib.util.spec_from_loader(module_name, loader)
+    if spec is None:
+        raise ImportError(f"cannot load {SCRIPTS / file_name}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        loader.exec_module(module)
+    finally:
+        sys.path.remove(str(SCRIPTS))
+    return module
 
 
 @cache
 def elasticsearch_script() -> ModuleType:
-    """Import scripts/elasticsearch_server.py, a standalone script rather than a module."""
-    spec = importlib.util.spec_from_file_location("askfind_es_script", ELASTICSEARCH_SCRIPT)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {ELASTICSEARCH_SCRIPT}")
-    module = importlib.util.module_from_spec(spec)
-    # Registered before exec so dataclasses can resolve the module's own annotations.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    """scripts/elasticsearch_server.py, imported."""
+    return load_script("elasticsearch_server.py", "askfind_es_script")
 
 
 @pytest.fixture(scope="session")

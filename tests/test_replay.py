@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import random
-import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+from tests.services import load_script
 
 
 @pytest.fixture(scope="module")
 def replay() -> ModuleType:
-    """Import scripts/replay (no .py: a loader must be named), with scripts/ on the path."""
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        loader = importlib.machinery.SourceFileLoader("askfind_replay", str(SCRIPTS / "replay"))
-        spec = importlib.util.spec_from_loader(loader.name, loader)
-        assert spec is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up there
-        loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(SCRIPTS))
+    """scripts/replay, imported."""
+    return load_script("replay", "askfind_replay")
 
 
 @settings(max_examples=80, deadline=None, database=None)
