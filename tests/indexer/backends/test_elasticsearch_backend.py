@@ -19,13 +19,10 @@ from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.elasticsearch.lease import LEASE_ID
 from indexer.backends.elasticsearch.mapping import lock_index_name
 from indexer.backends.embedded.backend import EmbeddedBackend
-from indexer.embedding import EmbeddingCache
 from indexer.engine import Engine
 from indexer.errors import IndexWriteError, RebuildInProgress
-from indexer.pipeline import ThreadPreparer
 from indexer.settings import Settings
 from tests.conftest import make_settings
-from tests.indexer.backends.test_contract import THREADS
 
 
 @pytest.fixture
@@ -43,15 +40,6 @@ def settings(elasticsearch_url: str, elasticsearch_prefix: str, tmp_path: Path) 
 def client(elasticsearch_url: str) -> Iterator[Elasticsearch]:
     with Elasticsearch(elasticsearch_url, request_timeout=30) as es:
         yield es
-
-
-@pytest.fixture
-def prepared(engine: Engine, tmp_path: Path) -> list[IndexedThread]:
-    cache = EmbeddingCache(
-        tmp_path / "cache.sqlite", engine.embedder.model_id, engine.embedder.dimension
-    )
-    preparer = ThreadPreparer(engine.settings, engine.analyzer, engine.embedder, cache)
-    return preparer.prepare(THREADS, [f"hash-{t.id}" for t in THREADS])
 
 
 @pytest.fixture
