@@ -59,8 +59,18 @@ class RedisLink:
 
     def run(self, command: Callable[[redis.Redis], T], fallback: T) -> T:
         """Run ``command`` on Redis, or return ``fallback`` if Redis is away or fails."""
+        if time.monotonic() < self._down_until:
+            return fallback
+        return self._attempt(command, fallback)
+
+    def ping(self) -> bool:
+        """Ask Redis now, retry period or not (readiness checks)."""
+        return self._attempt(lambda client: bool(client.ping()), False)
+
+    def _attempt(self, command: Callable[[redis.Redis], T], fallback: T) -> T:
+        """Run ``command`` now, noting a failure (a retry period begins) or a recovery."""
         client = self._client
-        if client is None or time.monotonic() < self._down_until:
+        if client is None:
             return fallback
         try:
             result = command(client)
@@ -70,20 +80,6 @@ class RedisLink:
         if self.last_error is not None:
             self._recovered()
         return result
-
-    def ping(self) -> bool:
-        """Ask Redis now, retry period or not (readiness checks)."""
-        client = self._client
-        if client is None:
-            return False
-        try:
-            client.ping()
-        except redis.RedisError as e:
-            self._failed(e)
-            return False
-        if self.last_error is not None:
-            self._recovered()
-        return True
 
     def close(self) -> None:
         with self._lock:
