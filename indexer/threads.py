@@ -159,15 +159,24 @@ def _optional_text(record: dict[str, Any], name: str) -> str | None:
     return value.strip() or None
 
 
-def _check_encodable(value: str, name: str) -> None:
-    """Refuse lone surrogates: JSON may escape them (``"\\ud800"``), but they are not text,
-    and UTF-8 (the index, the database, every hash) cannot hold them."""
+def lone_surrogate_at(value: str) -> int | None:
+    """Where ``value`` holds its first lone surrogate (None: it is text). JSON may escape
+    one (``"\\ud800"``), but it is not text, and UTF-8 (the index, the database, every
+    log and hash) cannot hold it."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as e:
+        return int(e.start)
+    return None
+
+
+def _check_encodable(value: str, name: str) -> None:
+    """Refuse lone surrogates (``lone_surrogate_at``)."""
+    at = lone_surrogate_at(value)
+    if at is not None:
         raise InvalidRecord(
-            f"{name} holds a lone surrogate {value[e.start]!r} at {e.start}, which is not text"
-        ) from e
+            f"{name} holds a lone surrogate {value[at]!r} at {at}, which is not text"
+        )
 
 
 def _integer(record: dict[str, Any], name: str, minimum: int | None) -> int:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.errors import InvalidEvent
+from indexer.threads import lone_surrogate_at
 
 EVENT_TYPES = ("impression", "click", "asked_anyway", "helpful")
 COMMON_FIELDS = {"type", "session", "query", "lang", "board"}
@@ -125,7 +126,7 @@ def _string(data: Mapping[str, Any], name: str, max_chars: int, non_empty: bool 
     value = data[name]
     if not isinstance(value, str):
         raise InvalidEvent(f"{name} must be a string")
-    if not _encodable(value):
+    if lone_surrogate_at(value) is not None:
         raise InvalidEvent(f"{name} holds a lone surrogate, which is not text")
     if len(value) > max_chars:
         raise InvalidEvent(f"{name} is longer than {max_chars} characters")
@@ -170,16 +171,6 @@ def _results(data: Mapping[str, Any]) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str) or not 0 < len(item) <= MAX_ID_CHARS:
             raise InvalidEvent(f"results must hold thread ids of 1 to {MAX_ID_CHARS} characters")
-        if not _encodable(item):
+        if lone_surrogate_at(item) is not None:
             raise InvalidEvent("results hold a lone surrogate, which is not text")
     return tuple(value)
-
-
-def _encodable(value: str) -> bool:
-    """False for a string with lone surrogates: JSON may escape them (``"\\ud800"``), but
-    they are not text, and no database, log or hash over UTF-8 can take them."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
