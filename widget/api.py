@@ -12,6 +12,7 @@ from indexer.search import SearchRequest, SearchResult
 from widget.app import engine_of
 from widget.cache import normalise_query
 from widget.items import result_item
+from widget.lifecycle import admit
 from widget.params import boolean, choice, date_range, integer, strict_args
 from widget.runtime import runtime_of
 
@@ -36,7 +37,9 @@ def suggest() -> Any:
     # Everything the answer depends on: the request, the index, the feedback.
     feedback = runtime.feedback.version if runtime.feedback is not None else ""
     key = runtime.suggestions.key(runtime.index_version.current(), feedback, repr(search_request))
-    body = runtime.suggestions.get(key)
+    # The rate limit and the cache in one Redis round trip.
+    admission = admit(read=key if runtime.suggestions.enabled else None)
+    body = runtime.suggestions.get(key, admission)
     outcome = "hit"
     if body is None:
         outcome = "miss"

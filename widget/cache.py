@@ -25,6 +25,7 @@ import numpy as np
 from indexer.backends.base import Backend
 from indexer.errors import AskfindError
 from widget import metrics
+from widget.limits import Admission
 from widget.redis_link import RedisLink
 
 KEY_PREFIX = "askfind"
@@ -91,10 +92,15 @@ class SuggestionCache:
         digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
         return f"{KEY_PREFIX}:{self._namespace}:suggest:{digest}"
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, admission: Admission | None = None) -> bytes | None:
+        """The answer cached under ``key``; ``admission``: a rate-limit check that read
+        ``key`` from Redis already (then Redis is not asked again)."""
         if not self.enabled:
             return None
-        found = self._link.run(lambda client: client.get(key), _FAILED)
+        if admission is not None and admission.read:
+            found = admission.value
+        else:
+            found = self._link.run(lambda client: client.get(key), _FAILED)
         if found is _FAILED:
             found = self._local.get(key)
         metrics.CACHE_LOOKUPS.labels(cache="suggest", result="hit" if found else "miss").inc()

@@ -13,7 +13,7 @@ from werkzeug.exceptions import TooManyRequests
 from indexer.privacy import redact
 from widget import metrics
 from widget.auth import current_principal, presented_key
-from widget.limits import client_of, retry_after
+from widget.limits import Admission, client_of, retry_after
 from widget.logs import (
     REQUEST_ID_HEADER,
     bind_request_id,
@@ -28,6 +28,10 @@ access_log = logging.getLogger("askfind.access")
 # Which limit a request under /api/ counts against, by blueprint; others count as reads.
 BUCKETS = {"events": "events", "threads": "write", "admin": "write", "hooks": "write"}
 LOGGED_QUERY_CHARS = 200
+# Endpoints whose view makes the rate-limit check itself (``admit``), so that the check
+# reads the view's cached answer in the same Redis round trip; should the view fail
+# before that, the request is counted when it ends.
+CHECKED_BY_VIEW = frozenset({"api.suggest"})
 
 
 def register(app: Flask) -> None:
@@ -53,16 +57,49 @@ def _limit() -> None:
     bucket = BUCKETS.get(request.blueprint or "", "read")
     principal = current_principal() if presented_key(request) else None
     client = client_of(request.remote_addr, principal.key_id if principal else None)
-    wait = limiter.wait_seconds(bucket, client)
-    if wait > 0:
+    if request.endpoint in CHECKED_BY_VIEW:
+        g.askfind_pending_limit = (bucket, client)
+        return
+    _refuse_if_over(limiter.admit(bucket, client), bucket)
+
+
+def admit(read: str | None) -> Admission:
+    """The rate-limit check a view of ``CHECKED_BY_VIEW`` makes, reading the Redis key
+    ``read`` in the same round trip.
+
+    Raises:
+        TooManyRequests: the client is over its rate.
+    """
+    pending = g.pop("askfind_pending_limit", None)
+    if pending is None:  # limits are off, or this is not an API path
+        return Admission(0.0)
+    bucket, client = pending
+    admission = runtime_of(current_app).limiter.admit(bucket, client, read=read)
+    _refuse_if_over(admission, bucket)
+    return admission
+
+
+def _refuse_if_over(admission: Admission, bucket: str) -> None:
+    if admission.wait_seconds > 0:
         metrics.RATE_LIMITED.labels(bucket=bucket).inc()
-        raise TooManyRequests(
-            f"too many requests: try again in {retry_after(wait)} s",
-            retry_after=retry_after(wait),
-        )
+        wait = retry_after(admission.wait_seconds)
+        raise TooManyRequests(f"too many requests: try again in {wait} s", retry_after=wait)
+
+
+def _count_unchecked(response: Response) -> Response:
+    """Count a request whose view failed before its own check; 429 if it was one too many."""
+    pending = g.pop("askfind_pending_limit", None)
+    if pending is None:
+        return response
+    try:
+        _refuse_if_over(runtime_of(current_app).limiter.admit(*pending), pending[0])
+    except TooManyRequests as refused:
+        return current_app.make_response(current_app.handle_http_exception(refused))
+    return response
 
 
 def _finish(response: Response) -> Response:
+    response = _count_unchecked(response)
     request_id = g.get("askfind_request_id") or request_id_from(None)
     response.headers[REQUEST_ID_HEADER] = request_id
     add_security_headers(response, request, authenticated=presented_key(request) is not None)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -120,6 +121,40 @@ def test_limits_hold_in_process_while_redis_is_dead(
     refused = client.get("/api/suggest", query_string={"q": "wlan"})
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
     assert "too many requests" in refused.get_json()["error"]
+
+
+def test_refused_suggest_requests_count_against_the_limit_too(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    # /api/suggest makes its limit check in the view; a request that fails before
+    # (here: no q) is counted when it ends, and the one too many is a 429.
+    client = limited_app(sample_engine, tmp_path, redis_url=redis_url).test_client()
+    bad = [client.get("/api/suggest").status_code for _ in range(BURST + 1)]
+    assert bad == [400] * BURST + [429]
+    refused = client.get("/api/suggest", query_string={"q": "wlan"})
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+
+
+def test_a_cached_suggestion_costs_one_redis_command(
+    sample_engine: Engine, tmp_path: Path, private_redis: Any
+) -> None:
+    # The limit check reads the cached answer in the same round trip: no GET of its own.
+    client = limited_app(
+        sample_engine, tmp_path, redis_url=private_redis.url, rate_limit_burst=100
+    ).test_client()
+    first = client.get("/api/suggest", query_string={"q": "wlan"})
+    redis_client = redis.Redis.from_url(private_redis.url)
+    redis_client.config_resetstat()
+    again = client.get("/api/suggest", query_string={"q": "wlan"})
+    assert again.headers["X-Cache"] == "hit" and again.data == first.data
+    calls = {
+        name.removeprefix("cmdstat_"): stats["calls"]
+        for name, stats in redis_client.info("commandstats").items()
+    }
+    calls.pop("config|resetstat", None)
+    # One call of the script; Redis counts the commands it runs too: TIME, the client's
+    # GET and SET, and the cached answer's GET (a separate lookup would make it two).
+    assert calls == {"evalsha": 1, "time": 1, "get": 2, "set": 1}
 
 
 def test_a_zero_rate_turns_limits_off(sample_engine: Engine, tmp_path: Path) -> None:
