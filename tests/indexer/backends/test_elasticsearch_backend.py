@@ -60,6 +60,12 @@ def indices(client: Elasticsearch, prefix: str) -> list[str]:
     return sorted(found.body)
 
 
+def segments_per_shard(client: Elasticsearch, backend: ElasticsearchBackend) -> list[int]:
+    (live,) = backend.live_indices()
+    shards = client.indices.segments(index=live)["indices"][live]["shards"]
+    return [copy["num_search_segments"] for copies in shards.values() for copy in copies]
+
+
 def test_a_rebuild_swaps_both_aliases_and_deletes_the_old_indices(
     backend: ElasticsearchBackend, client: Elasticsearch, prepared: list[IndexedThread]
 ) -> None:
@@ -77,6 +83,19 @@ def test_a_rebuild_swaps_both_aliases_and_deletes_the_old_indices(
     # Live writes never create an index: the alias's index takes them.
     backend.upsert(prepared[2:3])
     assert backend.stats().threads == 3 and backend.live_indices() == {second}
+
+
+def test_a_rebuilt_index_serves_as_one_segment(
+    backend: ElasticsearchBackend, client: Elasticsearch, prepared: list[IndexedThread]
+) -> None:
+    with backend.rebuild() as rebuild:
+        for thread in prepared:  # a segment each
+            rebuild.add([thread])
+            client.indices.refresh(index=rebuild.index)
+        assert client.indices.segments(index=rebuild.index)["_shards"]["total"] == 1
+        rebuild.commit()
+    assert segments_per_shard(client, backend) == [1]
+    assert sorted(backend.iter_ids()) == sorted(t.thread.id for t in prepared)
 
 
 def test_the_first_upsert_creates_the_index_behind_the_alias(
