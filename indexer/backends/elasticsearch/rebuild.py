@@ -9,9 +9,9 @@ with no analysis or embedding; a clone holds them already), counting the terms w
 into an empty index; then ``commit``: refresh, delete what a clone holds that this
 rebuild did not name and count the terms of what is left, check that the index holds
 every thread written or carried over, merge it into one segment per shard (see
-``_merge``), write its vocabulary (see ``vocabulary``), turn refreshes and replicas on, point both aliases at the new indices and away from the old
-ones in one request, and delete the old indices once no search that started on them can
-still be running.
+``_merge``), write its vocabulary (see ``vocabulary``), turn refreshes and replicas on,
+point both aliases at the new indices and away from the old ones in one request, and
+delete the old indices once no search that started on them can still be running.
 
 Whether the rebuild started from a clone or from nothing, the published index holds the
 same documents, and its vocabulary counts the same terms.
