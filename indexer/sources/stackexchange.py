@@ -24,6 +24,8 @@ QUESTION = "1"
 ANSWER = "2"
 DUPLICATE_LINK = "3"
 OTHER_ANSWERS_KEPT = 3
+# Bytes of a dump handed to the XML parser at a time.
+READ_CHUNK = 1 << 20
 
 
 def read_stackexchange(
@@ -49,8 +51,32 @@ def read_stackexchange(
 
 
 def _rows(path: Path) -> Iterator[etree._Element]:
-    """Stream the <row> elements of a dump file, freeing each one after use."""
-    for _, row in etree.iterparse(str(path), events=("end",), tag="row", recover=False):
+    """Stream the <row> elements of a dump file, freeing each one after use.
+
+    Raises:
+        etree.XMLSyntaxError: the XML breaks; every row before the break came out first.
+            (A pull parser, because ``iterparse`` may raise before it hands out the rows
+            it parsed from the same chunk.)
+    """
+    parser = etree.XMLPullParser(events=("end",), tag="row", recover=False)
+    with path.open("rb") as dump:
+        while True:
+            chunk = dump.read(READ_CHUNK)
+            try:
+                if chunk:
+                    parser.feed(chunk)
+                else:
+                    parser.close()
+            except etree.XMLSyntaxError:
+                yield from _freed(parser.read_events())
+                raise
+            yield from _freed(parser.read_events())
+            if not chunk:
+                return
+
+
+def _freed(events: Iterator[tuple[str, etree._Element]]) -> Iterator[etree._Element]:
+    for _, row in events:
         yield row
         row.clear()
         while row.getprevious() is not None:
