@@ -99,7 +99,8 @@ def candidates(
 ) -> list[Candidate]:
     """Merge the two legs' hits into one candidate per thread.
 
-    ``extra_cosines`` holds exact cosines of lexical hits the vector leg did not return.
+    ``extra_cosines`` holds exact cosines of lexical hits (where the vector leg returned
+    a hit too, its cosine is taken; they are the same number).
     A cosine still unknown is taken as the weakest cosine the vector leg returned: the
     thread was not among the top-K, so its cosine is at most that.
     """

@@ -43,7 +43,7 @@ from indexer.backends.elasticsearch.mapping import (
     alias_name,
 )
 from indexer.backends.elasticsearch.rebuild import ElasticsearchRebuild
-from indexer.backends.elasticsearch.recent import RecentSignals
+from indexer.backends.elasticsearch.recent import RecentExpansions, RecentSignals
 from indexer.errors import IndexNotFound
 from indexer.settings import Settings
 from indexer.threads import Thread
@@ -70,6 +70,7 @@ class ElasticsearchBackend:
         self._boards: tuple[float, frozenset[str]] | None = None
         self._boards_lock = threading.Lock()
         self._recent = RecentSignals()
+        self._expansions = RecentExpansions()
 
     def errors(self, what: str) -> Any:
         """Context manager turning the client's failures of ``what`` into askfind errors."""
@@ -91,10 +92,17 @@ class ElasticsearchBackend:
         return queries.lexical_hits(self._search("a lexical search", arguments))
 
     def _expand(self, prefix: PrefixTerm) -> list[str]:
-        arguments = vocabulary.expansion_search(prefix, self.settings.prefix_max_expansions)
+        limit = self.settings.prefix_max_expansions
+        key = (prefix.starts, prefix.exact, limit)
+        known = self._expansions.recall(key)
+        if known is not None:
+            return known
+        arguments = vocabulary.expansion_search(prefix, limit)
         with self.errors("expanding the word being typed"):
             response = self.client.search(index=self.terms_alias, **arguments)
-        return vocabulary.expansions_of(response)
+        terms = vocabulary.expansions_of(response)
+        self._expansions.remember(key, terms, limit)
+        return terms
 
     def vector_top_k(self, vector: np.ndarray, k: int, filters: Filters) -> list[Hit]:
         arguments = queries.knn_search(
@@ -284,6 +292,7 @@ class ElasticsearchBackend:
         with self._boards_lock:
             self._boards = None
         self._recent.forget()
+        self._expansions.forget()
 
     def rebuild(self) -> ElasticsearchRebuild:
         return ElasticsearchRebuild(self)

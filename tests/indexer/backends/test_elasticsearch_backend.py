@@ -98,6 +98,26 @@ def test_a_rebuilt_index_serves_as_one_segment(
     assert sorted(backend.iter_ids()) == sorted(t.thread.id for t in prepared)
 
 
+def test_a_new_word_upserted_by_another_process_expands_within_a_second(
+    backend: ElasticsearchBackend,
+    settings: Settings,
+    engine: Engine,
+    prepared: list[IndexedThread],
+) -> None:
+    # Each process keeps the continuations of half-typed words; a prefix with few of them
+    # may gain one from any upsert, so it is asked again after a second at most.
+    build(backend, prepared)
+    query = engine.analyzer.query("Glasfas", partial=True)
+    assert backend.lexical_top_k(query, 5, Filters()) == []
+    other_process = ElasticsearchBackend(settings, engine.embedder.dimension)
+    try:
+        other_process.upsert([changed(prepared[1], ("glasfas", "storung"))])
+    finally:
+        other_process.close()
+    time.sleep(1.1)
+    assert [hit.id for hit in backend.lexical_top_k(query, 5, Filters())] == ["wifi-2"]
+
+
 def test_the_first_upsert_creates_the_index_behind_the_alias(
     backend: ElasticsearchBackend, prepared: list[IndexedThread], engine: Engine
 ) -> None:
