@@ -13,7 +13,7 @@ import numpy as np
 from indexer import ranking
 from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
 from indexer.analytics.judgements import JudgedDuplicates
-from indexer.backends.base import Backend, Filters, Signals
+from indexer.backends.base import Backend, Filters, Hit, Signals
 from indexer.embedding import Embedder
 from indexer.errors import InvalidQuery
 from indexer.feedback import FeedbackSource
@@ -124,22 +124,15 @@ class SearchService:
         the critical path).
         """
         started: list[Future[Any]] = []
+
+        def start(search: Callable[..., list[Hit]], target: Any, k: int) -> Future[list[Hit]]:
+            started.append(self._legs.submit(search, target, max(k, wanted), filters))
+            return started[-1]
+
         try:
-            lexical = self._legs.submit(
-                self.backend.lexical_top_k,
-                query,
-                max(self.settings.lexical_candidates, wanted),
-                filters,
-            )
-            started.append(lexical)
+            lexical = start(self.backend.lexical_top_k, query, self.settings.lexical_candidates)
             vector = self.query_vector(text)
-            nearest = self._legs.submit(
-                self.backend.vector_top_k,
-                vector,
-                max(self.settings.vector_candidates, wanted),
-                filters,
-            )
-            started.append(nearest)
+            nearest = start(self.backend.vector_top_k, vector, self.settings.vector_candidates)
             lexical_hits = lexical.result()
             # Every lexical hit's cosine: which of them the vector leg returns is not
             # known yet (for those, ranking takes the vector leg's own, equal, cosine).
