@@ -1,0 +1,58 @@
+"""scripts/bench's report of the in-process figures, whatever the run got as far as."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tests.services import load_script
+
+MS = {"n": 10, "p50": 1.0, "p95": 2.0, "p99": 3.0, "mean": 1.2, "max": 4.0}
+COSINES = {"n": 200, "min": 0.98, "mean": 0.99}
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    """scripts/bench, imported."""
+    return load_script("bench", "askfind_bench")
+
+
+def test_a_full_run_reports_every_in_process_figure(bench: ModuleType) -> None:
+    results = {
+        "query_embedding": {"runtime": "onnx-int8", "ms": MS},
+        "in_process_suggest": {"ms": MS},
+        "equivalence": {
+            "runtime": "onnx-int8",
+            "documents": COSINES,
+            "queries": COSINES,
+            "torch_query_ms": MS,
+        },
+    }
+    rows = bench.in_process_rows(results)
+    assert [label.split(",")[0] for label, _, _ in rows] == [
+        "Query embedding alone",
+        "Suggest in-process (search service",
+        "Query embedding with torch float32",
+        "Cosine onnx-int8 vs torch float32",
+        "… 200 query texts",
+    ]
+
+
+def test_a_failed_measurement_is_reported_as_failed(bench: ModuleType) -> None:
+    results = {
+        "query_embedding": {"error": "OSError: no model"},
+        "in_process_suggest": {"ms": MS},
+        "equivalence": {"error": "ImportError: no torch"},
+    }
+    shown = [figure for _, figure, _ in bench.in_process_rows(results)]
+    assert shown[0] == "failed: OSError: no model"
+    assert shown[-1] == "failed: ImportError: no torch"
+
+
+def test_serving_only_after_a_run_that_stopped_early_reports_no_in_process_rows(
+    bench: ModuleType,
+) -> None:
+    # --serving-only copies these figures from the last run; one that never got to them
+    # used to end the report with a KeyError after every measurement had been made.
+    assert bench.in_process_rows({"query_embedding": {"runtime": "onnx-int8", "ms": MS}}) == []
