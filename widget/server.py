@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import logging
 import os
 import shutil
 import tempfile
@@ -14,6 +16,8 @@ from gunicorn.app.base import BaseApplication
 from indexer.settings import Settings
 from widget.logs import configure_logging, gunicorn_log_config
 
+log = logging.getLogger(__name__)
+
 # Requests are short and CPU-bound; a few threads per worker keep slow clients and
 # keep-alive connections from blocking a worker without oversubscribing two cores.
 THREADS_PER_WORKER = 4
@@ -23,6 +27,13 @@ GRACEFUL_TIMEOUT_S = 20
 # Keep-alive connections of the widget (one per browser tab) are held this long idle.
 KEEPALIVE_S = 5
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Python's cyclic garbage collector runs its first generation once 700 more container
+# objects are alive than at its last run (the default). Parsing one Elasticsearch answer
+# of a hundred hits makes a few thousand, so a worker collected several times a request
+# and every fortieth request or so also the old ones: 40 to 110 ms with every thread
+# held, measured as the p99 of a suggestion at 100,000 threads. At 10,000 it collects a
+# few times a thousand requests.
+GC_FIRST_GENERATION_THRESHOLD = 10_000
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -46,6 +57,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "accesslog": None,  # askfind writes its own access log (widget.lifecycle)
             "errorlog": "-",
             "logconfig_dict": gunicorn_log_config(self._settings.log_level),
+            "post_worker_init": _settle_garbage_collection,
             "child_exit": _child_exit,
             "worker_exit": _worker_exit,
         }
@@ -88,6 +100,20 @@ def _metrics_directory() -> Path | None:
     made = Path(tempfile.mkdtemp(prefix="askfind-metrics-"))
     os.environ[METRICS_ENV] = str(made)
     return made
+
+
+def _settle_garbage_collection(worker: Any) -> None:
+    """The worker has loaded the model and the index: leave what it loaded out of every
+    later collection (``gc.freeze``), and collect rarely (``GC_FIRST_GENERATION_THRESHOLD``).
+    Memory is freed by reference counting as before; only cycles wait longer."""
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_FIRST_GENERATION_THRESHOLD, older, oldest)
+    log.info(
+        "garbage collection: %d objects loaded left out, first generation at %d",
+        gc.get_freeze_count(),
+        GC_FIRST_GENERATION_THRESHOLD,
+    )
 
 
 def _child_exit(server: Any, worker: Any) -> None:
