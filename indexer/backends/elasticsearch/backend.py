@@ -114,14 +114,17 @@ class ElasticsearchBackend:
         scores: dict[str, float] = {}
         for chunk in _chunks(ids):
             arguments = queries.knn_search(vector, len(chunk), len(chunk), Filters(), ids=chunk)
-            response = self._search("scoring threads by cosine", arguments)
+            response = self._search("scoring threads by cosine", arguments, keep_signals=False)
             scores.update((hit.id, hit.score) for hit in queries.vector_hits(response))
         return scores
 
-    def _search(self, what: str, arguments: dict[str, Any]) -> Any:
-        """Search the live index; the signals the hits carry are kept for ``signals``."""
+    def _search(self, what: str, arguments: dict[str, Any], keep_signals: bool = True) -> Any:
+        """Search the live index; the signals the hits carry are kept for ``signals``
+        (unless ``keep_signals`` is false: hits that carry only their ids)."""
         with self.errors(what):
             response = self.client.search(index=self.alias, **arguments)
+        if not keep_signals:
+            return response
         self._recent.remember(
             documents.signals_of(queries.hit_id(hit), hit["fields"])
             for hit in response["hits"]["hits"]

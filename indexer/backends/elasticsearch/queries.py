@@ -50,6 +50,9 @@ HIT_FIELDS: dict[str, Any] = {
     "stored_fields": "_none_",
     "docvalue_fields": ["id", *SIGNAL_FIELDS],
 }
+# What the cosines of given threads bring back: their ids alone (the lexical leg that
+# found them brought their signals; reading them again cost 2 of a request's 4.5 ms).
+ID_FIELDS: dict[str, Any] = {"stored_fields": "_none_", "docvalue_fields": ["id"]}
 # Elasticsearch's ceiling for k and num_candidates of a kNN search.
 MAX_KNN = 10_000
 # Rescore the approximate candidates with the float vectors: exact cosines, as the
@@ -143,7 +146,8 @@ def knn_search(
     """Search arguments for the ``k`` nearest threads by cosine (among ``ids`` if given).
 
     With ``ids`` the filter admits at most k documents, and Lucene then compares the
-    query with each of them instead of walking the graph: every one of them is found.
+    query with each of them instead of walking the graph: every one of them is found;
+    their hits then carry only the id (``ID_FIELDS``).
     """
     k = min(k, MAX_KNN)
     restrictions = filter_clauses(filters)
@@ -158,7 +162,8 @@ def knn_search(
     }
     if restrictions:
         knn["filter"] = restrictions
-    return {"knn": knn, "size": k, "track_total_hits": False, **HIT_FIELDS}
+    fields = HIT_FIELDS if ids is None else ID_FIELDS
+    return {"knn": knn, "size": k, "track_total_hits": False, **fields}
 
 
 def vector_hits(response: Mapping[str, Any]) -> list[Hit]:

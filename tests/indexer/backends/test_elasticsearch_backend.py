@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer.backends.base import FIELDS, Filters, IndexedThread
+from indexer.backends.base import FIELDS, Filters, IndexedThread, Signals
 from indexer.backends.elasticsearch import ElasticsearchBackend
 from indexer.backends.elasticsearch.lease import LEASE_ID
 from indexer.backends.elasticsearch.mapping import lock_index_name
@@ -96,6 +96,19 @@ def test_a_rebuilt_index_serves_as_one_segment(
         rebuild.commit()
     assert segments_per_shard(client, backend) == [1]
     assert sorted(backend.iter_ids()) == sorted(t.thread.id for t in prepared)
+
+
+def test_scoring_threads_by_cosine_leaves_their_signals_as_they_are(
+    backend: ElasticsearchBackend, prepared: list[IndexedThread]
+) -> None:
+    # The cosines of given threads come back with their ids only; the signals the
+    # backend keeps from hits must not be taken from such hits (they would be all zero).
+    build(backend, prepared)
+    ids = [t.thread.id for t in prepared]
+    cosines = backend.vector_scores(prepared[0].vector, ids)
+    assert sorted(cosines) == sorted(ids) and cosines[ids[0]] == pytest.approx(1.0, abs=1e-3)
+    assert backend.signals(ids) == {t.thread.id: Signals.of(t.thread) for t in prepared}
+    assert any(t.thread.solved or t.thread.kudos for t in prepared)  # nothing all zero
 
 
 def test_a_new_word_upserted_by_another_process_expands_within_a_second(
