@@ -155,7 +155,8 @@ def knn_search(
         restrictions.append({"ids": {"values": list(ids)}})
     knn: dict[str, Any] = {
         "field": VECTOR,
-        "query_vector": np.asarray(vector, dtype=np.float32).tolist(),
+        # The client's serialiser writes float32 arrays as they are (connection.py).
+        "query_vector": np.asarray(vector, dtype=np.float32),
         "k": k,
         "num_candidates": min(max(num_candidates, k), MAX_KNN),
         "rescore_vector": {"oversample": RESCORE_OVERSAMPLE},
