@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -510,6 +511,14 @@ class ElasticsearchServer:
             self.pid_file.unlink(missing_ok=True)
         self._remove_owned_workdir()
 
+    def restart(self) -> str:
+        """Stop the server and start it again on the same port and data (an outage as an
+        operator's restart makes it); return its URL once it is ready again."""
+        if self._process is not None:
+            terminate_process_group(self._process.pid, self._process)
+            self._process = None
+        return self.start()
+
     def _remove_owned_workdir(self) -> None:
         if self._owns_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
@@ -612,8 +621,15 @@ class ElasticsearchServer:
 
 
 def _die_with_parent() -> Callable[[], None] | None:
-    """Return a pre-exec hook asking Linux to SIGTERM the child when its parent dies."""
-    if not sys.platform.startswith("linux"):
+    """Return a pre-exec hook asking Linux to SIGTERM the child when its parent dies.
+
+    Linux sends that signal when the *thread* that forked the child ends, so it is only
+    asked for from the main thread: a server (re)started from a worker thread, as
+    scripts/replay restarts one under load, would otherwise die with that thread.
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
         return None
     libc = ctypes.CDLL(None, use_errno=True)  # loaded before fork: nothing to load in the child
 

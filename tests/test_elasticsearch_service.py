@@ -6,10 +6,14 @@ painless), so these tests pin down that what askfind's mapping needs is in its c
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from elasticsearch import Elasticsearch
+
+from tests.services import elasticsearch_script
 
 MAPPING = {
     "properties": {
@@ -129,3 +133,26 @@ def test_bulk_writes_and_alias_swap_work(client: Elasticsearch) -> None:
         assert client.count(index="test-swap")["count"] == len(DOCUMENTS)
     finally:
         client.indices.delete(index="test-swap-v1,test-swap-v2")
+
+
+def test_a_restarted_server_comes_back_on_its_port_with_its_data() -> None:
+    # scripts/replay restarts Elasticsearch under load: the index must survive it, and
+    # the node the restart started must outlive the thread that started it.
+    script = elasticsearch_script()
+    server = script.ElasticsearchServer(port=script.free_port())
+    server.start()
+    try:
+        with Elasticsearch(server.url, request_timeout=30) as es:
+            es.index(index="kept", id="1", document={"title": "router"}, refresh=True)
+        first_pid = server.pid
+        # From another thread, as the replay does it: the node must outlive that thread.
+        restarting = threading.Thread(target=server.restart)
+        restarting.start()
+        restarting.join()
+        time.sleep(1.0)
+        assert server.pid != first_pid
+        with Elasticsearch(server.url, request_timeout=30) as es:
+            assert es.get(index="kept", id="1")["_source"] == {"title": "router"}
+    finally:
+        server.stop()
+    assert script.cluster_health(server.url, timeout=1.0) is None
