@@ -494,18 +494,14 @@ class ElasticsearchServer:
         try:
             self._wait_until_ready()
         except BaseException:  # also Ctrl-C while waiting: leave no server and no pid file
-            if self._process is not None:
-                terminate_process_group(self._process.pid, self._process)
-                self._process = None
+            self._terminate()
             self.pid_file.unlink(missing_ok=True)
             raise
         return self.url
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after a grace period) and clean up."""
-        if self._process is not None:
-            terminate_process_group(self._process.pid, self._process)
-            self._process = None
+        self._terminate()
         recorded = read_pid(self.pid_file)
         if recorded is None or not _is_running(recorded):
             self.pid_file.unlink(missing_ok=True)
@@ -514,10 +510,14 @@ class ElasticsearchServer:
     def restart(self) -> str:
         """Stop the server and start it again on the same port and data (an outage as an
         operator's restart makes it); return its URL once it is ready again."""
+        self._terminate()
+        return self.start()
+
+    def _terminate(self) -> None:
+        """End the server's process group (SIGTERM, then SIGKILL after a grace period)."""
         if self._process is not None:
             terminate_process_group(self._process.pid, self._process)
             self._process = None
-        return self.start()
 
     def _remove_owned_workdir(self) -> None:
         if self._owns_workdir and self.workdir is not None:
