@@ -38,7 +38,6 @@ from indexer.backends.elasticsearch.connection import create_client, translated_
 from indexer.backends.elasticsearch.mapping import (
     CONTENT_HASH,
     RECORD,
-    SIGNAL_FIELDS,
     TERMS_SOURCE,
     alias_name,
 )
@@ -143,9 +142,8 @@ class ElasticsearchBackend:
                     index=self.alias,
                     query={"ids": {"values": chunk}},
                     size=len(chunk),
-                    stored_fields="_none_",
-                    docvalue_fields=["id", *SIGNAL_FIELDS],
                     track_total_hits=False,
+                    **queries.HIT_FIELDS,
                 )
             for hit in response["hits"]["hits"]:
                 thread_id = queries.hit_id(hit)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import orjson
 
 from indexer.backends.base import FIELDS, IndexedThread, Signals
 from indexer.backends.elasticsearch.mapping import (
@@ -15,7 +18,7 @@ from indexer.backends.elasticsearch.mapping import (
     CREATED,
     EMPTY_FIELD,
     RECORD,
-    SIGNAL_FIELDS,
+    SIGNALS,
     VECTOR,
 )
 from indexer.threads import Thread, parse_timestamp, thread_from_record
@@ -23,6 +26,8 @@ from indexer.threads import Thread, parse_timestamp, thread_from_record
 # Elasticsearch reads a base64 vector as big-endian float32: a third of the bytes of a
 # JSON array of floats, and the same float32 values exactly.
 VECTOR_DTYPE = ">f4"
+# The packed signals (``SIGNALS``): the fields of ``Signals`` after the id, in order.
+PACKED_SIGNALS = tuple(field.name for field in dataclass_fields(Signals))[1:]
 
 
 def document(indexed: IndexedThread) -> dict[str, Any]:
@@ -42,6 +47,7 @@ def document(indexed: IndexedThread) -> dict[str, Any]:
         "created_at": thread.created_at,
         CREATED: epoch_millis(parse_timestamp(thread.created_at)) if thread.created_at else None,
         "duplicate_of": thread.duplicate_of,
+        SIGNALS: pack_signals(Signals.of(thread)),
         CONTENT_HASH: indexed.content_hash,
         RECORD: thread.to_record(),
     }
@@ -81,26 +87,21 @@ def thread_of(source: Mapping[str, Any]) -> Thread:
     return thread_from_record(source[RECORD])
 
 
+def pack_signals(signals: Signals) -> str:
+    """The ranking signals as one keyword: a JSON array of ``PACKED_SIGNALS``.
+
+    The standard library writes it, as it writes any integer: one beyond 64 bits is
+    refused by Elasticsearch (in its numeric copy) with the document named, not here."""
+    values = [getattr(signals, name) for name in PACKED_SIGNALS]
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
+
+
 def signals_of(thread_id: str, values: Mapping[str, list[Any]]) -> Signals:
-    """Signals from a hit's doc values (``fields``: every value comes as a list)."""
+    """Signals from a hit's doc values (``fields``, where every value comes as a list).
 
-    def first(name: str) -> Any:
-        found = values.get(name)
-        return found[0] if found else None
-
-    return Signals(
-        id=thread_id,
-        solved=bool(first("solved")),
-        kudos=int(first("kudos") or 0),
-        views=int(first("views") or 0),
-        replies=int(first("replies") or 0),
-        created_at=first("created_at"),
-        duplicate_of=first("duplicate_of"),
-        board=first("board"),
-        lang=first("lang"),
-    )
-
-
-def signal_request() -> list[str]:
-    """The doc-value fields a search asks for to build ``Signals``."""
-    return list(SIGNAL_FIELDS)
+    A field added to ``Signals`` later (at the end) takes its default in threads indexed
+    before."""
+    packed = values.get(SIGNALS)
+    if not packed:
+        return Signals(id=thread_id)
+    return Signals(thread_id, *orjson.loads(packed[0]))

@@ -41,14 +41,14 @@ import numpy as np
 
 from indexer.backends.base import Filters, Hit
 from indexer.backends.elasticsearch.documents import epoch_millis
-from indexer.backends.elasticsearch.mapping import CREATED, SIGNAL_FIELDS, VECTOR
+from indexer.backends.elasticsearch.mapping import CREATED, SIGNALS, VECTOR
 
 CLAUSE_NAME = "clause-{}"
 # What a hit brings back: its id and ranking signals from doc values, nothing from the
 # stored fields (the signals save the search service a request, see ``recent``).
 HIT_FIELDS: dict[str, Any] = {
     "stored_fields": "_none_",
-    "docvalue_fields": ["id", *SIGNAL_FIELDS],
+    "docvalue_fields": ["id", SIGNALS],
 }
 # What the cosines of given threads bring back: their ids alone (the lexical leg that
 # found them brought their signals; reading them again cost 2 of a request's 4.5 ms).

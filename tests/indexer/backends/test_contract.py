@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.backends.base import Backend, Filters, IndexedThread
+from indexer.backends.base import Backend, Filters, IndexedThread, Signals
 from indexer.backends.factory import create_backend
 from indexer.embedding import EmbeddingCache
 from indexer.engine import Engine
@@ -135,6 +135,31 @@ def test_get_threads_signals_and_boards(backend: Backend) -> None:
     assert signals["router-1"].solved is True and signals["router-1"].board == "Router & WLAN"
     assert backend.boards() == {"Router & WLAN", "Rechnung", "Mobilfunk"}
     assert backend.stats().threads == 4
+
+
+def test_signals_carry_every_field_of_the_thread(
+    backend: Backend, prepared: list[IndexedThread]
+) -> None:
+    source = prepared[1]
+    rich = source.thread.with_changes(
+        id="rich-5",
+        solved=True,
+        kudos=7,
+        views=1200,
+        replies=3,
+        created_at="2024-02-29T12:00:00Z",
+        duplicate_of="wifi-2",
+        board="Störungen „aktuell“ [DE]",
+        lang="en",
+    )
+    backend.upsert([IndexedThread(rich, source.terms, source.vector, "rich")])
+    assert backend.signals(["rich-5", "wifi-2"]) == {
+        "rich-5": Signals.of(rich),
+        "wifi-2": Signals.of(source.thread),
+    }
+    # Elasticsearch: the signals a search's hits brought along, as ranking reads them.
+    assert "rich-5" in {hit.id for hit in backend.vector_top_k(source.vector, 10, Filters())}
+    assert backend.signals(["rich-5"]) == {"rich-5": Signals.of(rich)}
 
 
 def test_upsert_and_delete_single_threads_without_rebuild(
