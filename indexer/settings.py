@@ -86,6 +86,13 @@ class Settings(BaseSettings):
         description="Nearest-neighbour candidates per shard the HNSW search visits for the "
         "vector top-K (recall against speed).",
     )
+    elasticsearch_vocabulary_in_memory: int = Field(
+        1_000_000,
+        ge=0,
+        description="Each serving process keeps the index's vocabulary in memory to expand "
+        "the word being typed without a request, if it has at most this many terms (about "
+        "70 bytes each); 0: always ask Elasticsearch.",
+    )
     elasticsearch_bulk_size: int = Field(
         500, ge=1, description="Threads per bulk request while indexing."
     )

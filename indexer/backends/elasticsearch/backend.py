@@ -41,6 +41,7 @@ from indexer.backends.elasticsearch.mapping import (
     TERMS_SOURCE,
     alias_name,
 )
+from indexer.backends.elasticsearch.mirror import VocabularyMirror
 from indexer.backends.elasticsearch.rebuild import ElasticsearchRebuild
 from indexer.backends.elasticsearch.recent import RecentExpansions, RecentSignals
 from indexer.errors import IndexNotFound
@@ -70,6 +71,9 @@ class ElasticsearchBackend:
         self._boards_lock = threading.Lock()
         self._recent = RecentSignals()
         self._expansions = RecentExpansions()
+        self._vocabulary = VocabularyMirror(
+            self.client, self.terms_alias, settings.elasticsearch_vocabulary_in_memory
+        )
 
     def errors(self, what: str) -> Any:
         """Context manager turning the client's failures of ``what`` into askfind errors."""
@@ -92,6 +96,9 @@ class ElasticsearchBackend:
 
     def _expand(self, prefix: PrefixTerm) -> list[str]:
         limit = self.settings.prefix_max_expansions
+        held = self._vocabulary.current()
+        if held is not None:
+            return held.expand(prefix, limit)
         key = (prefix.starts, prefix.exact, limit)
         known = self._expansions.recall(key)
         if known is not None:
@@ -277,16 +284,20 @@ class ElasticsearchBackend:
         self, actions: Sequence[dict[str, Any]], tolerated: Sequence[int] = ()
     ) -> bulk.BulkResult:
         """Bulk-write to the live index: only through the alias (never auto-create an
-        index of that name), visible to searches when this returns."""
-        self.forget_cached()
-        return bulk.send(
-            self.client,
-            actions,
-            self.settings.elasticsearch_bulk_size,
-            tolerated,
-            require_alias=True,
-            refresh="wait_for",
-        )
+        index of that name), visible to searches when this returns, and to this
+        process's caches: they are dropped once the write is done (dropped before it, a
+        cache could be filled again from the index as it was until then)."""
+        try:
+            return bulk.send(
+                self.client,
+                actions,
+                self.settings.elasticsearch_bulk_size,
+                tolerated,
+                require_alias=True,
+                refresh="wait_for",
+            )
+        finally:
+            self.forget_cached()
 
     def forget_cached(self) -> None:
         """Drop what this process keeps of the index (after it wrote to it)."""
@@ -294,11 +305,13 @@ class ElasticsearchBackend:
             self._boards = None
         self._recent.forget()
         self._expansions.forget()
+        self._vocabulary.forget()
 
     def rebuild(self) -> ElasticsearchRebuild:
         return ElasticsearchRebuild(self)
 
     def close(self) -> None:
+        self._vocabulary.close()
         self.client.close()
 
 
