@@ -26,8 +26,17 @@ REFERENCE_RANK = 10
 # Longest duplicate_of chain followed (a -> b -> c); longer chains are moderator mistakes.
 MAX_DUPLICATE_HOPS = 3
 
-# Candidates repeat from query to query; parsing their timestamps once is enough.
-_timestamp = lru_cache(maxsize=100_000)(parse_timestamp)
+_KUDOS_NORM = math.log1p(KUDOS_SCALE)
+_VIEWS_NORM = math.log1p(VIEWS_SCALE)
+_REPLIES_NORM = math.log1p(REPLIES_SCALE)
+_DAY_S = 86_400.0
+
+
+@lru_cache(maxsize=100_000)
+def _epoch_seconds(timestamp: str) -> float:
+    """Seconds since the epoch of a thread's ``created_at``: candidates repeat from query
+    to query, so each timestamp is parsed once."""
+    return parse_timestamp(timestamp).timestamp()
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,16 +186,15 @@ def prior_bonus(signals: Signals, params: RankingParams, now: datetime) -> float
     Counts are log-scaled (the 1,000th kudo says less than the 10th) and reach their full
     weight at the *_SCALE constants; negative votes count against a thread.
     """
-    kudos = math.copysign(math.log1p(abs(signals.kudos)), signals.kudos) / math.log1p(KUDOS_SCALE)
+    kudos = math.copysign(math.log1p(abs(signals.kudos)), signals.kudos) / _KUDOS_NORM
     bonus = (
         params.prior_solved * float(signals.solved)
         + params.prior_kudos * max(-1.0, min(1.0, kudos))
-        + params.prior_views * min(1.0, math.log1p(max(0, signals.views)) / math.log1p(VIEWS_SCALE))
-        + params.prior_replies
-        * min(1.0, math.log1p(max(0, signals.replies)) / math.log1p(REPLIES_SCALE))
+        + params.prior_views * min(1.0, math.log1p(max(0, signals.views)) / _VIEWS_NORM)
+        + params.prior_replies * min(1.0, math.log1p(max(0, signals.replies)) / _REPLIES_NORM)
     )
     if signals.created_at and params.prior_recency:
-        age_days = max(0.0, (now - _timestamp(signals.created_at)).total_seconds() / 86400)
+        age_days = max(0.0, (now.timestamp() - _epoch_seconds(signals.created_at)) / _DAY_S)
         bonus += params.prior_recency * 0.5 ** (age_days / params.recency_half_life_days)
     return bonus
 

@@ -165,17 +165,25 @@ def test_serve_runs_gunicorn_and_stops_gracefully(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "ASKFIND_LOG_FORMAT": "json"},
     )
     try:
         answer = _wait_for(f"http://127.0.0.1:{port}/api/suggest?q=Passwort+vergessen")
         assert json.loads(answer)["items"][0]["id"] == "g1"
     finally:
         server.send_signal(signal.SIGTERM)
-        logs, _ = server.communicate(timeout=60)
+        _, logs = server.communicate(timeout=60)
     assert server.returncode == 0
-    assert "Starting gunicorn" in logs and "Booting worker" in logs  # the logs go to stdout
+    # gunicorn's lines and askfind's alike: one JSON object a line, on stderr (the one
+    # other line is the address, printed before the logs start).
+    printed = logs.splitlines()
+    assert printed[0] == f"serving on http://127.0.0.1:{port}/"
+    lines = [json.loads(line) for line in printed[1:]]
+    messages = " | ".join(line["message"] for line in lines)
+    assert "Starting gunicorn" in messages and "Booting worker" in messages
+    assert any(line.get("endpoint") == "api.suggest" for line in lines)
     # Each worker, once loaded, leaves what it loaded out of garbage collection.
-    assert "objects loaded left out, first generation at 10000" in logs
+    assert "objects loaded left out, first generation at 10000" in messages
 
 
 def test_demo_indexes_the_sample_and_serves_it(tmp_path: Path) -> None:
@@ -198,7 +206,7 @@ def test_demo_indexes_the_sample_and_serves_it(tmp_path: Path) -> None:
         assert "embed.js" in page
     finally:
         server.send_signal(signal.SIGTERM)
-        logs, _ = server.communicate(timeout=60)
+        _, logs = server.communicate(timeout=60)
     assert server.returncode == 0
     assert "Starting gunicorn" in logs
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import logging.config
 import re
-import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -83,29 +83,36 @@ def formatter(log_format: str) -> logging.Formatter:
 
 
 def configure_logging(log_format: str, level: str) -> None:
-    """Send every logger's records to stderr in the chosen format (idempotent).
+    """Send every logger's records to stderr in the chosen format (idempotent)."""
+    logging.config.dictConfig(logging_config(log_format, level))
 
-    gunicorn's own loggers propagate to the root logger too (see ``gunicorn_log_config``),
-    so worker boots and shutdowns appear in the same format as askfind's lines.
+
+def logging_config(log_format: str, level: str) -> dict[str, Any]:
+    """askfind's logging as a dictConfig: one handler on the root logger, to stderr.
+
+    gunicorn applies it too (``logconfig_dict``), after its own defaults, so its loggers
+    hand their records to the root: worker boots and shutdowns appear in the same format
+    as askfind's lines. (Without a root of its own, gunicorn's defaults would replace
+    askfind's handler with theirs.)
     """
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if handler.get_name() == _HANDLER_NAME:
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(formatter(log_format))
-    root.addHandler(handler)
-    root.setLevel(level)
-
-
-def gunicorn_log_config(level: str) -> dict[str, Any]:
-    """gunicorn's logging as a dictConfig: its loggers hand their records to the root."""
+    # The Elasticsearch client logs every request it sends at INFO: four lines a
+    # suggestion. Its warnings and errors still come through; DEBUG shows everything.
+    client = level if level == "DEBUG" else "WARNING"
     return {
         "version": 1,
         "disable_existing_loggers": False,
+        "formatters": {_HANDLER_NAME: {"()": formatter, "log_format": log_format}},
+        "handlers": {
+            _HANDLER_NAME: {
+                "class": "logging.StreamHandler",
+                "formatter": _HANDLER_NAME,
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": level, "handlers": [_HANDLER_NAME]},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            "elastic_transport": {"level": client},
         },
     }

@@ -14,7 +14,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from indexer.settings import Settings
-from widget.logs import configure_logging, gunicorn_log_config
+from widget.logs import configure_logging, logging_config
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "preload_app": False,
             "accesslog": None,  # askfind writes its own access log (widget.lifecycle)
             "errorlog": "-",
-            "logconfig_dict": gunicorn_log_config(self._settings.log_level),
+            "logconfig_dict": logging_config(self._settings.log_format, self._settings.log_level),
             "post_worker_init": _settle_garbage_collection,
             "child_exit": _child_exit,
             "worker_exit": _worker_exit,

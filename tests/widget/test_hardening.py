@@ -120,6 +120,27 @@ def test_configure_logging_writes_json_to_stderr(capsys: pytest.CaptureFixture[s
     assert (line["level"], line["message"], line["n"]) == ("WARNING", "hello world", 1)
 
 
+def test_the_elasticsearch_clients_request_lines_are_left_out_unless_debugging(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client_log = logging.getLogger("elastic_transport.transport")
+    try:
+        configure_logging("text", "INFO")
+        client_log.info("POST http://127.0.0.1:9200/askfind/_search [status:200]")
+        client_log.warning("node http://127.0.0.1:9200 is down")
+        lines = capsys.readouterr().err
+        assert "_search" not in lines and "is down" in lines
+        configure_logging("text", "DEBUG")
+        client_log.info("POST http://127.0.0.1:9200/askfind/_search [status:200]")
+        assert "_search" in capsys.readouterr().err
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h.get_name() == "askfind"]:
+            root.removeHandler(handler)
+        root.setLevel(logging.WARNING)
+        logging.getLogger("elastic_transport").setLevel(logging.NOTSET)
+
+
 def test_allowed_origins_may_read_retry_after_and_the_request_id(client: FlaskClient) -> None:
     answer = client.get("/api/suggest?q=wlan", headers={"Origin": PARTNER})
     assert answer.headers["Access-Control-Allow-Origin"] == PARTNER
