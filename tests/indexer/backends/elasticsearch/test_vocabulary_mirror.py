@@ -5,10 +5,7 @@ its request. The Elasticsearch tests run against a real server (tests/services.p
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from elasticsearch import Elasticsearch
 
 from indexer.analysis.analyzer import PrefixTerm
@@ -17,7 +14,7 @@ from indexer.backends.elasticsearch import ElasticsearchBackend, vocabulary
 from indexer.backends.elasticsearch.mirror import TermList, VocabularyMirror
 from indexer.engine import Engine
 from indexer.settings import Settings
-from tests.conftest import make_settings
+from tests.indexer.backends.elasticsearch.conftest import build, changed
 
 
 def test_a_prefix_expands_to_its_most_frequent_terms_ties_in_term_order() -> None:
@@ -39,39 +36,6 @@ def test_added_terms_take_their_place() -> None:
         "router",
         "routerbox",
     ]
-
-
-@pytest.fixture
-def settings(elasticsearch_url: str, elasticsearch_prefix: str, tmp_path: Path) -> Settings:
-    return make_settings(
-        tmp_path / "data",
-        backend="elasticsearch",
-        elasticsearch_url=elasticsearch_url,
-        elasticsearch_index_prefix=elasticsearch_prefix,
-    )
-
-
-@pytest.fixture
-def client(elasticsearch_url: str) -> Iterator[Elasticsearch]:
-    with Elasticsearch(elasticsearch_url, request_timeout=30) as es:
-        yield es
-
-
-@pytest.fixture
-def backend(settings: Settings, engine: Engine) -> Iterator[ElasticsearchBackend]:
-    opened = ElasticsearchBackend(settings, engine.embedder.dimension)
-    yield opened
-    opened.close()
-
-
-def build(backend: ElasticsearchBackend, threads: list[IndexedThread]) -> None:
-    with backend.rebuild() as rebuild:
-        rebuild.add(threads)
-        rebuild.commit()
-
-
-def with_title_terms(item: IndexedThread, terms: tuple[str, ...]) -> IndexedThread:
-    return IndexedThread(item.thread, {**item.terms, "title": terms}, item.vector, "changed")
 
 
 def held(client: Elasticsearch, backend: ElasticsearchBackend) -> TermList:
@@ -114,7 +78,7 @@ def test_it_adds_words_upserted_elsewhere_and_loads_a_rebuilt_vocabulary(
     assert mirror.held is not None and mirror.held.expand(glas, 5) == []
     other_process = ElasticsearchBackend(settings, engine.embedder.dimension)
     try:
-        other_process.upsert([with_title_terms(prepared[1], ("glasfaserkabel",))])
+        other_process.upsert([changed(prepared[1], ("glasfaserkabel",))])
     finally:
         other_process.close()
     mirror.refresh()
@@ -155,7 +119,7 @@ def test_once_held_a_search_asks_nothing_to_expand_and_own_writes_expand_at_once
         assert typed.prefix is not None and backend.lexical_top_k(typed, 5, Filters()), text
     assert backend.lexical_top_k(query, 5, Filters()) == first
     assert searches_of_the_vocabulary(client, backend) == before
-    backend.upsert([with_title_terms(prepared[1], ("glasfaserkabel",))])
+    backend.upsert([changed(prepared[1], ("glasfaserkabel",))])
     found = backend.lexical_top_k(engine.analyzer.query("Glasfaserk", partial=True), 5, Filters())
     assert [hit.id for hit in found] == [prepared[1].thread.id]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,36 +22,7 @@ from indexer.engine import Engine
 from indexer.errors import IndexWriteError, RebuildInProgress
 from indexer.settings import Settings
 from tests.conftest import make_settings
-
-
-@pytest.fixture
-def settings(elasticsearch_url: str, elasticsearch_prefix: str, tmp_path: Path) -> Settings:
-    return make_settings(
-        tmp_path / "data",
-        backend="elasticsearch",
-        elasticsearch_url=elasticsearch_url,
-        elasticsearch_index_prefix=elasticsearch_prefix,
-        elasticsearch_request_timeout=2.0,
-    )
-
-
-@pytest.fixture
-def client(elasticsearch_url: str) -> Iterator[Elasticsearch]:
-    with Elasticsearch(elasticsearch_url, request_timeout=30) as es:
-        yield es
-
-
-@pytest.fixture
-def backend(settings: Settings, engine: Engine) -> Iterator[ElasticsearchBackend]:
-    opened = ElasticsearchBackend(settings, engine.embedder.dimension)
-    yield opened
-    opened.close()
-
-
-def build(backend: ElasticsearchBackend, threads: list[IndexedThread]) -> None:
-    with backend.rebuild() as rebuild:
-        rebuild.add(threads)
-        rebuild.commit()
+from tests.indexer.backends.elasticsearch.conftest import build, changed
 
 
 def indices(client: Elasticsearch, prefix: str) -> list[str]:
@@ -226,15 +196,6 @@ def test_bm25_scores_are_the_embedded_backends(
 
 
 # --- rebuilds from a clone of the live index ---------------------------------------
-
-
-def changed(item: IndexedThread, title_terms: tuple[str, ...]) -> IndexedThread:
-    return IndexedThread(
-        thread=item.thread.with_changes(title="Glasfaser Störung"),
-        terms={**item.terms, "title": title_terms},
-        vector=item.vector,
-        content_hash="changed",
-    )
 
 
 def vocabulary(client: Elasticsearch, backend: ElasticsearchBackend) -> dict[str, int]:
