@@ -89,32 +89,34 @@ def test_503_while_elasticsearch_is_down_or_frozen_and_recovery_without_restart(
         elasticsearch_request_timeout=REQUEST_TIMEOUT_S,
     )
     client = create_app(engine=served).test_client()
-
-    # Nothing listens yet: the app starts, lives, is not ready, and says why.
-    assert client.get("/healthz").status_code == 200
-    assert_unavailable(client)
-
-    server.start()  # type: ignore[attr-defined]
-    sample = [t for t in read_source(sample_path) if t.id.startswith("wlan-")]  # type: ignore[union-attr]
-    assert served.indexer().run(sample).indexed == 50
-    wait_until_ready(client)
-    status, body, _ = answer(client, "/api/suggest", **QUESTION)
-    assert status == 200 and body["items"][0]["id"] == "wlan-002"
-
-    # Frozen (a long GC pause, a hung node): connections open, no answers. The request
-    # timeout turns that into 503 rather than a request that hangs.
-    group = server.pid  # type: ignore[attr-defined]  # the server's own process group
-    os.killpg(group, signal.SIGSTOP)
     try:
+        # Nothing listens yet: the app starts, lives, is not ready, and says why.
+        assert client.get("/healthz").status_code == 200
         assert_unavailable(client)
+
+        server.start()  # type: ignore[attr-defined]
+        sample = [t for t in read_source(sample_path) if t.id.startswith("wlan-")]  # type: ignore[union-attr]
+        assert served.indexer().run(sample).indexed == 50
+        wait_until_ready(client)
+        status, body, _ = answer(client, "/api/suggest", **QUESTION)
+        assert status == 200 and body["items"][0]["id"] == "wlan-002"
+
+        # Frozen (a long GC pause, a hung node): connections open, no answers. The request
+        # timeout turns that into 503 rather than a request that hangs.
+        group = server.pid  # type: ignore[attr-defined]  # the server's own process group
+        os.killpg(group, signal.SIGSTOP)
+        try:
+            assert_unavailable(client)
+        finally:
+            os.killpg(group, signal.SIGCONT)
+        wait_until_ready(client)
+
+        server.stop()  # type: ignore[attr-defined]
+        assert_unavailable(client)
+
+        server.start()  # type: ignore[attr-defined]
+        wait_until_ready(client)  # the same process: no restart of askfind
+        status, body, _ = answer(client, "/api/suggest", **QUESTION)
+        assert status == 200 and body["items"][0]["id"] == "wlan-002"
     finally:
-        os.killpg(group, signal.SIGCONT)
-    wait_until_ready(client)
-
-    server.stop()  # type: ignore[attr-defined]
-    assert_unavailable(client)
-
-    server.start()  # type: ignore[attr-defined]
-    wait_until_ready(client)  # the same process: no restart of askfind
-    status, body, _ = answer(client, "/api/suggest", **QUESTION)
-    assert status == 200 and body["items"][0]["id"] == "wlan-002"
+        served.close()  # and the background work of its backend with it

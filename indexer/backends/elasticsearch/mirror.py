@@ -8,21 +8,21 @@ keeps the terms and their frequencies in memory (``TermList``) and expands there
 ``vocabulary.expansion_search`` does: the same terms, the same order.
 
 ``VocabularyMirror`` loads the vocabulary in a background thread on first use and then
-checks it every ``REFRESH_S``: a new vocabulary after a rebuild (another index behind
-the alias) is loaded whole, terms added by upserts since (the vocabulary index's
-sequence numbers grew) are fetched by sequence number. Until the first load is done,
-and where the vocabulary is larger than ``elasticsearch_vocabulary_in_memory``, the
-backend asks Elasticsearch as before. A word another process upserts expands here
-within about ``REFRESH_S``; this process's own writes drop the copy until it is
-reloaded, so they expand at once.
+checks it every ``REFRESH_S`` while it is used: a new vocabulary after a rebuild
+(another index behind the alias) is loaded whole, terms added by upserts since (the
+vocabulary index's sequence numbers grew) are fetched by sequence number. Until the
+first load is done, and where the vocabulary is larger than
+``elasticsearch_vocabulary_in_memory``, the backend asks Elasticsearch as before. A word
+another process upserts expands here within about ``REFRESH_S``; this process's own
+writes drop the copy until it is reloaded, so they expand at once.
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
-import os
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -36,6 +36,11 @@ from indexer.backends.elasticsearch.vocabulary import FREQUENCY, TERM
 log = logging.getLogger(__name__)
 
 REFRESH_S = 0.5
+# After failed checks (the cluster away) the next waits twice as long, up to this.
+MAX_BACKOFF_S = 30.0
+# Nobody expanded a word for this long: the thread stops and the copy is dropped (a
+# backend left unused, or a worker without traffic, costs the cluster nothing).
+IDLE_S = 60.0
 PAGE = 5_000
 # Above every character: start + TOP bounds the terms that begin with start.
 TOP = "\U0010ffff"
@@ -91,14 +96,24 @@ class TermList:
 class VocabularyMirror:
     """The vocabulary behind ``alias``, kept current by a background thread."""
 
-    def __init__(self, client: Elasticsearch, alias: str, max_terms: int) -> None:
-        self._client = client
+    def __init__(
+        self,
+        client: Elasticsearch,
+        alias: str,
+        max_terms: int,
+        refresh_s: float = REFRESH_S,
+        idle_s: float = IDLE_S,
+    ) -> None:
+        # A failed check is tried again at the next one, not retried at once.
+        self._client = client.options(max_retries=0)
         self._alias = alias
         self._max_terms = max_terms
+        self._refresh_s = refresh_s
+        self._idle_s = idle_s
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._owner = os.getpid()
+        self._asked = float("-inf")
         self._terms: TermList | None = None
         self._index: str | None = None
         self._seq_no = -1
@@ -107,10 +122,16 @@ class VocabularyMirror:
 
     def current(self) -> TermList | None:
         """The vocabulary, or None where it is not held (yet): then ask Elasticsearch.
-        The first call starts the background thread that loads and refreshes it."""
+
+        A call starts the background thread that loads and refreshes the vocabulary
+        where none runs: the first call, the first after ``idle_s`` without one (the
+        thread then stopped and dropped the copy), the first in a forked child.
+        """
         if self._max_terms <= 0:
             return None
-        if self._thread is None or self._owner != os.getpid():
+        self._asked = time.monotonic()
+        thread = self._thread
+        if thread is None or not thread.is_alive():
             self._start()
         return self._terms
 
@@ -118,6 +139,11 @@ class VocabularyMirror:
     def held(self) -> TermList | None:
         """What is held right now (starts nothing)."""
         return self._terms
+
+    @property
+    def running(self) -> bool:
+        """Whether the background thread is keeping the copy current."""
+        return self._thread is not None and self._thread.is_alive()
 
     def forget(self) -> None:
         """Drop the copy (after this process wrote): reloaded within ``REFRESH_S``."""
@@ -130,22 +156,26 @@ class VocabularyMirror:
 
     def _start(self) -> None:
         with self._lock:
-            if self._thread is not None and self._owner == os.getpid():
+            if self.running or self._stop.is_set():
                 return
-            # A forked child has the fields but not the thread: it starts its own.
-            self._owner = os.getpid()
-            self._terms, self._index, self._seq_no = None, None, -1
-            self._generation += 1
             self._thread = threading.Thread(target=self._run, name="vocabulary-mirror", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
+        """Refresh every ``refresh_s`` (less often after failures, up to ``MAX_BACKOFF_S``)
+        until closed or not asked for during ``idle_s``."""
+        failures = 0
         while not self._stop.is_set():
+            if time.monotonic() - self._asked > self._idle_s:
+                self.forget()  # no longer kept current: not to be used
+                return
             try:
                 self.refresh()
+                failures = 0
             except Exception as error:  # any failure: keep what is held, try again later
+                failures += 1
                 log.debug("vocabulary %s not refreshed: %s", self._alias, error)
-            self._stop.wait(REFRESH_S)
+            self._stop.wait(min(MAX_BACKOFF_S, self._refresh_s * 2**failures))
 
     def refresh(self) -> None:
         """Bring the copy up to date with the vocabulary index (one request if unchanged)."""

@@ -4,8 +4,11 @@ its request. The Elasticsearch tests run against a real server (tests/services.p
 
 from __future__ import annotations
 
+import socket
 import time
+from collections.abc import Callable
 
+import pytest
 from elasticsearch import Elasticsearch
 
 from indexer.analysis.analyzer import PrefixTerm
@@ -140,3 +143,54 @@ def test_a_vocabulary_over_the_limit_is_asked_of_elasticsearch(
         assert searches_of_the_vocabulary(client, backend) == before + 1
     finally:
         backend.close()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_the_mirror_stops_and_lets_go_when_nobody_asks(
+    backend: ElasticsearchBackend, client: Elasticsearch, prepared: list[IndexedThread]
+) -> None:
+    build(backend, prepared)
+    mirror = VocabularyMirror(client, backend.terms_alias, max_terms=1_000, idle_s=0.5)
+    try:
+        mirror.current()
+        assert wait_until(lambda: mirror.held is not None)
+        assert mirror.running
+        assert wait_until(lambda: not mirror.running)  # half a second without a question
+        assert mirror.held is None
+        mirror.current()  # asked again: it starts over
+        assert wait_until(lambda: mirror.held is not None)
+    finally:
+        mirror.close()
+    assert wait_until(lambda: not mirror.running)
+
+
+def test_checks_against_an_unreachable_cluster_back_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    attempts = []
+    original = VocabularyMirror.refresh
+
+    def counted(self: VocabularyMirror) -> None:
+        attempts.append(time.monotonic())
+        original(self)
+
+    monkeypatch.setattr(VocabularyMirror, "refresh", counted)
+    with Elasticsearch(f"http://127.0.0.1:{port}", request_timeout=1) as unreachable:
+        mirror = VocabularyMirror(unreachable, "askfind-terms", max_terms=1_000, refresh_s=0.1)
+        try:
+            assert mirror.current() is None
+            time.sleep(2.0)
+            assert mirror.running and mirror.held is None
+        finally:
+            mirror.close()
+    # Every 0.1 s would be about 20 checks; backing off (0.2, 0.4, 0.8 s ...) makes 4-5.
+    assert 2 <= len(attempts) <= 6, attempts
