@@ -210,8 +210,8 @@ class VocabularyMirror:
         if response.meta.status == 404 or not response.get("indices"):
             return None
         (index, stats), *_ = response["indices"].items()
-        primaries = [copy for copies in stats["shards"].values() for copy in copies]
-        primary = next(copy for copy in primaries if copy["routing"]["primary"])
+        copies = [copy for shard in stats["shards"].values() for copy in shard]
+        primary = next(copy for copy in copies if copy["routing"]["primary"])
         return index, int(primary["docs"]["count"]), int(primary["seq_no"]["max_seq_no"])
 
     def _load(self, index: str) -> tuple[dict[str, int], int]:

@@ -53,3 +53,10 @@ def changed(item: IndexedThread, title_terms: tuple[str, ...]) -> IndexedThread:
         vector=item.vector,
         content_hash="changed",
     )
+
+
+def vocabulary_in_index(client: Elasticsearch, backend: ElasticsearchBackend) -> dict[str, int]:
+    response = client.search(
+        index=backend.terms_alias, size=10_000, docvalue_fields=["term", "df"], source=False
+    )
+    return {h["fields"]["term"][0]: h["fields"]["df"][0] for h in response["hits"]["hits"]}

@@ -22,7 +22,7 @@ from indexer.engine import Engine
 from indexer.errors import IndexWriteError, RebuildInProgress
 from indexer.settings import Settings
 from tests.conftest import make_settings
-from tests.indexer.backends.elasticsearch.conftest import build, changed
+from tests.indexer.backends.elasticsearch.conftest import build, changed, vocabulary_in_index
 
 
 def indices(client: Elasticsearch, prefix: str) -> list[str]:
@@ -198,13 +198,6 @@ def test_bm25_scores_are_the_embedded_backends(
 # --- rebuilds from a clone of the live index ---------------------------------------
 
 
-def vocabulary(client: Elasticsearch, backend: ElasticsearchBackend) -> dict[str, int]:
-    response = client.search(
-        index=backend.terms_alias, size=10_000, docvalue_fields=["term", "df"], source=False
-    )
-    return {h["fields"]["term"][0]: h["fields"]["df"][0] for h in response["hits"]["hits"]}
-
-
 def expected_vocabulary(threads: list[IndexedThread]) -> dict[str, int]:
     counts: Counter[str] = Counter()
     for item in threads:
@@ -246,7 +239,7 @@ def test_a_rebuild_clones_the_live_index_and_writes_only_the_differences(
     vector = engine.embedder.embed_query("eSIM iPhone")
     assert "esim-4" not in {h.id for h in backend.vector_top_k(vector, 10, Filters())}
     # The vocabulary is the published threads', as a rebuild from nothing counts it.
-    assert vocabulary(client, backend) == expected_vocabulary([router, new_wifi, bill])
+    assert vocabulary_in_index(client, backend) == expected_vocabulary([router, new_wifi, bill])
     assert backend.stats().threads == 3
 
 
@@ -266,7 +259,7 @@ def test_an_unchanged_rebuild_keeps_every_thread_as_it_was(
         rebuild.commit()
     assert sorted(backend.iter_ids()) == sorted(ids)
     assert backend.lexical_top_k(query, 5, Filters()) == before
-    assert vocabulary(client, backend) == expected_vocabulary(prepared)
+    assert vocabulary_in_index(client, backend) == expected_vocabulary(prepared)
     (live,) = backend.live_indices()
     assert not write_blocked(client, live)
 

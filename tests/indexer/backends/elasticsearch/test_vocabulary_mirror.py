@@ -17,7 +17,7 @@ from indexer.backends.elasticsearch import ElasticsearchBackend, vocabulary
 from indexer.backends.elasticsearch.mirror import TermList, VocabularyMirror
 from indexer.engine import Engine
 from indexer.settings import Settings
-from tests.indexer.backends.elasticsearch.conftest import build, changed
+from tests.indexer.backends.elasticsearch.conftest import build, changed, vocabulary_in_index
 
 
 def test_a_prefix_expands_to_its_most_frequent_terms_ties_in_term_order() -> None:
@@ -89,14 +89,8 @@ def test_it_adds_words_upserted_elsewhere_and_loads_a_rebuilt_vocabulary(
     build(backend, prepared[:1])  # a new vocabulary: one thread's terms only
     mirror.refresh()
     assert mirror.held.expand(glas, 5) == []
-    assert set(mirror.held.terms) == set(vocabulary_of(client, backend))
-
-
-def vocabulary_of(client: Elasticsearch, backend: ElasticsearchBackend) -> list[str]:
-    response = client.search(
-        index=backend.terms_alias, size=10_000, docvalue_fields=["term"], source=False
-    )
-    return [hit["fields"]["term"][0] for hit in response["hits"]["hits"]]
+    held_now = dict(zip(mirror.held.terms, mirror.held.frequencies.tolist(), strict=True))
+    assert held_now == vocabulary_in_index(client, backend)
 
 
 def searches_of_the_vocabulary(client: Elasticsearch, backend: ElasticsearchBackend) -> int:
