@@ -2,11 +2,12 @@
 
 Steps (DESIGN.md decision 1): Unicode NFKC normalisation and case folding (so "Straße"
 and "STRASSE" agree), word tokenisation that keeps hyphenated compounds both joined and in
-parts, stop-word removal, German compound splitting, then dictionary lemmatisation
-(simplemma) followed by Snowball stemming in the text's language. Snowball alone leaves
-German verb forms apart ("spielt" -> spielt, "spielen" -> spiel; "läuft" / "laufen");
-the lemma first brings them together. A query additionally treats its last,
-still-being-typed word as a prefix.
+parts, German words written with the umlauts they mean ("Kuendigung" -> "kündigung",
+see ``umlauts``), stop-word removal, German compound splitting, then dictionary
+lemmatisation (simplemma) followed by Snowball stemming in the text's language. Snowball
+alone leaves German verb forms apart ("spielt" -> spielt, "spielen" -> spiel; "läuft" /
+"laufen"); the lemma first brings them together. A query additionally treats its last,
+still-being-typed word as a prefix, folded the way Snowball folds umlauts.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import Stemmer
 
 from indexer.analysis.compounds import CompoundSplitter
 from indexer.analysis.language import LanguageDetector, LanguageGuess
+from indexer.analysis.umlauts import UmlautRestorer, german_stem_fold, transliterate
 from indexer.settings import Settings
 
 # Snowball algorithm names by ISO 639-1 code, for the languages PyStemmer knows.
@@ -40,11 +42,13 @@ MIN_WORDS_TO_DETECT = 3
 # How many characters a typed word may run past the stem of the word being typed:
 # "konfigurati" still finds the stem "konfigur" of "Konfiguration".
 PREFIX_OVERSHOOT = 3
-# The German Snowball stemmer drops umlauts, and reads "ue" as "ü" (except after "q"); a
-# half-typed word is not stemmed, so it is folded the same way before it meets stems.
-GERMAN_STEM_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
-GERMAN_DIGRAPHS = re.compile(r"(?<!q)([aou])e")
 WORD_JOINERS = re.compile(r"[-'’]")
+WORD_PIECE = re.compile(r"[^\W_]+")
+# Languages without umlauts, whose analysis writes German ones out as ae/oe/ue, as their
+# texts write German words ("Mueller"): an English thread quoting "Störung" then meets
+# "Stoerung", typed in a query analysed in English too. (Not for languages whose Snowball
+# stemmer knows ä/ö/ü as letters of their own: Finnish, Swedish, Hungarian, Turkish, ...)
+TRANSLITERATING_LANGUAGES = frozenset({"en"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +109,14 @@ class Analyzer:
         self.languages = tuple(settings.languages)
         self.detector = LanguageDetector(self.languages, settings.default_language)
         self._stop_words = {lang: _stop_words(lang) for lang in self.languages}
+        self._restorer = UmlautRestorer.german() if "de" in self.languages else None
         self._splitter = (
-            CompoundSplitter.german(self._stop_words["de"], settings.compound_min_chars)
-            if "de" in self.languages
+            CompoundSplitter.german(
+                self._stop_words["de"],
+                settings.compound_min_chars,
+                respell=self._restorer.restore,
+            )
+            if self._restorer is not None
             else None
         )
         # PyStemmer objects are not thread-safe: one set per thread.
@@ -178,9 +187,14 @@ class Analyzer:
         for lang in languages:
             forms = [word, joined] if joined else [word]
             if lang == "de":
-                forms = [fold for form in forms for fold in _german_stem_forms(form)]
+                # German stems are Snowball's, which has folded umlauts and ae/oe/ue.
+                forms = [german_stem_fold(form) for form in forms]
+            else:
+                forms = [self._respell(form, lang) for form in forms]
             starts.update(dict.fromkeys(forms))
-            exact[self._stem(_lemma(word, lang), lang)] = None
+            # The stem the word has if it is already complete ("aendert" -> ändern -> and).
+            complete = self._respell(word, lang)
+            exact[self._stem(_lemma(complete, lang), lang)] = None
             for form in forms:
                 for end in range(
                     len(form) - 1, max(shortest_stem, len(form) - PREFIX_OVERSHOOT) - 1, -1
@@ -198,6 +212,9 @@ class Analyzer:
     def _analyse_token(self, token: str, lang: str) -> tuple[str, ...]:
         """The terms of one word (cached: a few thousand words make most of any text)."""
         stop_words = self._stop_words.get(lang, frozenset())
+        # Before the stop words, the lemmatiser and the splitter, which know "für" and
+        # "gekündigt" but not "fuer" and "gekuendigt".
+        token = self._respell(token, lang)
         if len(token) > MAX_TERM_CHARS:
             return ()
         parts = WORD_JOINERS.split(token)
@@ -217,10 +234,18 @@ class Analyzer:
             return
         yield self._stem(_lemma(word, lang), lang)
         if split and lang == "de" and self._splitter is not None:
-            # "Kuendigungsfrist" is split like "Kündigungsfrist": the word list has umlauts.
-            parts = self._splitter.split(word) or self._splitter.split(_umlauts(word))
-            for part in parts:
+            for part in self._splitter.split(word):
                 yield self._stem(_lemma(part, lang), lang)
+
+    def _respell(self, token: str, lang: str) -> str:
+        """A word in the spelling its language's analysis expects: German with the umlauts
+        it means (each part of a hyphenated word), English with none."""
+        if lang in TRANSLITERATING_LANGUAGES:
+            return transliterate(token)
+        if lang != "de" or self._restorer is None:
+            return token
+        restore = self._restorer.restore
+        return WORD_PIECE.sub(lambda piece: restore(piece.group()), token)
 
     def _stem(self, word: str, lang: str) -> str:
         stemmers = self._local.__dict__.setdefault("stemmers", {})
@@ -239,17 +264,6 @@ def _stop_words(lang: str) -> frozenset[str]:
         return frozenset()
     lines = resource.read_text(encoding="utf-8").splitlines()
     return frozenset(normalize(line.strip()) for line in lines if line and not line.startswith("#"))
-
-
-def _umlauts(word: str) -> str:
-    """Write ae/oe/ue as ä/ö/ü, as a German typing without umlauts means them."""
-    return GERMAN_DIGRAPHS.sub(lambda m: {"a": "ä", "o": "ö", "u": "ü"}[m.group(1)], word)
-
-
-def _german_stem_forms(word: str) -> list[str]:
-    """How a half-typed German word may begin a German stem (umlauts and ue folded)."""
-    folded = word.translate(GERMAN_STEM_FOLD)
-    return list(dict.fromkeys([folded, GERMAN_DIGRAPHS.sub(r"\1", folded)]))
 
 
 @lru_cache(maxsize=500_000)

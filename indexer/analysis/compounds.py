@@ -7,12 +7,17 @@ parts have the highest geometric mean of corpus frequencies, and keep the word w
 the word itself is more frequent than that. Frequencies come from wordfreq's German list,
 so the split does not depend on what has been indexed so far: the same word always gives
 the same tokens, at index time and at query time, on every backend.
+
+A part may be written without its umlauts ("Kuendigungsbestaetigung", too rare to be
+respelled as a whole): a ``respell`` function (``UmlautRestorer.restore``) gives each
+candidate part the spelling the word list knows, so the parts are "kündigung" and
+"bestätigung", as they are for "Kündigungsbestätigung".
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
 import wordfreq
@@ -40,8 +45,10 @@ class CompoundSplitter:
         stop_words: Collection[str] = (),
         min_chars: int = 8,
         cache_size: int = 200_000,
+        respell: Callable[[str], str] | None = None,
     ) -> None:
         self._frequencies = frequencies
+        self._respell = respell or _as_written
         self._stop_words = frozenset(stop_words)
         self._min_chars = min_chars
         self._min_frequency = 10 ** (MIN_PART_ZIPF - 9)
@@ -49,7 +56,12 @@ class CompoundSplitter:
         self.split = lru_cache(maxsize=cache_size)(self._split)
 
     @classmethod
-    def german(cls, stop_words: Collection[str] = (), min_chars: int = 8) -> CompoundSplitter:
+    def german(
+        cls,
+        stop_words: Collection[str] = (),
+        min_chars: int = 8,
+        respell: Callable[[str], str] | None = None,
+    ) -> CompoundSplitter:
         """Return a splitter over wordfreq's large German word list.
 
         Only words frequent enough to be parts are kept (a fifth of the list, a fifth of
@@ -59,13 +71,13 @@ class CompoundSplitter:
         minimum = 10 ** (MIN_PART_ZIPF - 9)
         frequencies = wordfreq.get_frequency_dict("de", wordlist="large")
         common = {word: f for word, f in frequencies.items() if f >= minimum}
-        return cls(common, stop_words, min_chars)
+        return cls(common, stop_words, min_chars, respell=respell)
 
     def _split(self, word: str) -> tuple[str, ...]:
         """Return the parts of a lower-case word, or () when it is not split."""
         if len(word) < self._min_chars or not word.isalpha():
             return ()
-        whole = self._frequencies.get(word, 0.0)
+        whole = self._frequencies.get(self._respell(word), 0.0)
         if whole >= self._lexicalised:
             return ()
         parts, score = self._best(word)
@@ -85,7 +97,8 @@ class CompoundSplitter:
             tail = word[cut:]
             if head is None:
                 continue
-            tail_parts = self.split(tail) or ((tail,) if self._known(tail) else ())
+            spelled = self._respell(tail)
+            tail_parts = self.split(tail) or ((spelled,) if self._known(spelled) else ())
             if not tail_parts or len(tail_parts) >= MAX_PARTS:
                 continue
             parts = (head, *tail_parts)
@@ -103,7 +116,7 @@ class CompoundSplitter:
         word wins.
         """
         readings = [
-            head_with_link[: len(head_with_link) - len(link)]
+            self._respell(head_with_link[: len(head_with_link) - len(link)])
             for link in LINKING_MORPHEMES
             if head_with_link.endswith(link)
         ]
@@ -116,3 +129,7 @@ class CompoundSplitter:
             and part not in self._stop_words
             and self._frequencies.get(part, 0.0) >= self._min_frequency
         )
+
+
+def _as_written(word: str) -> str:
+    return word

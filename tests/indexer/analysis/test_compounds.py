@@ -10,6 +10,7 @@ from indexer.analysis.compounds import (
     SPLIT_ADVANTAGE,
     CompoundSplitter,
 )
+from indexer.analysis.umlauts import UmlautRestorer
 
 # Word frequencies as wordfreq gives them (share of all words); 1e-5 is Zipf 4, a common
 # word, and as frequent as a lexicalised word is (LEXICALISED_ZIPF): a word this frequent
@@ -125,6 +126,20 @@ def test_min_chars_is_configurable() -> None:
     assert CompoundSplitter(frequencies, min_chars=9).split("hausbaum") == ()
 
 
+def test_parts_are_looked_up_in_the_spelling_the_word_list_knows() -> None:
+    frequencies = {"kündigung": COMMON, "bestätigung": COMMON, "überweisung": 1e-4}
+    frequencies |= {"ueber": COMMON, "weisung": COMMON}
+    spellings = {"kuendigung": "kündigung", "bestaetigung": "bestätigung"}
+    spellings["ueberweisung"] = "überweisung"
+    plain = CompoundSplitter(frequencies, min_chars=8)
+    respelled = CompoundSplitter(frequencies, min_chars=8, respell=lambda w: spellings.get(w, w))
+    assert plain.split("kuendigungsbestaetigung") == ()
+    assert respelled.split("kuendigungsbestaetigung") == ("kündigung", "bestätigung")
+    # The whole word is lexicalised in its umlaut spelling, so it stays whole.
+    assert plain.split("ueberweisung") == ("ueber", "weisung")
+    assert respelled.split("ueberweisung") == ()
+
+
 def test_results_are_cached_per_word(splitter: CompoundSplitter) -> None:
     splitter.split("routerkonfiguration")
     splitter.split("routerkonfiguration")
@@ -159,6 +174,19 @@ def german() -> CompoundSplitter:
 )
 def test_german_words(german: CompoundSplitter, word: str, parts: tuple[str, ...]) -> None:
     assert german.split(word) == parts
+
+
+@pytest.mark.parametrize(
+    ("word", "parts"),
+    [
+        ("kuendigungsbestaetigung", ("kündigung", "bestätigung")),
+        ("steuererklaerung", ("steuer", "erklärung")),  # "Steuer" is no "Steür"
+        ("kündigungsbestätigung", ("kündigung", "bestätigung")),
+    ],
+)
+def test_transliterated_german_words(word: str, parts: tuple[str, ...]) -> None:
+    respell = UmlautRestorer.german().restore
+    assert CompoundSplitter.german(min_chars=8, respell=respell).split(word) == parts
 
 
 def test_lexicalised_tail_stays_whole(german: CompoundSplitter) -> None:

@@ -58,6 +58,98 @@ def test_lexical_hits_report_matched_clauses(backend: Backend, engine: Engine) -
     assert [(hit.id, hit.matched) for hit in hits] == [("bill-3", 2)]
 
 
+# Pairs of German threads, one written with umlauts, the other as customers without a
+# German keyboard write it (ae/oe/ue, ss), each about the same thing in other words.
+SPELLING_THREADS = [
+    thread("stoerung-u", "Störung im Festnetz", body="Seit Montag kein Telefon.", lang="de"),
+    thread("stoerung-t", "Stoerung beim Kabelanschluss", body="Seit gestern tot.", lang="de"),
+    thread("kuendigung-u", "Kündigung zurücknehmen", body="Geht ein Widerruf?", lang="de"),
+    thread("kuendigung-t", "Kuendigung zuruecknehmen", body="Nach zwei Wochen?", lang="de"),
+    thread("gebuehr-u", "Gebühr für die Rücklastschrift", body="Warum extra?", lang="de"),
+    thread("gebuehr-t", "Gebuehr fuer Ruecklastschrift zu hoch", body="Die Bank.", lang="de"),
+    thread("ueberweisung-u", "Überweisung nicht angekommen", body="Geld fehlt.", lang="de"),
+    thread("ueberweisung-t", "Ueberweisung dauert ewig", body="Schon drei Tage.", lang="de"),
+    thread("bestaetigung-u", "Auftragsbestätigung fehlt", body="Keine Mail da.", lang="de"),
+    thread("bestaetigung-t", "Auftragsbestaetigung nicht erhalten", body="Kein Brief.", lang="de"),
+    thread("strasse-u", "Neue Straße eintragen", body="Umzug gemeldet.", lang="de"),
+    thread("strasse-t", "Strasse falsch geschrieben", body="Im Vertrag.", lang="de"),
+    thread("laeuft-u", "Router läuft heiß", body="Das Gehäuse glüht.", lang="de"),
+    thread("laeuft-t", "Modem laeuft nicht mehr", body="Alle Lampen aus.", lang="de"),
+    # English threads quoting German, in either spelling: English has no umlauts.
+    thread("stoerung-en", "Status page says Störung", body="For a week now.", lang="en"),
+    thread("stoerung-en-t", "Hotline reports a Stoerung here", body="No ETA given.", lang="en"),
+    # Its "ue" is no "ü": "Stoer" and "Stör" must not find these.
+    thread("steuer-u", "Steuererklärung: Rechnung als PDF", body="Für das Homeoffice.", lang="de"),
+    thread("steuer-t", "Belege zur Steuererklaerung", body="Jahresbeleg bitte.", lang="de"),
+]  # fmt: skip
+# Both spellings of a query, finished (a space at the end) and half typed: each finds the
+# threads of its group, and both spellings find them alike (same clauses matched, same BM25).
+SPELLING_QUERIES = {
+    # One word: read as German and as English, so the English threads are found too.
+    ("stoerung-u", "stoerung-t", "stoerung-en", "stoerung-en-t"): [
+        ("Störung ", "Stoerung "),
+        ("Stör", "Stoer"),
+    ],
+    ("kuendigung-u", "kuendigung-t"): [
+        ("Kündigung zurücknehmen ", "kuendigung zuruecknehmen "),
+        ("Kündigung zurü", "kuendigung zurue"),
+        ("kündig", "kuendig"),
+    ],
+    ("gebuehr-u", "gebuehr-t"): [
+        ("Gebühr für die Rücklastschrift ", "Gebuehr fuer die Ruecklastschrift "),
+        ("Gebüh", "Gebueh"),
+        ("Rücklas", "Ruecklas"),
+    ],
+    ("ueberweisung-u", "ueberweisung-t"): [("Überweisung ", "Ueberweisung "), ("Überw", "Ueberw")],
+    # A part of a compound, and the compound half typed.
+    ("bestaetigung-u", "bestaetigung-t"): [
+        ("Bestätigung ", "Bestaetigung "),
+        ("Auftragsbestä", "Auftragsbestae"),
+    ],
+    ("strasse-u", "strasse-t"): [("Straße ", "Strasse "), ("Straß", "Strass")],
+    ("laeuft-u", "laeuft-t"): [("läuft ", "laeuft "), ("läu", "laeu")],
+    ("steuer-u", "steuer-t"): [
+        ("Steuererklärung ", "Steuererklaerung "),
+        ("Steuererklä", "Steuererklae"),
+    ],
+}  # fmt: skip
+
+
+def test_umlauts_and_their_transliterations_find_each_other(
+    request: pytest.FixtureRequest, backend_name: str, engine: Engine, tmp_path: Path
+) -> None:
+    settings = backend_settings(request, backend_name, tmp_path / "spellings")
+    opened = create_backend(settings, engine.embedder.dimension)
+    cache = EmbeddingCache(
+        tmp_path / "cache.sqlite", engine.embedder.model_id, engine.embedder.dimension
+    )
+    preparer = ThreadPreparer(engine.settings, engine.analyzer, engine.embedder, cache)
+
+    def hits(text: str) -> list[tuple[str, int, float]]:
+        query = engine.analyzer.query(text, partial=True)
+        found = opened.lexical_top_k(query, 10, Filters())
+        return sorted((hit.id, hit.matched, round(hit.score, 4)) for hit in found)
+
+    try:
+        with opened.rebuild() as rebuild:
+            ids = [t.id for t in SPELLING_THREADS]
+            rebuild.add(preparer.prepare(SPELLING_THREADS, ids))
+            rebuild.commit()
+        found: dict[str, object] = {}
+        expected: dict[str, object] = {}
+        for group, queries in SPELLING_QUERIES.items():
+            for umlaut, transliterated in queries:
+                umlaut_hits = hits(umlaut)
+                found[umlaut] = [hit[0] for hit in umlaut_hits]
+                found[transliterated] = hits(transliterated)
+                expected[umlaut] = sorted(group)
+                expected[transliterated] = umlaut_hits
+        assert found == expected
+    finally:
+        opened.close()
+        cache.close()
+
+
 @pytest.mark.parametrize(("limit", "expected"), [(1, ["r1", "r2"]), (2, ["r1", "r2", "r3"])])
 def test_a_half_typed_word_expands_to_its_most_frequent_continuations_first(
     request: pytest.FixtureRequest,
