@@ -43,6 +43,11 @@ class ServiceSearcher:
         )
         return [item.thread.id for item in result.items], result.total
 
+    def suggest(self, text: str, limit: int) -> list[str]:
+        """Ids of the suggestions above the confidence floor, as /api/suggest gives them."""
+        result = self.service.search(SearchRequest(text=text, limit=limit, apply_floor=True))
+        return [item.thread.id for item in result.items]
+
 
 class InProcessIndex:
     """A dataset indexed into ``work_dir`` with the given settings, searched in-process."""

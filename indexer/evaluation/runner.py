@@ -55,12 +55,20 @@ class HttpSearcher:
         self.timeout = timeout
 
     def search(self, text: str, limit: int, offset: int = 0) -> tuple[list[str], int]:
-        query = urllib.parse.urlencode({"q": text, "limit": limit, "offset": offset})
-        with urllib.request.urlopen(
-            f"{self.base_url}/api/search?{query}", timeout=self.timeout
-        ) as r:
-            answer = json.load(r)
+        answer = self._get("search", {"q": text, "limit": limit, "offset": offset})
         return [item["id"] for item in answer["items"]], int(answer["total"])
+
+    def suggest(self, text: str, limit: int) -> list[str]:
+        """Ids of the suggestions above the confidence floor, as the widget asks for them."""
+        answer = self._get("suggest", {"q": text, "limit": limit})
+        return [item["id"] for item in answer["items"]]
+
+    def _get(self, endpoint: str, params: dict[str, Any]) -> Any:
+        query = urllib.parse.urlencode(params)
+        with urllib.request.urlopen(
+            f"{self.base_url}/api/{endpoint}?{query}", timeout=self.timeout
+        ) as r:
+            return json.load(r)
 
 
 @dataclass(frozen=True)
