@@ -95,7 +95,7 @@ class ThreadPreparer:
             thread.lang or self.analyzer.detect_language(f"{text.title}\n{text.body}").lang
             for thread, text in zip(threads, texts, strict=True)
         ]
-        vectors = self._vectors([text.for_embedding() for text in texts])
+        vectors = self._vectors([self._embedding_text(text) for text in texts])
         prepared = []
         for thread, text, lang, vector, fingerprint in zip(
             threads, texts, langs, vectors, fingerprints, strict=True
@@ -115,6 +115,13 @@ class ThreadPreparer:
                 )
             )
         return prepared
+
+    def vectors(self, threads: Sequence[Thread]) -> list:
+        """The threads' vectors as indexing computes them (from the cache when there)."""
+        return self._vectors([self._embedding_text(_PlainText.of(thread)) for thread in threads])
+
+    def _embedding_text(self, text: _PlainText) -> str:
+        return self.analyzer.for_embedding(text.for_embedding())
 
     def _vectors(self, texts: list[str]) -> list:
         keys = [content_hash(text) for text in texts]

@@ -23,6 +23,10 @@ REPLIES_SCALE = 100
 # thread: how far it stands out from the crowd. Absolute cosines of an English model on
 # German text run high for everything; the margin does not (see scripts/calibrate).
 REFERENCE_RANK = 10
+# The confidence models by kind of match (settings.confidence_models): a thread in another
+# language than the query, or in one of these languages; any other language uses OTHER.
+CROSS_LANGUAGE = "cross"
+OTHER_LANGUAGES = "other"
 # Longest duplicate_of chain followed (a -> b -> c); longer chains are moderator mistakes.
 MAX_DUPLICATE_HOPS = 3
 
@@ -54,10 +58,7 @@ class RankingParams:
     prior_replies: float
     prior_recency: float
     recency_half_life_days: float
-    confidence_bias: float
-    confidence_cosine: float
-    confidence_coverage: float
-    confidence_margin: float
+    confidence_models: Mapping[str, tuple[float, float, float, float]]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RankingParams:
@@ -163,20 +164,28 @@ def similarity(candidate: Candidate, params: RankingParams) -> float:
     )
 
 
-def confidence(candidate: Candidate, params: RankingParams) -> float:
+def match_kind(thread_lang: str | None, query_languages: Sequence[str]) -> str:
+    """Which confidence model judges a match: ``cross`` for a thread in none of the query's
+    languages, else the thread's language if it has a model of its own, else ``other``.
+    A thread or query of unknown language counts as the same language."""
+    if thread_lang and query_languages and thread_lang not in query_languages:
+        return CROSS_LANGUAGE
+    return thread_lang or OTHER_LANGUAGES
+
+
+def confidence(candidate: Candidate, params: RankingParams, kind: str = OTHER_LANGUAGES) -> float:
     """Probability that the candidate answers the customer's question.
 
     A logistic model (Platt scaling) over three features - the cosine, the share of query
-    clauses matched, and the cosine's margin over the query's 10th-nearest thread -
-    fitted by ``scripts/calibrate`` on the results SemEval-2016 dev queries get; its
-    reliability table is in docs/relevance.md.
+    clauses matched, and the cosine's margin over the query's 10th-nearest thread - with
+    coefficients of its own per kind of match (``match_kind``): the cosines of a German
+    pair, an English pair and a pair across languages run at different heights.
+    ``scripts/tune`` fits them on data the report then leaves out; the reliability
+    tables are in docs/relevance.md.
     """
-    z = (
-        params.confidence_bias
-        + params.confidence_cosine * candidate.cosine
-        + params.confidence_coverage * candidate.coverage
-        + params.confidence_margin * candidate.margin
-    )
+    models = params.confidence_models
+    bias, cosine, coverage, margin = models.get(kind) or models[OTHER_LANGUAGES]
+    z = bias + cosine * candidate.cosine + coverage * candidate.coverage + margin * candidate.margin
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -223,6 +232,7 @@ def rank(
     params: RankingParams,
     now: datetime | None = None,
     feedback: Mapping[str, float] | None = None,
+    query_languages: Sequence[str] = (),
 ) -> list[Ranked]:
     """Order candidates: collapse duplicate clusters, add priors and feedback, attach
     confidence.
@@ -233,6 +243,7 @@ def rank(
     ``feedback`` holds the bounded bonus of threads customers found helpful for similar
     queries (``indexer.feedback``); a cluster gets the largest bonus of its members. It
     moves the score only: the confidence says how sure the match is, not how popular.
+    ``query_languages`` (the analysed query's) choose each match's confidence model.
     """
     now = now or datetime.now(UTC)
     clusters: dict[str, tuple[float, float, int]] = {}
@@ -241,7 +252,9 @@ def rank(
             continue  # deleted between search and ranking
         root = canonical_id(candidate.id, signals)
         fused = similarity(candidate, params)
-        sure = confidence(candidate, params)
+        sure = confidence(
+            candidate, params, match_kind(signals[candidate.id].lang, query_languages)
+        )
         if root in clusters:
             best_similarity, best_confidence, folded = clusters[root]
             clusters[root] = (

@@ -146,12 +146,19 @@ class SearchService:
         signals = self._signals_with_canonicals([c.id for c in merged], filters)
         boosts = self.feedback.boosts(vector) if self.feedback is not None else None
         return ranking.rank(
-            merged, signals, self.params_for(query), now=datetime.now(UTC), feedback=boosts
+            merged,
+            signals,
+            self.params_for(query),
+            now=datetime.now(UTC),
+            feedback=boosts,
+            query_languages=query.languages,
         )
 
     def query_vector(self, text: str) -> np.ndarray:
-        """The query's embedding: from the shared cache when there is one (the model's
+        """The query's embedding (of the text as the models should read it: German typed
+        without umlauts respelled), from the shared cache when there is one (the model's
         own in-process cache answers repeats in this process either way)."""
+        text = self.analyzer.for_embedding(text)
         if self.vector_cache is None:
             return self.embedder.embed_query(text)
         return self.vector_cache.vector(text, self.embedder.embed_query)

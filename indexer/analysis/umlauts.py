@@ -60,6 +60,11 @@ RESTORED_MIN_ZIPF = 2.0
 # neu, "Dauer" -> dau).
 SNOWBALL_DIGRAPH = re.compile(r"(?<![qaeiouyäöü])ue|([ao])e")
 UMLAUT_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u"})
+# A word of a running text (``respell``): letters, keeping their case.
+TEXT_WORD = re.compile(r"[^\W\d_]+")
+# ``respell`` leaves words alone that are common English words as typed (Zipf 3, once in a
+# million words): "guessing" is not "Güssing" in an English question.
+ENGLISH_WORD_ZIPF = 3.0
 TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 
 
@@ -105,6 +110,30 @@ class UmlautRestorer:
         if best_frequency < frequency(word, 0.0) * self._advantage:
             return word
         return best
+
+
+def respell(text: str, restorer: UmlautRestorer) -> str:
+    """``text`` with its transliterated German words written with umlauts, case kept
+    ("Stoerung seit gestern" -> "Störung seit gestern").
+
+    For the embedding models, which read text, not index terms: they learned "Störung",
+    and "Stoerung" is to them a rare string of word pieces. Common English words stay.
+    """
+
+    def respelled(match: re.Match[str]) -> str:
+        word = match.group(0)
+        lower = word.lower()
+        restored = restorer.restore(lower)
+        if restored == lower or _is_english_word(lower):
+            return word
+        return restored.capitalize() if word[:1].isupper() else restored
+
+    return TEXT_WORD.sub(respelled, text) if DIGRAPH.search(text.lower()) else text
+
+
+@lru_cache(maxsize=50_000)
+def _is_english_word(word: str) -> bool:
+    return wordfreq.zipf_frequency(word, "en") >= ENGLISH_WORD_ZIPF
 
 
 def german_stem_fold(word: str) -> str:

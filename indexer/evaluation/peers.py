@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from indexer.cleaning import clean_text
-from indexer.embedding import bundled_model_path
+from indexer.embedding import Embedder
+from indexer.settings import load_settings
 
 WORD = re.compile(r"\w+")
 # Enough results to rank every candidate of a reranking set in one call.
@@ -65,16 +66,22 @@ class RankBM25Searcher(_Ranked):
 
 
 class TxtaiSearcher(_Ranked):
-    """txtai's hybrid index (its BM25 scoring plus dense vectors) with askfind's model."""
+    """txtai's hybrid index (its BM25 scoring plus dense vectors) with askfind's model: txtai
+    takes the vectors from askfind's embedder (its "external" vectors), so the comparison
+    is of retrieval and fusion, not of models."""
 
     name = "txtai hybrid (same model)"
 
-    def __init__(self, records: Sequence[dict[str, Any]], model_path: str | None = None) -> None:
+    def __init__(self, records: Sequence[dict[str, Any]], embedder: Embedder | None = None) -> None:
         super().__init__()
         from txtai import Embeddings
 
+        embedder = embedder or Embedder(load_settings())
         self._embeddings = Embeddings(
-            path=model_path or str(bundled_model_path()), content=True, hybrid=True
+            method="external",
+            transform=lambda texts: embedder.embed_documents(list(texts)),
+            content=True,
+            hybrid=True,
         )
         self._embeddings.index(
             [{"id": record["id"], "text": thread_text(record)} for record in records]

@@ -1,29 +1,127 @@
-"""Embeddings: the fast ONNX path equals sentence-transformers; vectors are cached by content."""
+"""Embeddings: the torch-free models, the ensemble, and the cache keyed by model and content."""
 
 from __future__ import annotations
 
+import json
+import math
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from indexer.embedding import Embedder, EmbeddingCache, content_hash
+from indexer.embedding.bert_graph import is_bert_sentence_encoder
+from indexer.embedding.models import ModelPart, canonical, minilm_path, parse_models
 from indexer.engine import Engine
+from indexer.errors import ConfigError
 
 TEXTS = [
     "Router verliert ständig die WLAN-Verbindung",
     "How do I move my eSIM to a new iPhone?",
-    "Rechnung " * 200,  # longer than the model reads: truncated alike on both paths
+    "Rechnung " * 200,  # longer than the models read: truncated alike on both paths
     "x",
 ]
 
 
-def test_onnx_path_gives_the_vectors_of_sentence_transformers(engine: Engine) -> None:
-    embedder = engine.embedder
-    reference = embedder._sentence_transformer()  # the library's own encode, same ONNX file
-    for text in TEXTS:
-        expected = reference.encode([text], normalize_embeddings=True)[0]
-        assert float(np.dot(embedder._embed_query(text), expected)) > 0.9999, text
+def _numpy_bert(folder: Path, text: str) -> np.ndarray:
+    """The MiniLM sentence vector computed with numpy from the safetensors weights: an
+    independent reference for the ONNX graph askfind builds (float64, no torch)."""
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    config = json.loads((folder / "config.json").read_text())
+    weights = {
+        k: v.astype(np.float64) for k, v in load_file(str(folder / "model.safetensors")).items()
+    }
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.no_padding()
+    ids = np.array(tokenizer.encode(text).ids)
+    hidden, heads = config["hidden_size"], config["num_attention_heads"]
+
+    def norm(x: np.ndarray, name: str) -> np.ndarray:
+        x = x - x.mean(-1, keepdims=True)
+        x = x / np.sqrt((x**2).mean(-1, keepdims=True) + config["layer_norm_eps"])
+        return x * weights[f"{name}.weight"] + weights[f"{name}.bias"]
+
+    def linear(x: np.ndarray, name: str) -> np.ndarray:
+        return x @ weights[f"{name}.weight"].T + weights[f"{name}.bias"]
+
+    x = (
+        weights["embeddings.word_embeddings.weight"][ids]
+        + weights["embeddings.position_embeddings.weight"][: len(ids)]
+        + weights["embeddings.token_type_embeddings.weight"][0]
+    )
+    x = norm(x, "embeddings.LayerNorm")
+    erf = np.vectorize(math.erf)
+    for layer in range(config["num_hidden_layers"]):
+        p = f"encoder.layer.{layer}."
+        q, k, v = (
+            linear(x, f"{p}attention.self.{n}").reshape(len(ids), heads, -1).transpose(1, 0, 2)
+            for n in ("query", "key", "value")
+        )
+        scores = q @ k.transpose(0, 2, 1) / np.sqrt(hidden // heads)
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        scores /= scores.sum(-1, keepdims=True)
+        context = (scores @ v).transpose(1, 0, 2).reshape(len(ids), hidden)
+        x = norm(
+            x + linear(context, f"{p}attention.output.dense"), f"{p}attention.output.LayerNorm"
+        )
+        inner = linear(x, f"{p}intermediate.dense")
+        inner = 0.5 * inner * (1 + erf(inner / np.sqrt(2)))
+        x = norm(x + linear(inner, f"{p}output.dense"), f"{p}output.LayerNorm")
+    mean = x.mean(axis=0)
+    return mean / np.linalg.norm(mean)
+
+
+@pytest.fixture(scope="module")
+def minilm_float(engine: Engine) -> Embedder:
+    return Embedder(
+        engine.settings.model_copy(
+            update={"embedding_model": "all-MiniLM-L6-v2", "embedding_runtime": "onnx"}
+        )
+    )
+
+
+def test_the_onnx_graph_built_without_torch_computes_bert(minilm_float: Embedder) -> None:
+    assert is_bert_sentence_encoder(minilm_path())
+    for text in TEXTS[:2]:
+        expected = _numpy_bert(minilm_path(), text)
+        assert float(minilm_float.embed_query(text) @ expected) > 0.99999, text
+
+
+def test_int8_vectors_stay_close_to_float32(engine: Engine, minilm_float: Embedder) -> None:
+    int8 = Embedder(engine.settings.model_copy(update={"embedding_model": "all-MiniLM-L6-v2"}))
+    assert int8.model_id != minilm_float.model_id
+    cosines = [float(int8.embed_query(t) @ minilm_float.embed_query(t)) for t in TEXTS[:3]]
+    assert min(cosines) > 0.98
+
+
+def test_the_default_model_matches_across_german_and_english(engine: Engine) -> None:
+    embed = engine.embedder.embed_query
+    german = embed("Wie ändere ich das WLAN-Passwort an meinem Router?")
+    english = embed("How do I change the WiFi password on my router?")
+    unrelated = embed("Meine Rechnung ist diesen Monat viel zu hoch")
+    assert float(german @ english) > float(german @ unrelated) + 0.2
+
+
+def test_an_ensemble_vector_averages_the_models_cosines(engine: Engine) -> None:
+    settings = engine.settings
+    ensemble = Embedder(
+        settings.model_copy(
+            update={"embedding_model": "use-multilingual-v3*3 + all-MiniLM-L6-v2*1"}
+        )
+    )
+    use = Embedder(settings.model_copy(update={"embedding_model": "use-multilingual-v3"}))
+    minilm = Embedder(settings.model_copy(update={"embedding_model": "all-MiniLM-L6-v2"}))
+    assert ensemble.dimension == use.dimension + minilm.dimension == 512 + 384
+    a, b = "WLAN bricht abends ab", "Internet über WLAN fliegt immer raus"
+    expected = 0.75 * float(use.embed_query(a) @ use.embed_query(b)) + 0.25 * float(
+        minilm.embed_query(a) @ minilm.embed_query(b)
+    )
+    assert float(ensemble.embed_query(a) @ ensemble.embed_query(b)) == pytest.approx(
+        expected, abs=1e-5
+    )
 
 
 def test_a_text_gets_the_same_vector_as_document_and_as_query(engine: Engine) -> None:
@@ -35,20 +133,48 @@ def test_a_text_gets_the_same_vector_as_document_and_as_query(engine: Engine) ->
         assert float(np.dot(vector, engine.embedder.embed_query(text))) > 0.9999
 
 
-def test_int8_vectors_stay_close_to_float32(engine: Engine) -> None:
-    float32 = Embedder(engine.settings.model_copy(update={"embedding_runtime": "onnx"}))
-    assert float32.model_id != engine.embedder.model_id
-    cosines = [
-        float(np.dot(float32.embed_query(t), engine.embedder.embed_query(t))) for t in TEXTS[:3]
-    ]
-    assert min(cosines) > 0.97
-
-
 def test_query_vectors_are_cached_and_read_only(engine: Engine) -> None:
     first = engine.embedder.embed_query("Passwort vergessen")
     assert engine.embedder.embed_query("Passwort vergessen") is first
     with pytest.raises(ValueError):
         first[0] = 1.0
+
+
+def test_the_model_setting_is_parsed_and_written_one_way() -> None:
+    parts = parse_models(" use-multilingual-v3*3 +all-MiniLM-L6-v2 ")
+    assert parts == (ModelPart("use-multilingual-v3", 0.75), ModelPart("all-MiniLM-L6-v2", 0.25))
+    assert canonical(parts) == "use-multilingual-v3*0.75+all-MiniLM-L6-v2*0.25"
+    assert parse_models("/models/my-bert") == (ModelPart("/models/my-bert", 1.0),)
+    for wrong in ("", "a + ", "a*0", "a*-1", "a*x", "a + a"):
+        with pytest.raises(ConfigError):
+            parse_models(wrong)
+
+
+def test_the_model_id_names_the_models_and_their_weights(engine: Engine) -> None:
+    other_weights = Embedder(
+        engine.settings.model_copy(
+            update={"embedding_model": "use-multilingual-v3*0.5 + all-MiniLM-L6-v2*0.5"}
+        )
+    )
+    assert other_weights.dimension == engine.embedder.dimension
+    assert other_weights.model_id != engine.embedder.model_id
+
+
+def test_an_unknown_model_needs_the_extra_and_says_so(engine: Engine, tmp_path: Path) -> None:
+    if "sentence_transformers" in sys.modules or _has_sentence_transformers():
+        pytest.skip("the sentence-transformers extra is installed here (tested in its own run)")
+    with pytest.raises(ConfigError, match=r"askfind\[sentence-transformers\]"):
+        Embedder(
+            engine.settings.model_copy(
+                update={"embedding_model": str(tmp_path), "model_cache_dir": tmp_path / "m"}
+            )
+        )
+
+
+def _has_sentence_transformers() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("sentence_transformers") is not None
 
 
 def test_cache_keys_vectors_by_model_and_content(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from indexer.ranking import (
     candidates,
     canonical_id,
     confidence,
+    match_kind,
     prior_bonus,
     rank,
     similarity,
@@ -50,10 +51,7 @@ PARAMS = RankingParams(
     prior_replies=0.0,
     prior_recency=0.0,
     recency_half_life_days=365.0,
-    confidence_bias=-7.0,
-    confidence_cosine=9.0,
-    confidence_coverage=2.5,
-    confidence_margin=0.0,
+    confidence_models={"other": (-7.0, 9.0, 2.5, 0.0)},
 )
 
 
@@ -317,7 +315,7 @@ def test_confidence_is_the_logistic_of_cosine_and_coverage() -> None:
 
 
 def test_confidence_rises_with_the_margin() -> None:
-    params = replace(PARAMS, confidence_margin=10.0)
+    params = replace(PARAMS, confidence_models={"other": (-7.0, 9.0, 2.5, 10.0)})
     margins = [0.0, 0.05, 0.1, 0.2]
     values = [confidence(candidate("a", 0.5, margin=m), params) for m in margins]
     assert values == sorted(set(values))
@@ -333,6 +331,37 @@ def test_confidence_increases_with_cosine_and_with_coverage() -> None:
         by_coverage = [confidence(candidate("a", cosine, coverage=v), PARAMS) for v in steps]
         assert by_coverage == sorted(set(by_coverage)), f"not increasing at cosine {cosine}"
     assert all(0.0 < confidence(candidate("a", c, coverage=c), PARAMS) < 1.0 for c in steps)
+
+
+def test_each_kind_of_match_has_its_own_confidence_model() -> None:
+    params = replace(
+        PARAMS,
+        confidence_models={
+            "de": (-2.0, 0.0, 0.0, 0.0),
+            "cross": (2.0, 0.0, 0.0, 0.0),
+            "other": (0.0, 0.0, 0.0, 0.0),
+        },
+    )
+    assert match_kind("de", ("de",)) == "de"
+    assert match_kind("en", ("de",)) == "cross"
+    assert match_kind("fr", ("fr", "de")) == "fr"
+    assert match_kind(None, ("de",)) == "other"  # a thread of unknown language
+    assert match_kind("de", ()) == "de"  # a query of unknown language
+    sure = {kind: confidence(candidate("a", 0.5), params, kind) for kind in ("de", "cross", "fr")}
+    assert sure["de"] == pytest.approx(1 / (1 + math.exp(2)))
+    assert sure["cross"] == pytest.approx(1 / (1 + math.exp(-2)))
+    assert sure["fr"] == pytest.approx(0.5)  # no model of its own: "other"
+    merged = [candidate("g", 0.5), candidate("e", 0.5)]
+    ranked = rank(
+        merged,
+        signals_of(Signals("g", lang="de"), Signals("e", lang="en")),
+        params,
+        NOW,
+        query_languages=("de",),
+    )
+    assert {r.id: r.confidence for r in ranked} == pytest.approx(
+        {"g": sure["de"], "e": sure["cross"]}
+    )
 
 
 def test_candidates_missing_from_signals_are_dropped() -> None:
@@ -387,14 +416,17 @@ def no_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("no_config")
 def test_ranking_params_come_from_the_settings() -> None:
-    settings = Settings(fusion="rrf", rrf_k=10.0, prior_solved=0.5, confidence_bias=-3.0)
+    models = {"de": (-3.0, 1.0, 2.0, 3.0), "other": (0.0, 1.0, 1.0, 1.0)}
+    settings = Settings(fusion="rrf", rrf_k=10.0, prior_solved=0.5, confidence_models=models)
     params = RankingParams.from_settings(settings)
-    assert (params.fusion, params.rrf_k, params.prior_solved, params.confidence_bias) == (
+    assert (params.fusion, params.rrf_k, params.prior_solved, params.confidence_models) == (
         "rrf",
         10.0,
         0.5,
-        -3.0,
+        models,
     )
+    with pytest.raises(ValueError, match="other"):
+        Settings(confidence_models={"de": (0.0, 1.0, 1.0, 1.0)})
 
 
 @pytest.mark.usefixtures("no_config")
@@ -404,4 +436,4 @@ def test_other_language_params_take_their_own_fusion_weights() -> None:
     other = RankingParams.for_other_languages(settings)
     assert other.lexical_weight == 0.7
     assert other.vector_weight == settings.other_language_vector_weight
-    assert other.confidence_margin == settings.confidence_margin
+    assert other.confidence_models == settings.confidence_models

@@ -10,6 +10,7 @@ from indexer.analysis.umlauts import (
     RESTORED_MIN_ZIPF,
     UmlautRestorer,
     german_stem_fold,
+    respell,
     transliterate,
 )
 
@@ -138,3 +139,24 @@ def test_the_snowball_stem_of_a_word_begins_its_fold(word: str) -> None:
 
 def test_transliterate_writes_umlauts_out_as_english_writes_german() -> None:
     assert transliterate("störung über müller straße") == "stoerung ueber mueller straße"
+
+
+# --- running text, as the embedding models read it -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Stoerung seit gestern", "Störung seit gestern"),
+        ("kuendigung zuruecknehmen?", "kündigung zurücknehmen?"),
+        ("Gebuehr fuer die Box 4", "Gebühr für die Box 4"),
+        ("Steuer und neue Feuer", "Steuer und neue Feuer"),  # real ue, not ü
+        ("I keep guessing the password", "I keep guessing the password"),  # English word
+        ("Queue does not work", "Queue does not work"),
+        ("Störung", "Störung"),  # already written with umlauts
+    ],
+)
+def test_running_text_is_respelled_for_the_embedding_models(
+    german: UmlautRestorer, typed: str, meant: str
+) -> None:
+    assert respell(typed, german) == meant

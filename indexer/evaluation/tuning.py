@@ -1,0 +1,396 @@
+"""Fit the ranking's weights, the confidence and the floor, and measure them on data they
+were not fitted on.
+
+What is fitted (all of it by ``fit``): the share of each embedding model in the
+ensemble's cosine, the weights of the lexical score and of the share of query clauses
+matched in the linear fusion (the cosine's weight stays 1: only ratios matter), a
+logistic confidence per kind of match (a German thread for a German query, an English
+one, another language, or a thread in another language than the query), and the floor
+below which a suggestion is not shown.
+
+How it is judged (``leave_one_group_out``): each group of datasets (``GROUPS``: SemEval,
+the Stack Exchange duplicates, the German STS-b train split, the demo community's typed
+questions) is left out in turn, everything is fitted on the others, and the group left
+out is measured. Those out-of-fold figures are what the service can be expected to do on
+data of a kind it was not fitted on; the in-sample figures beside them show how much of
+a fit is fitted to its data. The German STS-b dev split and the typed questions'
+``report`` half are never fitted on, only measured.
+
+The ranking here is ``indexer.ranking``'s, computed on whole arrays (a test checks that it
+orders like the service): the similarity of the linear fusion plus the priors, known
+duplicates folded into their canonical thread (best similarity and confidence of the
+cluster), ties broken by id.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from indexer.evaluation.features import SetFeatures
+from indexer.ranking import REFERENCE_RANK
+
+# Groups of datasets that are fitted on or left out together.
+GROUPS = ("semeval", "stackexchange", "stsb-de-train", "demo-typed-fit")
+# Measured with every fit, never fitted on.
+REPORT_ONLY = ("stsb-de", "demo-typed-report")
+# The score of a fit on a group: the mean of these metrics over its sets.
+OBJECTIVE_METRICS = ("MRR@10", "Rcap@5", "MAP")
+# The grid. The lexical score is BM25 over the query's best BM25 (0..1), the coverage the
+# share of query clauses matched (0..1); the cosine's weight is 1.
+LEXICAL_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+COVERAGE_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3)
+# Share of the first model of a two-model ensemble (the multilingual one).
+ENSEMBLE_SHARES = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+# Results per query a customer is shown at most (/api/suggest's default limit), and those
+# the confidence is fitted on.
+SHOWN = 5
+# Kinds of match with a confidence model of their own; languages without one use OTHER.
+CONFIDENCE_KINDS = ("de", "en", "cross")
+OTHER = "other"
+# A kind is fitted on its own only with this many right results among its pairs;
+# otherwise it takes the model fitted on every pair.
+MIN_POSITIVES = 30
+# The floor: the highest at which suggestions still show this share of the right threads
+# among the top SHOWN of the groups fitted on (each group counting alike). Showing a
+# wrong thread among five costs the customer a glance; hiding the right one costs a
+# question asked again.
+FLOOR_RECALL = 0.9
+FLOORS = tuple(round(f, 2) for f in np.arange(0.05, 0.96, 0.05))
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """The weights of the linear fusion and of the ensemble's models."""
+
+    shares: tuple[float, ...]  # per embedding model, summing to 1
+    lexical: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """Logistic confidence per kind of match: (bias, cosine, coverage, margin)."""
+
+    models: Mapping[str, tuple[float, float, float, float]]
+    floor: float
+
+
+@dataclass
+class Ranking:
+    """Every query's top results under one fusion (columns of the set's pool)."""
+
+    top: np.ndarray  # (queries, depth) thread columns, best first (-1: none)
+    similarity: np.ndarray  # (queries, threads) fused similarity, clusters folded
+    margin: np.ndarray  # (queries, threads) cosine minus the REFERENCE_RANK-th cosine
+    cosine: np.ndarray  # (queries, threads)
+    relevant: np.ndarray  # (queries, threads) relevance of the (canonical) thread
+
+
+@dataclass
+class Fit:
+    fusion: Fusion
+    confidence: Confidence
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # group -> metrics
+
+
+def rank(features: SetFeatures, fusion: Fusion, depth: int = 10) -> Ranking:
+    """Rank every query's pool by the fused similarity plus the priors (see the module)."""
+    cosine = sum(share * part for share, part in zip(fusion.shares, features.cosines, strict=True))
+    cosine = np.asarray(cosine, dtype=np.float32)
+    similarity = cosine + fusion.lexical * features.lexical + fusion.coverage * features.coverage
+    relevant = features.relevant.copy()
+    members = np.flatnonzero(features.root != np.arange(len(features.ids)))
+    if len(members):
+        roots = features.root[members]
+        for member, root in zip(members, roots, strict=True):
+            similarity[:, root] = np.maximum(similarity[:, root], similarity[:, member])
+            relevant[:, root] |= relevant[:, member]
+    score = similarity + features.prior
+    if len(members):
+        score[:, members] = -np.inf
+    reference = -np.partition(-cosine, REFERENCE_RANK - 1, axis=1)[
+        :, REFERENCE_RANK - 1 : REFERENCE_RANK
+    ]
+    depth = min(depth, score.shape[1])
+    top = np.argpartition(-score, depth - 1, axis=1)[:, :depth]
+    # Best first, ties by id (as ranking.rank orders them).
+    order = np.lexsort((np.array(features.ids)[top], -np.take_along_axis(score, top, 1)), axis=1)
+    top = np.take_along_axis(top, order, 1)
+    top = np.where(np.isfinite(np.take_along_axis(score, top, 1)), top, -1)
+    return Ranking(top, similarity, cosine - reference, cosine, relevant)
+
+
+def metrics(features: SetFeatures, ranked: Ranking) -> dict[str, list[float]]:
+    """Per-query values of MRR@10, Rcap@5, R@1 (queries with a right thread) and MAP of
+    SemEval's candidate lists (every query)."""
+    out: dict[str, list[float]] = {}
+    rows = np.flatnonzero(features.has_relevant)
+    hit = np.take_along_axis(ranked.relevant[rows], np.maximum(ranked.top[rows], 0), 1)
+    hit &= ranked.top[rows] >= 0
+    first = np.where(hit[:, :10].any(1), hit[:, :10].argmax(1) + 1, 0)
+    out["MRR@10"] = list(np.where(first > 0, 1.0 / np.maximum(first, 1), 0.0))
+    count = ranked.relevant[rows].sum(1)
+    out["Rcap@5"] = list(hit[:, :5].sum(1) / np.minimum(5, count))
+    out["R@1"] = list(hit[:, 0].astype(float))
+    if features.rerank is not None:
+        out["MAP"] = [
+            _average_precision(features, ranked, row) for row in range(len(features.qids))
+        ]
+    return out
+
+
+def _average_precision(features: SetFeatures, ranked: Ranking, row: int) -> float:
+    """SemEval's MAP of one query: its candidates in the order of the pooled ranking."""
+    relevant = features.relevant[row]
+    total = int(relevant[features.rerank[row]].sum()) if features.rerank is not None else 0
+    if not total or features.rerank is None:
+        return 0.0
+    candidates = features.rerank[row]
+    score = ranked.similarity[row, candidates] + features.prior[candidates]
+    order = candidates[np.lexsort((np.array(features.ids)[candidates], -score))]
+    hits = relevant[order]
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / total)
+
+
+def group_scores(sets: Sequence[SetFeatures], fusion: Fusion) -> dict[str, float]:
+    """A group's metrics (x100) over all its sets' queries pooled."""
+    pooled: dict[str, list[float]] = {}
+    for features in sets:
+        for name, values in metrics(features, rank(features, fusion)).items():
+            pooled.setdefault(name, []).extend(values)
+    return {name: 100 * statistics.fmean(values) for name, values in pooled.items() if values}
+
+
+def objective(scores: Mapping[str, float]) -> float:
+    return statistics.fmean(scores[m] for m in OBJECTIVE_METRICS if m in scores)
+
+
+def fusion_grid(models: int) -> list[Fusion]:
+    shares = [(1.0,)] if models == 1 else [(s, 1 - s) for s in ENSEMBLE_SHARES]
+    if models > 2:
+        shares = [tuple([1 / models] * models)]
+    return [
+        Fusion(share, lexical, coverage)
+        for share, lexical, coverage in itertools.product(shares, LEXICAL_WEIGHTS, COVERAGE_WEIGHTS)
+    ]
+
+
+def best_fusion(
+    table: Mapping[Fusion, Mapping[str, Mapping[str, float]]], groups: Iterable[str]
+) -> Fusion:
+    """The fusion with the best mean objective over ``groups`` (each group counting alike)."""
+    chosen = list(groups)
+    return max(table, key=lambda f: statistics.fmean(objective(table[f][g]) for g in chosen))
+
+
+# --- confidence and floor ---------------------------------------------------------------
+
+
+@dataclass
+class Pairs:
+    """The top results of queries as (features, label, kind) rows for the confidence."""
+
+    features: np.ndarray  # (n, 3): cosine, coverage, margin
+    labels: np.ndarray  # (n,) bool
+    kinds: np.ndarray  # (n,) str
+    query: np.ndarray  # (n,) a query number unique over the pairs
+    group: np.ndarray  # (n,) str
+
+    @classmethod
+    def concat(cls, parts: Sequence[Pairs]) -> Pairs:
+        return cls(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__)
+        )
+
+
+def shown_pairs(features: SetFeatures, fusion: Fusion, first_query: int = 0) -> Pairs:
+    """Each query's top SHOWN results with what the confidence reads of them."""
+    ranked = rank(features, fusion, depth=SHOWN)
+    rows, cols = np.nonzero(ranked.top >= 0)
+    threads = ranked.top[rows, cols]
+    cross = features.cross[rows, threads]
+    langs = np.array(features.thread_lang, dtype=object)[threads]
+    kinds = np.where(cross, "cross", np.where(np.isin(langs, CONFIDENCE_KINDS), langs, OTHER))
+    return Pairs(
+        features=np.column_stack(
+            [
+                ranked.cosine[rows, threads],
+                features.coverage[rows, threads],
+                ranked.margin[rows, threads],
+            ]
+        ),
+        labels=ranked.relevant[rows, threads],
+        kinds=kinds.astype(str),
+        query=rows + first_query,
+        group=np.full(len(rows), features.group),
+    )
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, steps: int = 50) -> np.ndarray:
+    """Logistic regression (Platt 1999) by Newton-Raphson with a small ridge:
+    (bias, *weights)."""
+    x = np.hstack([np.ones((len(y), 1)), x])
+    weights = np.zeros(x.shape[1])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(x @ weights, -30, 30)))
+        gradient = x.T @ (p - y) + ridge * weights
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + ridge * np.eye(x.shape[1])
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return weights
+
+
+def fit_confidence(pairs: Pairs) -> dict[str, tuple[float, float, float, float]]:
+    """A logistic model per kind of match, and OTHER fitted on every pair."""
+    pooled = fit_monotone(pairs.features, pairs.labels)
+    models = {OTHER: pooled}
+    for kind in CONFIDENCE_KINDS:
+        mine = pairs.kinds == kind
+        right, wrong = pairs.labels[mine].sum(), (~pairs.labels[mine]).sum()
+        enough = right >= MIN_POSITIVES and wrong >= MIN_POSITIVES
+        models[kind] = fit_monotone(pairs.features[mine], pairs.labels[mine]) if enough else pooled
+    return models
+
+
+def fit_monotone(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """A logistic model whose confidence never falls as a feature rises: the cosine and
+    its margin move together, and a fit may trade one against the other with a negative
+    weight; such a feature is dropped (weight 0) and the rest fitted again."""
+    kept = list(range(x.shape[1]))
+    while True:
+        weights = fit_logistic(x[:, kept], y.astype(float))
+        negative = [i for i, w in zip(kept, weights[1:], strict=True) if w < 0]
+        if not negative:
+            full = np.zeros(x.shape[1] + 1)
+            full[0] = weights[0]
+            full[[i + 1 for i in kept]] = weights[1:]
+            return _rounded(full)
+        kept.remove(min(negative, key=lambda i: weights[1 + kept.index(i)]))
+
+
+def _rounded(weights: np.ndarray) -> tuple[float, float, float, float]:
+    bias, cosine, coverage, margin = (round(float(w), 2) for w in weights)
+    return bias, cosine, coverage, margin
+
+
+def confidences(
+    pairs: Pairs, models: Mapping[str, tuple[float, float, float, float]]
+) -> np.ndarray:
+    """What ``indexer.ranking.confidence`` gives each pair."""
+    table = np.array([models.get(kind, models[OTHER]) for kind in pairs.kinds])
+    z = table[:, 0] + (table[:, 1:] * pairs.features).sum(1)
+    return 1 / (1 + np.exp(-z))
+
+
+def choose_floor(pairs: Pairs, sure: np.ndarray) -> float:
+    """The highest floor at which, of the questions with a right thread among their top
+    results, at least FLOOR_RECALL still see one (mean over the groups)."""
+    groups = sorted(set(pairs.group))
+    chosen = FLOORS[0]
+    for floor in FLOORS:
+        recall = statistics.fmean(
+            _right_shown(pairs, sure, floor, pairs.group == g) for g in groups
+        )
+        if recall >= FLOOR_RECALL:
+            chosen = floor
+    return chosen
+
+
+def _right_shown(pairs: Pairs, sure: np.ndarray, floor: float, rows: np.ndarray) -> float:
+    """Of the questions (among ``rows``) with a right result, the share shown one."""
+    answered = np.unique(pairs.query[rows & pairs.labels])
+    if not len(answered):
+        return float("nan")
+    shown = np.unique(pairs.query[rows & pairs.labels & (sure >= floor)])
+    return len(shown) / len(answered)
+
+
+def floor_report(pairs: Pairs, sure: np.ndarray, floor: float) -> dict[str, float]:
+    """What the floor does, in percent: of the questions with a right thread among their
+    top results, those shown one ("right thread shown"); of the top results, the right
+    ones shown ("shown when right") and the wrong ones shown ("shown when wrong"); and the
+    questions shown nothing. Per kind of match too ("de: shown when right", ...)."""
+    shown = sure >= floor
+    everything = np.ones(len(shown), bool)
+    queries = np.unique(pairs.query)
+    report = {
+        "right thread shown": 100 * _right_shown(pairs, sure, floor, everything),
+        "nothing shown": 100 * float(np.mean([not shown[pairs.query == q].any() for q in queries])),
+    }
+    for kind in ("", *CONFIDENCE_KINDS):
+        mine = pairs.kinds == kind if kind else everything
+        prefix = f"{kind}: " if kind else ""
+        if (mine & pairs.labels).any():
+            report[f"{prefix}shown when right"] = 100 * float(shown[mine & pairs.labels].mean())
+        if (mine & ~pairs.labels).any():
+            report[f"{prefix}shown when wrong"] = 100 * float(shown[mine & ~pairs.labels].mean())
+    return report
+
+
+# --- fitting and leaving out -------------------------------------------------------------
+
+
+def fit(
+    sets: Mapping[str, Sequence[SetFeatures]],
+    groups: Sequence[str],
+    table: Mapping[Fusion, Mapping[str, Mapping[str, float]]],
+) -> Fit:
+    """Fusion, confidence and floor fitted on ``groups`` only."""
+    fusion = best_fusion(table, groups)
+    pairs = _pairs([s for g in groups for s in sets[g]], fusion)
+    models = fit_confidence(pairs)
+    floor = choose_floor(pairs, confidences(pairs, models))
+    return Fit(fusion, Confidence(models, floor))
+
+
+def _pairs(sets: Sequence[SetFeatures], fusion: Fusion) -> Pairs:
+    parts, offset = [], 0
+    for features in sets:
+        parts.append(shown_pairs(features, fusion, offset))
+        offset += len(features.qids)
+    return Pairs.concat(parts)
+
+
+def score_table(
+    sets: Mapping[str, Sequence[SetFeatures]], grid: Sequence[Fusion]
+) -> dict[Fusion, dict[str, dict[str, float]]]:
+    """Every fusion of the grid on every group."""
+    return {fusion: {g: group_scores(s, fusion) for g, s in sets.items()} for fusion in grid}
+
+
+def evaluate_fit(
+    sets: Mapping[str, Sequence[SetFeatures]], result: Fit, group: str
+) -> dict[str, float]:
+    """A fit's ranking metrics and floor figures on one group."""
+    scores = group_scores(sets[group], result.fusion)
+    pairs = _pairs(sets[group], result.fusion)
+    sure = confidences(pairs, result.confidence.models)
+    scores.update(floor_report(pairs, sure, result.confidence.floor))
+    return scores
+
+
+def leave_one_group_out(
+    sets: Mapping[str, Sequence[SetFeatures]], grid: Sequence[Fusion]
+) -> tuple[Fit, dict[str, Fit]]:
+    """The fit on every group, and per group the fit without it, each scored on the group
+    left out (and on the report-only sets)."""
+    table = score_table(sets, grid)
+    fitted = [g for g in GROUPS if g in sets]
+    folds = {}
+    for held in fitted:
+        result = fit(sets, [g for g in fitted if g != held], table)
+        result.scores = {
+            g: evaluate_fit(sets, result, g) for g in (held, *REPORT_ONLY) if g in sets
+        }
+        folds[held] = result
+    final = fit(sets, fitted, table)
+    final.scores = {g: evaluate_fit(sets, final, g) for g in sets}
+    return final, folds
