@@ -20,11 +20,13 @@ KUDOS_SCALE = 1_000
 VIEWS_SCALE = 1_000_000
 REPLIES_SCALE = 100
 # The confidence compares a thread's cosine with the cosine of the query's 10th-nearest
-# thread: how far it stands out from the crowd. Absolute cosines of an English model on
-# German text run high for everything; the margin does not (see scripts/calibrate).
+# thread: how far it stands out from the crowd. Absolute cosines run at different heights
+# for short and long questions, languages and models; the margin much less (scripts/tune
+# gives it the largest weight of the confidence's features).
 REFERENCE_RANK = 10
-# The confidence models by kind of match (settings.confidence_models): a thread in another
-# language than the query, or in one of these languages; any other language uses OTHER.
+# Kinds of match with a confidence model (settings.confidence_models) besides the
+# languages': a thread in none of the query's languages, and the fallback for languages
+# without a model of their own.
 CROSS_LANGUAGE = "cross"
 OTHER_LANGUAGES = "other"
 # Longest duplicate_of chain followed (a -> b -> c); longer chains are moderator mistakes.
@@ -58,7 +60,7 @@ class RankingParams:
     prior_replies: float
     prior_recency: float
     recency_half_life_days: float
-    confidence_models: Mapping[str, tuple[float, float, float, float]]
+    confidence_models: Mapping[str, tuple[float, float, float, float, float]]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RankingParams:
@@ -173,19 +175,33 @@ def match_kind(thread_lang: str | None, query_languages: Sequence[str]) -> str:
     return thread_lang or OTHER_LANGUAGES
 
 
-def confidence(candidate: Candidate, params: RankingParams, kind: str = OTHER_LANGUAGES) -> float:
+def confidence(
+    candidate: Candidate, params: RankingParams, kind: str = OTHER_LANGUAGES, first: bool = False
+) -> float:
     """Probability that the candidate answers the customer's question.
 
-    A logistic model (Platt scaling) over three features - the cosine, the share of query
-    clauses matched, and the cosine's margin over the query's 10th-nearest thread - with
-    coefficients of its own per kind of match (``match_kind``): the cosines of a German
-    pair, an English pair and a pair across languages run at different heights.
-    ``scripts/tune`` fits them on data the report then leaves out; the reliability
-    tables are in docs/relevance.md.
+    A logistic model (Platt scaling) over four features - the cosine, the share of query
+    clauses matched, the cosine's margin over the query's 10th-nearest thread, and whether
+    the thread ranks first - with coefficients of its own per kind of match
+    (``match_kind``): the cosines of a German pair, an English pair and a pair across
+    languages run at different heights. The first result is right more often than its
+    cosine says: in a cluster of similar threads (routers, LEDs) the margin of the right
+    one is small, but it is still the best. ``scripts/tune`` fits the models on data the
+    report then leaves out; the reliability figures are in docs/relevance.md.
     """
+    logit, first_weight = _logit(candidate, params, kind)
+    return _sigmoid(logit + first_weight * first)
+
+
+def _logit(candidate: Candidate, params: RankingParams, kind: str) -> tuple[float, float]:
+    """The confidence's logit without the first-place feature, and that feature's weight."""
     models = params.confidence_models
-    bias, cosine, coverage, margin = models.get(kind) or models[OTHER_LANGUAGES]
-    z = bias + cosine * candidate.cosine + coverage * candidate.coverage + margin * candidate.margin
+    bias, cosine, coverage, margin, first = models.get(kind) or models[OTHER_LANGUAGES]
+    logit = bias + cosine * candidate.cosine + coverage * candidate.coverage
+    return logit + margin * candidate.margin, first
+
+
+def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -246,36 +262,40 @@ def rank(
     ``query_languages`` (the analysed query's) choose each match's confidence model.
     """
     now = now or datetime.now(UTC)
-    clusters: dict[str, tuple[float, float, int]] = {}
+    # root -> (best similarity, best confidence logit and its first-place weight, folded)
+    clusters: dict[str, tuple[float, tuple[float, float], int]] = {}
     for candidate in merged:
         if candidate.id not in signals:
             continue  # deleted between search and ranking
         root = canonical_id(candidate.id, signals)
         fused = similarity(candidate, params)
-        sure = confidence(
-            candidate, params, match_kind(signals[candidate.id].lang, query_languages)
-        )
+        sure = _logit(candidate, params, match_kind(signals[candidate.id].lang, query_languages))
         if root in clusters:
-            best_similarity, best_confidence, folded = clusters[root]
+            best_similarity, best_sure, folded = clusters[root]
             clusters[root] = (
                 max(best_similarity, fused),
-                max(best_confidence, sure),
+                max(best_sure, sure),
                 folded + (root != candidate.id),
             )
         else:
             clusters[root] = (fused, sure, int(root != candidate.id))
     bonuses = _cluster_bonuses(merged, signals, feedback) if feedback else {}
-    ranked = [
-        Ranked(
-            id=root,
-            score=fused + prior_bonus(signals[root], params, now) + bonuses.get(root, 0.0),
-            similarity=fused,
-            confidence=sure,
-            duplicates=folded,
+    scores = {
+        root: fused + prior_bonus(signals[root], params, now) + bonuses.get(root, 0.0)
+        for root, (fused, _, _) in clusters.items()
+    }
+    ranked = []
+    for place, root in enumerate(sorted(scores, key=lambda root: (-scores[root], root))):
+        fused, (logit, first_weight), folded = clusters[root]
+        ranked.append(
+            Ranked(
+                id=root,
+                score=scores[root],
+                similarity=fused,
+                confidence=_sigmoid(logit + first_weight * (place == 0)),
+                duplicates=folded,
+            )
         )
-        for root, (fused, sure, folded) in clusters.items()
-    ]
-    ranked.sort(key=lambda item: (-item.score, item.id))
     return ranked
 
 

@@ -15,6 +15,7 @@ from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
 from indexer.analytics.judgements import JudgedDuplicates
 from indexer.backends.base import Backend, Filters, Hit, Signals
 from indexer.embedding import Embedder
+from indexer.embedding.embedder import language_bucket
 from indexer.errors import InvalidQuery
 from indexer.feedback import FeedbackSource
 from indexer.ranking import Ranked, RankingParams
@@ -132,16 +133,22 @@ class SearchService:
         try:
             lexical = start(self.backend.lexical_top_k, query, self.settings.lexical_candidates)
             vector = self.query_vector(text)
-            nearest = start(self.backend.vector_top_k, vector, self.settings.vector_candidates)
+            # The models' shares for the query's language: a unit vector to search with,
+            # and the length that turns its cosines into the weighted ones.
+            searched, length = self.embedder.for_language(vector, language_bucket(query.languages))
+            nearest = start(self.backend.vector_top_k, searched, self.settings.vector_candidates)
             lexical_hits = lexical.result()
             # Every lexical hit's cosine: which of them the vector leg returns is not
             # known yet (for those, ranking takes the vector leg's own, equal, cosine).
             ids = [hit.id for hit in lexical_hits]
-            cosines = self.backend.vector_scores(vector, ids) if ids else {}
+            cosines = self.backend.vector_scores(searched, ids) if ids else {}
             vector_hits = nearest.result()
         finally:
             # No search is left running behind an answer, nor behind an error.
             wait(started)
+        if length != 1.0:
+            vector_hits = [replace(hit, score=hit.score * length) for hit in vector_hits]
+            cosines = {thread_id: score * length for thread_id, score in cosines.items()}
         merged = ranking.candidates(lexical_hits, vector_hits, cosines, query.clause_count)
         signals = self._signals_with_canonicals([c.id for c in merged], filters)
         boosts = self.feedback.boosts(vector) if self.feedback is not None else None

@@ -196,6 +196,12 @@ class Settings(BaseSettings):
         description="Word pieces (words, for use-multilingual-v3) of a document that are "
         "embedded, title first.",
     )
+    embedding_language_shares: dict[str, tuple[float, ...]] = Field(
+        default_factory=dict,
+        description="For queries in a language (the analyser sure of it), each model's share "
+        'of the cosine, in the order of embedding_model (e.g. {"de": [0.9, 0.1]}); other '
+        "queries take embedding_model's weights. Documents are embedded once either way.",
+    )
     embedding_threads: int = Field(
         0,
         ge=0,
@@ -259,20 +265,21 @@ class Settings(BaseSettings):
     recency_half_life_days: float = Field(
         365.0, gt=0, description="Age in days at which the recency bonus has halved."
     )
-    confidence_models: dict[str, tuple[float, float, float, float]] = Field(
+    confidence_models: dict[str, tuple[float, float, float, float, float]] = Field(
         default_factory=lambda: {
-            "de": (-4.66, 0.0, 2.21, 10.88),
-            "en": (-4.58, 1.46, 3.08, 13.95),
-            "cross": (-3.96, 1.44, 1.78, 22.11),
-            "other": (-4.28, 0.0, 2.53, 9.56),
+            "de": (-5.24, 1.64, 1.18, 5.03, 2.88),
+            "en": (-4.51, 2.53, 2.99, 4.55, 0.94),
+            "cross": (-4.02, 4.08, 1.64, 1.67, 2.1),
+            "other": (-4.55, 0.47, 2.21, 5.05, 2.44),
         },
         description="Logistic confidence per kind of match - 'de', 'en': a thread in that "
         "language; 'cross': a thread in another language than the query; 'other': the rest "
         "- as [bias, weight of the cosine, of the share of query terms matched, of the "
-        "cosine's margin over the query's 10th-nearest thread] (fitted by scripts/tune).",
+        "cosine's margin over the query's 10th-nearest thread, of ranking first] (fitted by "
+        "scripts/tune).",
     )
     confidence_floor: float = Field(
-        0.15,
+        0.2,
         ge=0,
         le=1,
         description="/api/suggest shows nothing below this confidence (scripts/tune: the highest "
@@ -431,8 +438,8 @@ class Settings(BaseSettings):
     @field_validator("confidence_models")
     @classmethod
     def _confidence_for_every_kind(
-        cls, value: dict[str, tuple[float, float, float, float]]
-    ) -> dict[str, tuple[float, float, float, float]]:
+        cls, value: dict[str, tuple[float, float, float, float, float]]
+    ) -> dict[str, tuple[float, float, float, float, float]]:
         if "other" not in value:
             raise ValueError("needs an 'other' model, for matches no other kind covers")
         return value
@@ -521,8 +528,10 @@ def describe_settings() -> list[tuple[str, str, str]]:
     """Return (name, default, help) for every setting: the source of the documentation."""
     rows = []
     for name, field in Settings.model_fields.items():
-        default = field.default
+        default = field.get_default(call_default_factory=True)
         if isinstance(default, tuple):
             default = ",".join(default)
+        elif isinstance(default, dict):
+            default = json.dumps({key: list(value) for key, value in default.items()})
         rows.append((name, str(default), field.description or ""))
     return rows

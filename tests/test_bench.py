@@ -20,21 +20,20 @@ def bench() -> ModuleType:
 
 def test_a_full_run_reports_every_in_process_figure(bench: ModuleType) -> None:
     results = {
-        "query_embedding": {"runtime": "onnx-int8", "ms": MS},
+        "query_embedding": {"model": "use-multilingual-v3", "ms": MS},
         "in_process_suggest": {"ms": MS},
         "equivalence": {
-            "runtime": "onnx-int8",
             "documents": COSINES,
             "queries": COSINES,
-            "torch_query_ms": MS,
+            "float32_query_ms": MS,
         },
     }
     rows = bench.in_process_rows(results)
     assert [label.split(",")[0] for label, _, _ in rows] == [
         "Query embedding alone",
         "Suggest in-process (search service",
-        "Query embedding with torch float32",
-        "Cosine onnx-int8 vs torch float32",
+        "Query embedding of all-MiniLM-L6-v2 in float32",
+        "Cosine all-MiniLM-L6-v2 int8 vs float32",
         "… 200 query texts",
     ]
 
@@ -43,11 +42,11 @@ def test_a_failed_measurement_is_reported_as_failed(bench: ModuleType) -> None:
     results = {
         "query_embedding": {"error": "OSError: no model"},
         "in_process_suggest": {"ms": MS},
-        "equivalence": {"error": "ImportError: no torch"},
+        "equivalence": {"error": "ConfigError: no model"},
     }
     shown = [figure for _, figure, _ in bench.in_process_rows(results)]
     assert shown[0] == "failed: OSError: no model"
-    assert shown[-1] == "failed: ImportError: no torch"
+    assert shown[-1] == "failed: ConfigError: no model"
 
 
 def test_serving_only_after_a_run_that_stopped_early_reports_no_in_process_rows(

@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from indexer.embedding.models import ModelPart, canonical, load_encoder, parse_models
+from indexer.errors import ConfigError
 from indexer.settings import Settings
 
 QUERY_CACHE_SIZE = 4096
@@ -18,6 +19,12 @@ QUERY_CACHE_SIZE = 4096
 DOCUMENT_CHUNK = 32
 # Bump when the way texts become vectors changes (not the model): cached vectors expire.
 ENCODING_VERSION = "3"
+
+
+def language_bucket(languages: Sequence[str]) -> str:
+    """Which of ``embedding_language_shares`` a query takes: its language, when the
+    analyser is sure of one; "" (the shares of ``embedding_model``) otherwise."""
+    return languages[0] if len(languages) == 1 else ""
 
 
 class Embedder:
@@ -51,6 +58,12 @@ class Embedder:
         self._encoders = [load_encoder(part.name, settings, threads=1) for part in parts]
         self._scales = [float(np.sqrt(part.weight)) for part in parts]
         self.dimension = sum(encoder.dimension for encoder in self._encoders)
+        # Per language, what each dimension of a query vector is multiplied by so that its
+        # dot product with a document weighs the models' cosines by that language's shares.
+        self._language_factors = {
+            lang: self._factors(lang, shares)
+            for lang, shares in settings.embedding_language_shares.items()
+        }
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self.embed_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
@@ -61,6 +74,37 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         chunks = [texts[i : i + DOCUMENT_CHUNK] for i in range(0, len(texts), DOCUMENT_CHUNK)]
         return np.vstack(list(self._documents().map(self._embed_chunk, chunks)))
+
+    def for_language(self, vector: np.ndarray, bucket: str) -> tuple[np.ndarray, float]:
+        """A query vector whose dot products weigh the models' cosines by the shares of
+        the query's language (``embedding_language_shares``), as a unit vector and its
+        length: the backends search with the unit vector, and its cosines times the
+        length are the weighted cosines.
+
+        Documents are embedded once, with the shares of ``embedding_model``; a query
+        re-weighs them by scaling its own parts, so German questions can lean on the
+        multilingual model and English ones on the English model over the same index.
+        """
+        factors = self._language_factors.get(bucket)
+        if factors is None:
+            return vector, 1.0
+        weighted = vector * factors
+        length = float(np.linalg.norm(weighted))
+        return (weighted / length).astype(np.float32), length
+
+    def _factors(self, lang: str, shares: Sequence[float]) -> np.ndarray:
+        if len(shares) != len(self.parts) or min(shares) < 0 or sum(shares) <= 0:
+            raise ConfigError(
+                f"embedding_language_shares[{lang!r}]: {len(self.parts)} non-negative shares, "
+                f"one per model of embedding_model, are needed"
+            )
+        total = sum(shares)
+        return np.concatenate(
+            [
+                np.full(encoder.dimension, share / total / part.weight, dtype=np.float32)
+                for encoder, share, part in zip(self._encoders, shares, self.parts, strict=True)
+            ]
+        )
 
     def split(self, vectors: np.ndarray) -> list[np.ndarray]:
         """Each model's own unit vectors within ensemble vectors (rows), in the order of

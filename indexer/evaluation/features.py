@@ -22,6 +22,7 @@ import numpy as np
 
 from indexer import ranking
 from indexer.backends.base import Filters
+from indexer.embedding.embedder import language_bucket
 from indexer.engine import Engine
 from indexer.evaluation import as_you_type, datasets
 from indexer.evaluation.datasets import Dataset, Query
@@ -30,6 +31,9 @@ from indexer.evaluation.runner import TITLE, TITLE_BODY
 from indexer.settings import Settings
 from indexer.threads import thread_from_record
 
+# The group of questions without an answer (``off_topic``), and how many German ones.
+OFF_TOPIC = "off-topic"
+OFF_TOPIC_GERMAN = 150
 # When the recency prior is computed: fixed, so that a tuning run is repeatable.
 TUNING_NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -48,6 +52,7 @@ class SetFeatures:
     prior: np.ndarray  # (threads,) the community priors' bonus
     root: np.ndarray  # (threads,) index of the thread a duplicate folds into
     cross: np.ndarray  # (queries, threads) the thread is in no language of the query
+    query_bucket: np.ndarray  # (queries,) the query's language, or "" when unsure
     thread_lang: list[str]  # per thread
     relevant: np.ndarray  # (queries, threads) bool
     rerank: np.ndarray | None  # (queries, candidates) SemEval's candidate lists, or None
@@ -86,6 +91,7 @@ def collect(
     shape = (len(texts), len(ids))
     lexical, coverage = np.zeros(shape, np.float32), np.zeros(shape, np.float32)
     cross, relevant = np.zeros(shape, bool), np.zeros(shape, bool)
+    bucket = np.full(len(texts), "", dtype=object)
     k = engine.settings.lexical_candidates
     for row, (text, query) in enumerate(zip(texts, dataset.queries, strict=True)):
         analyzed = engine.analyzer.query(text, partial=False)
@@ -96,6 +102,7 @@ def collect(
                 lexical[row, column[hit.id]] = hit.score / best
                 coverage[row, column[hit.id]] = hit.matched / max(analyzed.clause_count, 1)
         cross[row] = [bool(lang) and lang not in analyzed.languages for lang in thread_lang]
+        bucket[row] = language_bucket(analyzed.languages)
         for thread_id in dataset.relevant.get(query.qid, ()):
             if thread_id in column:
                 relevant[row, column[thread_id]] = True
@@ -115,6 +122,7 @@ def collect(
         prior=prior,
         root=root,
         cross=cross,
+        query_bucket=bucket.astype(str),
         thread_lang=thread_lang,
         relevant=relevant,
         rerank=rerank,
@@ -156,7 +164,20 @@ def collect_groups(
             dataset = as_you_type.demo_dataset(chosen)
             group = f"{as_you_type.SET_NAME}-{split}"
             groups[group] = [collect(index.engine, dataset, group, TITLE.build, group)]
+        unanswerable = off_topic(data, as_you_type.demo_dataset([]))
+        groups[OFF_TOPIC] = [collect(index.engine, unanswerable, OFF_TOPIC, TITLE.build)]
     finally:
         index.close()
-    progress(f"collected {as_you_type.SET_NAME}")
+    progress(f"collected {as_you_type.SET_NAME} and {OFF_TOPIC}")
     return groups
+
+
+def off_topic(data: Path, community: Dataset) -> Dataset:
+    """Questions the demo community has no answer to: German STS-b sentences (train
+    split) and Qatar Living forum questions (SemEval), asked of the telecom community. A
+    confidence fitted only on questions that have an answer learns to show something to
+    everybody; these teach it that the best of nothing is nothing."""
+    german = datasets.load(data, "stsb-de-train-retrieval").queries[:OFF_TOPIC_GERMAN]
+    english = datasets.load(data, "semeval2016-task3-dev").queries
+    queries = [Query(f"off-topic-{q.qid}", q.title, "") for q in [*german, *english]]
+    return Dataset(OFF_TOPIC, community.threads_path, queries, relevant={})

@@ -38,6 +38,9 @@ from indexer.ranking import REFERENCE_RANK
 GROUPS = ("semeval", "stackexchange", "stsb-de-train", "demo-typed-fit")
 # Measured with every fit, never fitted on.
 REPORT_ONLY = ("stsb-de", "demo-typed-report")
+# Questions without an answer: the confidence of every fit learns from them (they are no
+# kind of data the fusion could be fitted to), and "nothing shown" on them is reported.
+CONFIDENCE_ONLY = ("off-topic",)
 # The score of a fit on a group: the mean of these metrics over its sets.
 OBJECTIVE_METRICS = ("MRR@10", "Rcap@5", "MAP")
 # The grid. The lexical score is BM25 over the query's best BM25 (0..1), the coverage the
@@ -49,9 +52,16 @@ ENSEMBLE_SHARES = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 # Results per query a customer is shown at most (/api/suggest's default limit), and those
 # the confidence is fitted on.
 SHOWN = 5
+# Query languages with ensemble shares of their own (``embedding_language_shares``), and
+# the bucket of queries whose language is unsure (they take ``embedding_model``'s).
+SHARE_BUCKETS = ("de", "en")
+DEFAULT_BUCKET = ""
 # Kinds of match with a confidence model of their own; languages without one use OTHER.
 CONFIDENCE_KINDS = ("de", "en", "cross")
 OTHER = "other"
+# The L2 penalty of the confidence's weights: a kind fitted on a hundred pairs (matches
+# across languages) must not take a feature that happens to separate them as certainty.
+RIDGE = 1.0
 # A kind is fitted on its own only with this many right results among its pairs;
 # otherwise it takes the model fitted on every pair.
 MIN_POSITIVES = 30
@@ -65,18 +75,27 @@ FLOORS = tuple(round(f, 2) for f in np.arange(0.05, 0.96, 0.05))
 
 @dataclass(frozen=True)
 class Fusion:
-    """The weights of the linear fusion and of the ensemble's models."""
+    """The weights of the linear fusion and, per query language, the ensemble's shares."""
 
-    shares: tuple[float, ...]  # per embedding model, summing to 1
+    shares: tuple[tuple[str, tuple[float, ...]], ...]  # (language bucket, shares); "": default
     lexical: float
     coverage: float
+
+    @classmethod
+    def uniform(cls, shares: tuple[float, ...], lexical: float, coverage: float) -> Fusion:
+        """The same shares for queries in every language."""
+        return cls(((DEFAULT_BUCKET, shares),), lexical, coverage)
+
+    def shares_for(self, bucket: str) -> tuple[float, ...]:
+        table = dict(self.shares)
+        return table.get(bucket, table[DEFAULT_BUCKET])
 
 
 @dataclass(frozen=True)
 class Confidence:
-    """Logistic confidence per kind of match: (bias, cosine, coverage, margin)."""
+    """Logistic confidence per kind of match: (bias, cosine, coverage, margin, first)."""
 
-    models: Mapping[str, tuple[float, float, float, float]]
+    models: Mapping[str, tuple[float, ...]]
     floor: float
 
 
@@ -100,8 +119,13 @@ class Fit:
 
 def rank(features: SetFeatures, fusion: Fusion, depth: int = 10) -> Ranking:
     """Rank every query's pool by the fused similarity plus the priors (see the module)."""
-    cosine = sum(share * part for share, part in zip(fusion.shares, features.cosines, strict=True))
-    cosine = np.asarray(cosine, dtype=np.float32)
+    cosine = np.zeros(features.lexical.shape, dtype=np.float32)
+    for bucket in np.unique(features.query_bucket):
+        rows = features.query_bucket == bucket
+        shares = fusion.shares_for(str(bucket))
+        cosine[rows] = sum(
+            share * part[rows] for share, part in zip(shares, features.cosines, strict=True)
+        )
     similarity = cosine + fusion.lexical * features.lexical + fusion.coverage * features.coverage
     relevant = features.relevant.copy()
     members = np.flatnonzero(features.root != np.arange(len(features.ids)))
@@ -125,22 +149,21 @@ def rank(features: SetFeatures, fusion: Fusion, depth: int = 10) -> Ranking:
     return Ranking(top, similarity, cosine - reference, cosine, relevant)
 
 
-def metrics(features: SetFeatures, ranked: Ranking) -> dict[str, list[float]]:
+def metrics(features: SetFeatures, ranked: Ranking) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per-query values of MRR@10, Rcap@5, R@1 (queries with a right thread) and MAP of
-    SemEval's candidate lists (every query)."""
-    out: dict[str, list[float]] = {}
+    SemEval's candidate lists (every query), each with the rows they belong to."""
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     rows = np.flatnonzero(features.has_relevant)
     hit = np.take_along_axis(ranked.relevant[rows], np.maximum(ranked.top[rows], 0), 1)
     hit &= ranked.top[rows] >= 0
     first = np.where(hit[:, :10].any(1), hit[:, :10].argmax(1) + 1, 0)
-    out["MRR@10"] = list(np.where(first > 0, 1.0 / np.maximum(first, 1), 0.0))
+    out["MRR@10"] = (np.where(first > 0, 1.0 / np.maximum(first, 1), 0.0), rows)
     count = ranked.relevant[rows].sum(1)
-    out["Rcap@5"] = list(hit[:, :5].sum(1) / np.minimum(5, count))
-    out["R@1"] = list(hit[:, 0].astype(float))
+    out["Rcap@5"] = (hit[:, :5].sum(1) / np.minimum(5, count), rows)
+    out["R@1"] = (hit[:, 0].astype(float), rows)
     if features.rerank is not None:
-        out["MAP"] = [
-            _average_precision(features, ranked, row) for row in range(len(features.qids))
-        ]
+        every = np.arange(len(features.qids))
+        out["MAP"] = (np.array([_average_precision(features, ranked, r) for r in every]), every)
     return out
 
 
@@ -160,11 +183,15 @@ def _average_precision(features: SetFeatures, ranked: Ranking, row: int) -> floa
 
 def group_scores(sets: Sequence[SetFeatures], fusion: Fusion) -> dict[str, float]:
     """A group's metrics (x100) over all its sets' queries pooled."""
-    pooled: dict[str, list[float]] = {}
+    pooled: dict[str, list[np.ndarray]] = {}
     for features in sets:
-        for name, values in metrics(features, rank(features, fusion)).items():
-            pooled.setdefault(name, []).extend(values)
-    return {name: 100 * statistics.fmean(values) for name, values in pooled.items() if values}
+        for name, (values, _) in metrics(features, rank(features, fusion)).items():
+            pooled.setdefault(name, []).append(values)
+    return {
+        name: 100 * float(np.concatenate(parts).mean())
+        for name, parts in pooled.items()
+        if sum(len(p) for p in parts)
+    }
 
 
 def objective(scores: Mapping[str, float]) -> float:
@@ -172,21 +199,82 @@ def objective(scores: Mapping[str, float]) -> float:
 
 
 def fusion_grid(models: int) -> list[Fusion]:
-    shares = [(1.0,)] if models == 1 else [(s, 1 - s) for s in ENSEMBLE_SHARES]
+    """Uniform fusions: one share vector for every query (``best_fusion`` then combines the
+    best per query language, which the objective allows: it is a sum over queries)."""
+    shares = [(1.0,)] if models == 1 else [(s, round(1 - s, 6)) for s in ENSEMBLE_SHARES]
     if models > 2:
         shares = [tuple([1 / models] * models)]
     return [
-        Fusion(share, lexical, coverage)
+        Fusion.uniform(share, lexical, coverage)
         for share, lexical, coverage in itertools.product(shares, LEXICAL_WEIGHTS, COVERAGE_WEIGHTS)
     ]
 
 
-def best_fusion(
-    table: Mapping[Fusion, Mapping[str, Mapping[str, float]]], groups: Iterable[str]
-) -> Fusion:
-    """The fusion with the best mean objective over ``groups`` (each group counting alike)."""
+# Per fusion of the grid, per group, per metric: each query's value and language bucket.
+RowTable = Mapping[Fusion, Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]]]
+
+
+def row_table(sets: Mapping[str, Sequence[SetFeatures]], grid: Sequence[Fusion]) -> RowTable:
+    table: dict[Fusion, dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]] = {}
+    for fusion in grid:
+        table[fusion] = {}
+        for group, members in sets.items():
+            pooled: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+            for features in members:
+                for name, (values, rows) in metrics(features, rank(features, fusion)).items():
+                    pooled.setdefault(name, []).append((values, features.query_bucket[rows]))
+            table[fusion][group] = {
+                name: (np.concatenate([v for v, _ in parts]), np.concatenate([b for _, b in parts]))
+                for name, parts in pooled.items()
+            }
+    return table
+
+
+def best_fusion(table: RowTable, groups: Iterable[str]) -> Fusion:
+    """The fusion with the best mean objective over ``groups`` (each group counting alike),
+    the ensemble's shares chosen per query language.
+
+    A group's objective is a mean over its queries, so it is a sum of per-query parts:
+    for given fusion weights, the best shares for German queries and those for English
+    ones can be chosen apart.
+    """
     chosen = list(groups)
-    return max(table, key=lambda f: statistics.fmean(objective(table[f][g]) for g in chosen))
+    best: tuple[float, Fusion] | None = None
+    weights = {(f.lexical, f.coverage) for f in table}
+    for lexical, coverage in sorted(weights):
+        candidates = [f for f in table if (f.lexical, f.coverage) == (lexical, coverage)]
+        picked, total = [], 0.0
+        for bucket in (*SHARE_BUCKETS, DEFAULT_BUCKET):
+            gains = {f: _bucket_part(table[f], chosen, bucket) for f in candidates}
+            if any(np.isfinite(g) for g in gains.values()):
+                winner = max(candidates, key=lambda f: (gains[f], f.shares))
+                picked.append((bucket, winner.shares_for(DEFAULT_BUCKET)))
+                total += gains[winner]
+        if not any(bucket == DEFAULT_BUCKET for bucket, _ in picked):
+            picked.append((DEFAULT_BUCKET, candidates[0].shares_for(DEFAULT_BUCKET)))
+        fusion = Fusion(tuple(picked), lexical, coverage)
+        if best is None or total > best[0] + 1e-9:
+            best = (total, fusion)
+    assert best is not None
+    return best[1]
+
+
+def _bucket_part(
+    groups: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]],
+    chosen: Sequence[str],
+    bucket: str,
+) -> float:
+    """The share of the mean objective over ``chosen`` that the queries of ``bucket`` make
+    (-inf when there are none)."""
+    total, seen = 0.0, False
+    for group in chosen:
+        names = [m for m in OBJECTIVE_METRICS if m in groups[group]]
+        for name in names:
+            values, buckets = groups[group][name]
+            mine = buckets == bucket
+            seen |= bool(mine.any())
+            total += 100 * values[mine].sum() / len(values) / len(names) / len(chosen)
+    return total if seen else float("-inf")
 
 
 # --- confidence and floor ---------------------------------------------------------------
@@ -196,7 +284,7 @@ def best_fusion(
 class Pairs:
     """The top results of queries as (features, label, kind) rows for the confidence."""
 
-    features: np.ndarray  # (n, 3): cosine, coverage, margin
+    features: np.ndarray  # (n, 4): cosine, coverage, margin, first
     labels: np.ndarray  # (n,) bool
     kinds: np.ndarray  # (n,) str
     query: np.ndarray  # (n,) a query number unique over the pairs
@@ -210,7 +298,8 @@ class Pairs:
 
 
 def shown_pairs(features: SetFeatures, fusion: Fusion, first_query: int = 0) -> Pairs:
-    """Each query's top SHOWN results with what the confidence reads of them."""
+    """Each query's top SHOWN results with what the confidence reads of them: the cosine,
+    the share of clauses matched, the margin, and whether the result ranks first."""
     ranked = rank(features, fusion, depth=SHOWN)
     rows, cols = np.nonzero(ranked.top >= 0)
     threads = ranked.top[rows, cols]
@@ -223,6 +312,7 @@ def shown_pairs(features: SetFeatures, fusion: Fusion, first_query: int = 0) -> 
                 ranked.cosine[rows, threads],
                 features.coverage[rows, threads],
                 ranked.margin[rows, threads],
+                (cols == 0).astype(float),
             ]
         ),
         labels=ranked.relevant[rows, threads],
@@ -232,15 +322,17 @@ def shown_pairs(features: SetFeatures, fusion: Fusion, first_query: int = 0) -> 
     )
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, steps: int = 50) -> np.ndarray:
-    """Logistic regression (Platt 1999) by Newton-Raphson with a small ridge:
-    (bias, *weights)."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE, steps: int = 50) -> np.ndarray:
+    """Logistic regression (Platt 1999) by Newton-Raphson, the weights (not the bias)
+    under an L2 penalty: (bias, *weights)."""
     x = np.hstack([np.ones((len(y), 1)), x])
+    penalty = np.full(x.shape[1], ridge)
+    penalty[0] = 1e-6
     weights = np.zeros(x.shape[1])
     for _ in range(steps):
         p = 1 / (1 + np.exp(-np.clip(x @ weights, -30, 30)))
-        gradient = x.T @ (p - y) + ridge * weights
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + ridge * np.eye(x.shape[1])
+        gradient = x.T @ (p - y) + penalty * weights
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + np.diag(penalty)
         step = np.linalg.solve(hessian, gradient)
         weights -= step
         if np.abs(step).max() < 1e-8:
@@ -248,7 +340,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = 1e-3, steps: int =
     return weights
 
 
-def fit_confidence(pairs: Pairs) -> dict[str, tuple[float, float, float, float]]:
+def fit_confidence(pairs: Pairs) -> dict[str, tuple[float, ...]]:
     """A logistic model per kind of match, and OTHER fitted on every pair."""
     pooled = fit_monotone(pairs.features, pairs.labels)
     models = {OTHER: pooled}
@@ -260,7 +352,7 @@ def fit_confidence(pairs: Pairs) -> dict[str, tuple[float, float, float, float]]
     return models
 
 
-def fit_monotone(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+def fit_monotone(x: np.ndarray, y: np.ndarray) -> tuple[float, ...]:
     """A logistic model whose confidence never falls as a feature rises: the cosine and
     its margin move together, and a fit may trade one against the other with a negative
     weight; such a feature is dropped (weight 0) and the rest fitted again."""
@@ -276,14 +368,11 @@ def fit_monotone(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, flo
         kept.remove(min(negative, key=lambda i: weights[1 + kept.index(i)]))
 
 
-def _rounded(weights: np.ndarray) -> tuple[float, float, float, float]:
-    bias, cosine, coverage, margin = (round(float(w), 2) for w in weights)
-    return bias, cosine, coverage, margin
+def _rounded(weights: np.ndarray) -> tuple[float, ...]:
+    return tuple(round(float(w), 2) for w in weights)
 
 
-def confidences(
-    pairs: Pairs, models: Mapping[str, tuple[float, float, float, float]]
-) -> np.ndarray:
+def confidences(pairs: Pairs, models: Mapping[str, tuple[float, ...]]) -> np.ndarray:
     """What ``indexer.ranking.confidence`` gives each pair."""
     table = np.array([models.get(kind, models[OTHER]) for kind in pairs.kinds])
     z = table[:, 0] + (table[:, 1:] * pairs.features).sum(1)
@@ -338,15 +427,16 @@ def floor_report(pairs: Pairs, sure: np.ndarray, floor: float) -> dict[str, floa
 # --- fitting and leaving out -------------------------------------------------------------
 
 
-def fit(
-    sets: Mapping[str, Sequence[SetFeatures]],
-    groups: Sequence[str],
-    table: Mapping[Fusion, Mapping[str, Mapping[str, float]]],
-) -> Fit:
-    """Fusion, confidence and floor fitted on ``groups`` only."""
+def fit(sets: Mapping[str, Sequence[SetFeatures]], groups: Sequence[str], table: RowTable) -> Fit:
+    """Fusion, confidence and floor fitted on ``groups`` only (and the confidence on the
+    questions without an answer too)."""
     fusion = best_fusion(table, groups)
     pairs = _pairs([s for g in groups for s in sets[g]], fusion)
-    models = fit_confidence(pairs)
+    unanswerable = [s for g in CONFIDENCE_ONLY if g in sets for s in sets[g]]
+    if unanswerable:
+        models = fit_confidence(Pairs.concat([pairs, _pairs(unanswerable, fusion)]))
+    else:
+        models = fit_confidence(pairs)
     floor = choose_floor(pairs, confidences(pairs, models))
     return Fit(fusion, Confidence(models, floor))
 
@@ -357,13 +447,6 @@ def _pairs(sets: Sequence[SetFeatures], fusion: Fusion) -> Pairs:
         parts.append(shown_pairs(features, fusion, offset))
         offset += len(features.qids)
     return Pairs.concat(parts)
-
-
-def score_table(
-    sets: Mapping[str, Sequence[SetFeatures]], grid: Sequence[Fusion]
-) -> dict[Fusion, dict[str, dict[str, float]]]:
-    """Every fusion of the grid on every group."""
-    return {fusion: {g: group_scores(s, fusion) for g, s in sets.items()} for fusion in grid}
 
 
 def evaluate_fit(
@@ -382,13 +465,15 @@ def leave_one_group_out(
 ) -> tuple[Fit, dict[str, Fit]]:
     """The fit on every group, and per group the fit without it, each scored on the group
     left out (and on the report-only sets)."""
-    table = score_table(sets, grid)
+    table = row_table(sets, grid)
     fitted = [g for g in GROUPS if g in sets]
     folds = {}
     for held in fitted:
         result = fit(sets, [g for g in fitted if g != held], table)
         result.scores = {
-            g: evaluate_fit(sets, result, g) for g in (held, *REPORT_ONLY) if g in sets
+            g: evaluate_fit(sets, result, g)
+            for g in (held, *REPORT_ONLY, *CONFIDENCE_ONLY)
+            if g in sets
         }
         folds[held] = result
     final = fit(sets, fitted, table)

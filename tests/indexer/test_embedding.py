@@ -151,13 +151,13 @@ def test_the_model_setting_is_parsed_and_written_one_way() -> None:
 
 
 def test_the_model_id_names_the_models_and_their_weights(engine: Engine) -> None:
-    other_weights = Embedder(
-        engine.settings.model_copy(
-            update={"embedding_model": "use-multilingual-v3*0.5 + all-MiniLM-L6-v2*0.5"}
-        )
-    )
-    assert other_weights.dimension == engine.embedder.dimension
-    assert other_weights.model_id != engine.embedder.model_id
+    def embedder(spec: str) -> Embedder:
+        return Embedder(engine.settings.model_copy(update={"embedding_model": spec}))
+
+    even = embedder("use-multilingual-v3*0.5 + all-MiniLM-L6-v2*0.5")
+    uneven = embedder("use-multilingual-v3*0.8 + all-MiniLM-L6-v2*0.2")
+    assert even.dimension == uneven.dimension
+    assert len({even.model_id, uneven.model_id, engine.embedder.model_id}) == 3
 
 
 def test_an_unknown_model_needs_the_extra_and_says_so(engine: Engine, tmp_path: Path) -> None:

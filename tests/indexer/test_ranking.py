@@ -51,7 +51,7 @@ PARAMS = RankingParams(
     prior_replies=0.0,
     prior_recency=0.0,
     recency_half_life_days=365.0,
-    confidence_models={"other": (-7.0, 9.0, 2.5, 0.0)},
+    confidence_models={"other": (-7.0, 9.0, 2.5, 0.0, 0.0)},
 )
 
 
@@ -315,7 +315,7 @@ def test_confidence_is_the_logistic_of_cosine_and_coverage() -> None:
 
 
 def test_confidence_rises_with_the_margin() -> None:
-    params = replace(PARAMS, confidence_models={"other": (-7.0, 9.0, 2.5, 10.0)})
+    params = replace(PARAMS, confidence_models={"other": (-7.0, 9.0, 2.5, 10.0, 0.0)})
     margins = [0.0, 0.05, 0.1, 0.2]
     values = [confidence(candidate("a", 0.5, margin=m), params) for m in margins]
     assert values == sorted(set(values))
@@ -337,9 +337,9 @@ def test_each_kind_of_match_has_its_own_confidence_model() -> None:
     params = replace(
         PARAMS,
         confidence_models={
-            "de": (-2.0, 0.0, 0.0, 0.0),
-            "cross": (2.0, 0.0, 0.0, 0.0),
-            "other": (0.0, 0.0, 0.0, 0.0),
+            "de": (-2.0, 0.0, 0.0, 0.0, 0.0),
+            "cross": (2.0, 0.0, 0.0, 0.0, 0.0),
+            "other": (0.0, 0.0, 0.0, 0.0, 0.0),
         },
     )
     assert match_kind("de", ("de",)) == "de"
@@ -361,6 +361,17 @@ def test_each_kind_of_match_has_its_own_confidence_model() -> None:
     )
     assert {r.id: r.confidence for r in ranked} == pytest.approx(
         {"g": sure["de"], "e": sure["cross"]}
+    )
+
+
+def test_the_first_result_gains_its_kind_s_first_place_weight() -> None:
+    params = replace(PARAMS, confidence_models={"other": (0.0, 0.0, 0.0, 0.0, 2.0)})
+    merged = [candidate("a", 0.9), candidate("b", 0.8), candidate("c", 0.7)]
+    ranked = rank(merged, signals_of(*(Signals(i) for i in "abc")), params, NOW)
+    assert [r.id for r in ranked] == ["a", "b", "c"]
+    assert [r.confidence for r in ranked] == pytest.approx([1 / (1 + math.exp(-2.0)), 0.5, 0.5])
+    assert confidence(candidate("a", 0.9), params, first=True) == pytest.approx(
+        ranked[0].confidence
     )
 
 
@@ -416,7 +427,7 @@ def no_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("no_config")
 def test_ranking_params_come_from_the_settings() -> None:
-    models = {"de": (-3.0, 1.0, 2.0, 3.0), "other": (0.0, 1.0, 1.0, 1.0)}
+    models = {"de": (-3.0, 1.0, 2.0, 3.0, 1.0), "other": (0.0, 1.0, 1.0, 1.0, 1.0)}
     settings = Settings(fusion="rrf", rrf_k=10.0, prior_solved=0.5, confidence_models=models)
     params = RankingParams.from_settings(settings)
     assert (params.fusion, params.rrf_k, params.prior_solved, params.confidence_models) == (
@@ -426,7 +437,7 @@ def test_ranking_params_come_from_the_settings() -> None:
         models,
     )
     with pytest.raises(ValueError, match="other"):
-        Settings(confidence_models={"de": (0.0, 1.0, 1.0, 1.0)})
+        Settings(confidence_models={"de": (0.0, 1.0, 1.0, 1.0, 1.0)})
 
 
 @pytest.mark.usefixtures("no_config")

@@ -106,7 +106,8 @@ def translated_errors(what: str, url: str) -> Iterator[None]:
     """Raise the client's failures as askfind errors.
 
     Unreachable, overloaded or refusing (credentials) clusters are ``BackendUnavailable``;
-    a missing alias is ``IndexNotFound``. Other API errors (a request askfind got wrong)
+    a missing alias, or an index of vectors from another embedding model, is
+    ``IndexNotFound``. Other API errors (a request askfind got wrong)
     propagate unchanged: they are bugs, not outages.
     """
     try:
@@ -125,5 +126,10 @@ def translated_errors(what: str, url: str) -> Iterator[None]:
         if is_transient(e):
             raise BackendUnavailable(
                 f"Elasticsearch at {url} is unavailable for {what} ({describe(e)})"
+            ) from e
+        if isinstance(e, ApiError) and e.status_code == 400 and "number of dimensions" in str(e):
+            raise IndexNotFound(
+                f"the index in Elasticsearch at {url} holds vectors of another embedding model "
+                f"({e.message}): rebuild it with `askfind index`"
             ) from e
         raise

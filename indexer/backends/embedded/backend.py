@@ -227,6 +227,14 @@ class EmbeddedBackend:
             store.close()
             raise IndexNotFound(f"generation {path} has no snapshot")
         snapshot = Segment.load(path / snapshot_name)
+        stored = snapshot.vectors.vectors.shape[1]
+        if len(snapshot.ids) and stored != self.dimension:
+            store.close()
+            raise IndexNotFound(
+                f"the index in {self.index_dir} holds vectors of {stored} dimensions and the "
+                f"embedding model gives {self.dimension} (another embedding_model): rebuild it "
+                "with `askfind index`"
+            )
         if snapshot.created is None:
             # Written before snapshots kept creation times: read them from the store.
             times = store.created_times(snapshot.ids)

@@ -322,3 +322,21 @@ def test_no_index_is_a_clear_error(
     with pytest.raises(IndexNotFound):
         empty.lexical_top_k(engine.analyzer.query("Router"), 5, Filters())
     assert empty.stats().threads == 0
+
+
+def test_an_index_of_another_embedding_model_is_a_clear_error(
+    request: pytest.FixtureRequest,
+    backend_name: str,
+    backend: Backend,
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    """Searching an index built with another model (vectors of another size) says to
+    rebuild, instead of failing inside the vector search."""
+    settings = backend_settings(request, backend_name, tmp_path / "data")
+    other = create_backend(settings, engine.embedder.dimension + 1)
+    try:
+        with pytest.raises(IndexNotFound, match="askfind index"):
+            other.vector_top_k(np.ones(engine.embedder.dimension + 1, np.float32), 5, Filters())
+    finally:
+        other.close()

@@ -33,7 +33,10 @@ def test_the_tuner_ranks_as_the_service_does(demo: Engine) -> None:
     features = collect(demo, dataset, "demo", TITLE.build)
     settings = demo.settings
     fusion = tuning.Fusion(
-        tuple(part.weight for part in demo.embedder.parts),
+        (
+            ("", tuple(part.weight for part in demo.embedder.parts)),
+            *settings.embedding_language_shares.items(),
+        ),
         settings.lexical_weight,
         settings.coverage_weight,
     )
@@ -69,6 +72,7 @@ def _synthetic(group: str, lexical_helps: bool, seed: int) -> SetFeatures:
         prior=np.zeros(threads),
         root=np.arange(threads),
         cross=np.zeros((queries, threads), bool),
+        query_bucket=np.array(["de"] * queries),
         thread_lang=["de"] * threads,
         relevant=relevant,
         rerank=None,
@@ -120,13 +124,15 @@ def test_the_floor_is_the_highest_that_shows_enough_right_results() -> None:
 
 def test_the_confidence_is_fitted_per_kind_where_there_are_enough_pairs() -> None:
     rng = np.random.default_rng(0)
-    n = 400
+    n = 4000
     cosine = rng.uniform(0, 1, n)
-    kinds = np.array(["de"] * 200 + ["cross"] * 190 + ["en"] * 10)
-    # German matches are right from cosine 0.5 on, cross-language ones from 0.3.
-    labels = np.where(kinds == "cross", cosine > 0.3, cosine > 0.5)
+    kinds = np.array(["de"] * 2000 + ["cross"] * 1990 + ["en"] * 10)
+    # Right with a probability rising through 0.5 at cosine 0.5 for German matches and at
+    # 0.3 for matches across languages.
+    centre = np.where(kinds == "cross", 0.3, 0.5)
+    labels = rng.uniform(0, 1, n) < 1 / (1 + np.exp(-10 * (cosine - centre)))
     pairs = tuning.Pairs(
-        np.column_stack([cosine, np.zeros(n), np.zeros(n)]),
+        np.column_stack([cosine, np.zeros(n), np.zeros(n), np.zeros(n)]),
         labels,
         kinds,
         np.arange(n),
@@ -137,6 +143,17 @@ def test_the_confidence_is_fitted_per_kind_where_there_are_enough_pairs() -> Non
     at = {k: -models[k][0] / models[k][1] for k in ("de", "cross")}  # where p = 0.5
     assert at["de"] == pytest.approx(0.5, abs=0.05)
     assert at["cross"] == pytest.approx(0.3, abs=0.05)
+
+
+def test_a_feature_that_would_lower_the_confidence_is_dropped() -> None:
+    rng = np.random.default_rng(1)
+    n = 2000
+    cosine = rng.uniform(0, 1, n)
+    # The second feature is the cosine again minus noise: a fit would trade them.
+    twin = cosine + rng.normal(0, 0.05, n)
+    labels = rng.uniform(0, 1, n) < cosine
+    weights = tuning.fit_monotone(np.column_stack([cosine, twin]), labels)
+    assert min(weights[1:]) >= 0
 
 
 def test_features_cover_every_thread_of_the_pool(demo: Engine, tmp_path: Path) -> None:
