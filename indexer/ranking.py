@@ -280,19 +280,23 @@ def rank(
         else:
             clusters[root] = (fused, sure, int(root != candidate.id))
     bonuses = _cluster_bonuses(merged, signals, feedback) if feedback else {}
-    scores = {
-        root: fused + prior_bonus(signals[root], params, now) + bonuses.get(root, 0.0)
+    plain = {
+        root: fused + prior_bonus(signals[root], params, now)
         for root, (fused, _, _) in clusters.items()
     }
+    scores = {root: score + bonuses.get(root, 0.0) for root, score in plain.items()}
+    # The confidence's first place is the first by similarity and priors: feedback moves
+    # a thread up, but does not make the match surer (see above).
+    first = min(plain, key=lambda root: (-plain[root], root), default=None)
     ranked = []
-    for place, root in enumerate(sorted(scores, key=lambda root: (-scores[root], root))):
+    for root in sorted(scores, key=lambda root: (-scores[root], root)):
         fused, (logit, first_weight), folded = clusters[root]
         ranked.append(
             Ranked(
                 id=root,
                 score=scores[root],
                 similarity=fused,
-                confidence=_sigmoid(logit + first_weight * (place == 0)),
+                confidence=_sigmoid(logit + first_weight * (root == first)),
                 duplicates=folded,
             )
         )

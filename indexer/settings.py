@@ -267,10 +267,10 @@ class Settings(BaseSettings):
     )
     confidence_models: dict[str, tuple[float, float, float, float, float]] = Field(
         default_factory=lambda: {
-            "de": (-5.24, 1.64, 1.18, 5.03, 2.88),
-            "en": (-4.51, 2.53, 2.99, 4.55, 0.94),
-            "cross": (-4.02, 4.08, 1.64, 1.67, 2.1),
-            "other": (-4.55, 0.47, 2.21, 5.05, 2.44),
+            "de": (-6.1, 3.06, 0.96, 5.0, 2.74),
+            "en": (-5.36, 3.67, 3.26, 4.79, 0.72),
+            "cross": (-5.17, 5.53, 2.41, 1.96, 1.82),
+            "other": (-5.5, 2.01, 2.09, 4.95, 2.24),
         },
         description="Logistic confidence per kind of match - 'de', 'en': a thread in that "
         "language; 'cross': a thread in another language than the query; 'other': the rest "
@@ -279,7 +279,7 @@ class Settings(BaseSettings):
         "scripts/tune).",
     )
     confidence_floor: float = Field(
-        0.2,
+        0.15,
         ge=0,
         le=1,
         description="/api/suggest shows nothing below this confidence (scripts/tune: the highest "
