@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from indexer.analysis.analyzer import Analyzer
 from indexer.backends.base import Backend, IndexedThread
@@ -90,48 +90,74 @@ class ThreadPreparer:
     def prepare(
         self, threads: Sequence[Thread], fingerprints: Sequence[str]
     ) -> list[IndexedThread]:
+        """Analyse and embed a batch of threads.
+
+        The threads the cache has no vector for are embedded by the embedder's own
+        threads while this one detects languages and analyses (Python, holding the GIL;
+        the models' matrix products release it): on two cores, both are busy.
+        """
         texts = [_PlainText.of(thread) for thread in threads]
+        vectors = self._vectors([self._embedding_text(text) for text in texts])
         langs = [
             thread.lang or self.analyzer.detect_language(f"{text.title}\n{text.body}").lang
             for thread, text in zip(threads, texts, strict=True)
         ]
-        vectors = self._vectors([self._embedding_text(text) for text in texts])
-        prepared = []
-        for thread, text, lang, vector, fingerprint in zip(
-            threads, texts, langs, vectors, fingerprints, strict=True
-        ):
-            terms = {
+        analysed = [
+            {
                 "title": self.analyzer.document_terms(text.title, lang),
                 "body": self.analyzer.document_terms(f"{text.body}\n{' '.join(thread.tags)}", lang),
                 "solution": self.analyzer.document_terms(text.solution, lang),
                 "answers": self.analyzer.document_terms(text.answers, lang),
             }
-            prepared.append(
-                IndexedThread(
-                    thread=thread if thread.lang else thread.with_changes(lang=lang),
-                    terms={name: tuple(values) for name, values in terms.items()},
-                    vector=vector,
-                    content_hash=fingerprint,
-                )
+            for thread, text, lang in zip(threads, texts, langs, strict=True)
+        ]
+        return [
+            IndexedThread(
+                thread=thread if thread.lang else thread.with_changes(lang=lang),
+                terms={name: tuple(values) for name, values in terms.items()},
+                vector=vector,
+                content_hash=fingerprint,
             )
-        return prepared
+            for thread, lang, terms, vector, fingerprint in zip(
+                threads, langs, analysed, vectors.result(), fingerprints, strict=True
+            )
+        ]
 
     def vectors(self, threads: Sequence[Thread]) -> list:
         """The threads' vectors as indexing computes them (from the cache when there)."""
-        return self._vectors([self._embedding_text(_PlainText.of(thread)) for thread in threads])
+        texts = [self._embedding_text(_PlainText.of(thread)) for thread in threads]
+        return self._vectors(texts).result()
 
     def _embedding_text(self, text: _PlainText) -> str:
         return self.analyzer.for_embedding(text.for_embedding())
 
-    def _vectors(self, texts: list[str]) -> list:
+    def _vectors(self, texts: list[str]) -> _PendingVectors:
+        """The texts' vectors: cached ones at once, the others being embedded meanwhile."""
         keys = [content_hash(text) for text in texts]
         cached = self.cache.get_many(keys)
         missing = [i for i, key in enumerate(keys) if key not in cached]
-        if missing:
-            fresh = self.embedder.embed_documents([texts[i] for i in missing])
-            self.cache.put_many((keys[i], fresh[n]) for n, i in enumerate(missing))
-            cached.update({keys[i]: fresh[n] for n, i in enumerate(missing)})
-        return [cached[key] for key in keys]
+        fresh = self.embedder.start_documents([texts[i] for i in missing]) if missing else None
+        return _PendingVectors(self.cache, keys, cached, missing, fresh)
+
+
+@dataclass
+class _PendingVectors:
+    """Vectors of a batch, some still being embedded; ``result`` waits for them and
+    caches them (in the calling thread: the cache's SQLite connection is that thread's)."""
+
+    cache: EmbeddingCache
+    keys: list[str]
+    cached: dict[str, Any]
+    missing: list[int]
+    fresh: Callable[[], Any] | None
+
+    def result(self) -> list:
+        if self.fresh is not None:
+            vectors = self.fresh()
+            self.cache.put_many((self.keys[i], vectors[n]) for n, i in enumerate(self.missing))
+            self.cached.update({self.keys[i]: vectors[n] for n, i in enumerate(self.missing)})
+            self.fresh = None
+        return [self.cached[key] for key in self.keys]
 
 
 @dataclass(frozen=True, slots=True)

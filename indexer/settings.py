@@ -267,10 +267,10 @@ class Settings(BaseSettings):
     )
     confidence_models: dict[str, tuple[float, float, float, float, float]] = Field(
         default_factory=lambda: {
-            "de": (-6.1, 3.06, 0.96, 5.0, 2.74),
-            "en": (-5.36, 3.67, 3.26, 4.79, 0.72),
-            "cross": (-5.17, 5.53, 2.41, 1.96, 1.82),
-            "other": (-5.5, 2.01, 2.09, 4.95, 2.24),
+            "de": (-6.09, 3.04, 0.96, 5.01, 2.73),
+            "en": (-5.39, 3.86, 3.24, 4.62, 0.74),
+            "cross": (-5.12, 5.55, 2.23, 1.98, 1.86),
+            "other": (-5.48, 2.02, 2.09, 4.9, 2.24),
         },
         description="Logistic confidence per kind of match - 'de', 'en': a thread in that "
         "language; 'cross': a thread in another language than the query; 'other': the rest "

