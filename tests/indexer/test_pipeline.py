@@ -32,7 +32,7 @@ class CountingEmbedder:
 
     def __init__(self, engine: Engine) -> None:
         self.embedded = 0
-        self._inner = engine.embedder.embed_documents
+        self._inner = engine.embedder.start_documents
 
     def __call__(self, texts: list[str]) -> object:
         self.embedded += len(texts)
@@ -56,7 +56,7 @@ def test_unchanged_threads_are_carried_over_and_changed_ones_reindexed(
     source = write_jsonl(tmp_path / "in.jsonl", GOOD)
     served.indexer().run(read_source(source))
     counter = CountingEmbedder(served)
-    monkeypatch.setattr(served.embedder, "embed_documents", counter)
+    monkeypatch.setattr(served.embedder, "start_documents", counter)
     again = served.indexer().run(read_source(source))
     assert (again.indexed, again.unchanged) == (0, 3)
     changed = [GOOD[0], {**GOOD[1], "kudos": 99}, {**GOOD[2], "title": "Invoice too high"}]
