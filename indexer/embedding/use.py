@@ -57,12 +57,19 @@ class UseEncoder:
         self._max_words = settings.embedding_max_tokens
 
     def embed(self, text: str) -> np.ndarray:
-        words = text.split()
-        if len(words) > self._max_words:
-            text = " ".join(words[: self._max_words])
-        ids = [BEGIN, *self._tokenizer.encode(text).ids, END]
-        vector = self._session.run(None, {"ids": np.asarray(ids, dtype=np.int64)})[0][0]
-        return unit_rows(vector)
+        return self.embed_many([text])[0]
 
     def embed_many(self, texts: Sequence[str]) -> np.ndarray:
-        return np.vstack([self.embed(text) for text in texts])
+        # One call into the tokenizer for all texts: it works without the GIL, which the
+        # indexer's analysis (pure Python, in another thread) holds most of the time.
+        encodings = self._tokenizer.encode_batch([self._cut(text) for text in texts])
+        run = self._session.run
+        vectors = [
+            run(None, {"ids": np.array([BEGIN, *encoding.ids, END], dtype=np.int64)})[0][0]
+            for encoding in encodings
+        ]
+        return unit_rows(np.vstack(vectors))
+
+    def _cut(self, text: str) -> str:
+        words = text.split()
+        return " ".join(words[: self._max_words]) if len(words) > self._max_words else text
