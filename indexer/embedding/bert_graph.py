@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-# ONNX opset: 18 has LayerNormalization and the reductions with axes as inputs.
-OPSET = 18
+from indexer.embedding.onnx_graph import GraphBuilder
+
 # Added to the attention scores of padding (BERT's own constant): exp() of it is 0.
 MASKED_SCORE = -10000.0
 
@@ -64,12 +64,11 @@ def build_bert_graph(folder: Path, target: Path) -> None:
     prefix = "bert." if any(name.startswith("bert.") for name in weights) else ""
     graph = _GraphBuilder(lambda name: weights[prefix + name], config)
     model = graph.model()
-    onnx.checker.check_model(model)
     target.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(target))
 
 
-class _GraphBuilder:
+class _GraphBuilder(GraphBuilder):
     """BERT's forward pass as ONNX nodes (Devlin et al. 2019; the layout of Hugging Face's
     BertModel, whose weight names the safetensors file uses)."""
 
@@ -79,28 +78,26 @@ class _GraphBuilder:
         self.heads = int(config["num_attention_heads"])
         self.layers = int(config["num_hidden_layers"])
         self.epsilon = float(config.get("layer_norm_eps", 1e-12))
-        self.initializers: list[Any] = []
-        self.nodes: list[Any] = []
+        super().__init__()
 
     def model(self) -> Any:
         from onnx import TensorProto, helper
 
         x = self._embeddings()
-        mask = self._op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
+        mask = self.op("Cast", ["attention_mask"], to=TensorProto.FLOAT)
         # (batch, 1, 1, tokens): 0 for tokens, MASKED_SCORE for padding
-        padding = self._op("Sub", [self._const(np.float32(1.0)), mask])
-        score_bias = self._op(
+        padding = self.op("Sub", [self.const(np.float32(1.0)), mask])
+        score_bias = self.op(
             "Mul",
             [
-                self._op("Unsqueeze", [padding, self._const(np.array([1, 2], np.int64))]),
-                self._const(np.float32(MASKED_SCORE)),
+                self.op("Unsqueeze", [padding, self.const(np.array([1, 2], np.int64))]),
+                self.const(np.float32(MASKED_SCORE)),
             ],
         )
         for layer in range(self.layers):
             x = self._layer(x, score_bias, f"encoder.layer.{layer}.")
         self._pool(x, mask)
-        graph = helper.make_graph(
-            self.nodes,
+        return super().model(
             "sentence_encoder",
             [
                 helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
@@ -113,70 +110,66 @@ class _GraphBuilder:
                     "sentence_embedding", TensorProto.FLOAT, ["batch", self.hidden]
                 )
             ],
-            self.initializers,
         )
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
     def _embeddings(self) -> str:
         """Word + position + token-type (all 0: one segment) embeddings, layer-normed."""
-        shape = self._op("Shape", ["input_ids"])
-        tokens = self._op("Gather", [shape, self._const(np.int64(1))], axis=0)
-        positions = self._op("Range", [self._const(np.int64(0)), tokens, self._const(np.int64(1))])
-        words = self._op("Gather", [self._weight("embeddings.word_embeddings.weight"), "input_ids"])
-        places = self._op(
+        shape = self.op("Shape", ["input_ids"])
+        tokens = self.op("Gather", [shape, self.const(np.int64(1))], axis=0)
+        positions = self.op("Range", [self.const(np.int64(0)), tokens, self.const(np.int64(1))])
+        words = self.op("Gather", [self._weight("embeddings.word_embeddings.weight"), "input_ids"])
+        places = self.op(
             "Gather", [self._weight("embeddings.position_embeddings.weight"), positions]
         )
-        segment = self._const(self.weight("embeddings.token_type_embeddings.weight")[0])
-        x = self._op("Add", [self._op("Add", [words, places]), segment])
+        segment = self.const(self.weight("embeddings.token_type_embeddings.weight")[0])
+        x = self.op("Add", [self.op("Add", [words, places]), segment])
         return self._layer_norm(x, "embeddings.LayerNorm.")
 
     def _layer(self, x: str, score_bias: str, prefix: str) -> str:
         """One encoder layer: self-attention and feed-forward, each with a residual."""
         head_size = self.hidden // self.heads
-        split = self._const(np.array([0, 0, self.heads, head_size], np.int64))
+        split = self.const(np.array([0, 0, self.heads, head_size], np.int64))
 
         def heads(name: str, perm: list[int]) -> str:
             projected = self._linear(x, f"{prefix}attention.self.{name}")
-            return self._op("Transpose", [self._op("Reshape", [projected, split])], perm=perm)
+            return self.op("Transpose", [self.op("Reshape", [projected, split])], perm=perm)
 
         query = heads("query", [0, 2, 1, 3])  # batch, heads, tokens, size
         key = heads("key", [0, 2, 3, 1])  # batch, heads, size, tokens
         value = heads("value", [0, 2, 1, 3])
-        scores = self._op(
-            "Div", [self._op("MatMul", [query, key]), self._const(np.float32(np.sqrt(head_size)))]
+        scores = self.op(
+            "Div", [self.op("MatMul", [query, key]), self.const(np.float32(np.sqrt(head_size)))]
         )
-        weights = self._op("Softmax", [self._op("Add", [scores, score_bias])], axis=-1)
-        context = self._op("Transpose", [self._op("MatMul", [weights, value])], perm=[0, 2, 1, 3])
-        joined = self._op(
-            "Reshape", [context, self._const(np.array([0, 0, self.hidden], np.int64))]
-        )
+        weights = self.op("Softmax", [self.op("Add", [scores, score_bias])], axis=-1)
+        context = self.op("Transpose", [self.op("MatMul", [weights, value])], perm=[0, 2, 1, 3])
+        joined = self.op("Reshape", [context, self.const(np.array([0, 0, self.hidden], np.int64))])
         attended = self._linear(joined, f"{prefix}attention.output.dense")
-        x = self._layer_norm(self._op("Add", [attended, x]), f"{prefix}attention.output.LayerNorm.")
+        x = self._layer_norm(self.op("Add", [attended, x]), f"{prefix}attention.output.LayerNorm.")
         inner = self._gelu(self._linear(x, f"{prefix}intermediate.dense"))
         out = self._linear(inner, f"{prefix}output.dense")
-        return self._layer_norm(self._op("Add", [out, x]), f"{prefix}output.LayerNorm.")
+        return self._layer_norm(self.op("Add", [out, x]), f"{prefix}output.LayerNorm.")
 
     def _pool(self, x: str, mask: str) -> None:
         """Mean of the tokens' vectors (padding excluded), scaled to unit length."""
-        mask3 = self._op("Unsqueeze", [mask, self._const(np.array([2], np.int64))])
-        axis1 = self._const(np.array([1], np.int64))
-        total = self._op("ReduceSum", [self._op("Mul", [x, mask3]), axis1], keepdims=0)
-        count = self._op("ReduceSum", [mask3, axis1], keepdims=0)
-        mean = self._op("Div", [total, self._op("Max", [count, self._const(np.float32(1.0))])])
-        length = self._op("ReduceL2", [mean, self._const(np.array([-1], np.int64))], keepdims=1)
-        self._op(
+        mask3 = self.op("Unsqueeze", [mask, self.const(np.array([2], np.int64))])
+        axis1 = self.const(np.array([1], np.int64))
+        total = self.op("ReduceSum", [self.op("Mul", [x, mask3]), axis1], keepdims=0)
+        count = self.op("ReduceSum", [mask3, axis1], keepdims=0)
+        mean = self.op("Div", [total, self.op("Max", [count, self.const(np.float32(1.0))])])
+        length = self.op("ReduceL2", [mean, self.const(np.array([-1], np.int64))], keepdims=1)
+        self.op(
             "Div",
-            [mean, self._op("Max", [length, self._const(np.float32(1e-12))])],
+            [mean, self.op("Max", [length, self.const(np.float32(1e-12))])],
             output="sentence_embedding",
         )
 
     def _linear(self, x: str, name: str) -> str:
         # torch stores a Linear layer's weight as (out, in); the graph multiplies by (in, out).
-        matrix = self._const(np.ascontiguousarray(self.weight(f"{name}.weight").T))
-        return self._op("Add", [self._op("MatMul", [x, matrix]), self._weight(f"{name}.bias")])
+        matrix = self.const(np.ascontiguousarray(self.weight(f"{name}.weight").T))
+        return self.op("Add", [self.op("MatMul", [x, matrix]), self._weight(f"{name}.bias")])
 
     def _layer_norm(self, x: str, prefix: str) -> str:
-        return self._op(
+        return self.op(
             "LayerNormalization",
             [x, self._weight(f"{prefix}weight"), self._weight(f"{prefix}bias")],
             axis=-1,
@@ -185,23 +178,9 @@ class _GraphBuilder:
 
     def _gelu(self, x: str) -> str:
         """The exact GELU of BERT: x * (1 + erf(x / sqrt 2)) / 2."""
-        scaled = self._op("Div", [x, self._const(np.float32(np.sqrt(2.0)))])
-        plus_one = self._op("Add", [self._op("Erf", [scaled]), self._const(np.float32(1.0))])
-        return self._op("Mul", [self._op("Mul", [x, plus_one]), self._const(np.float32(0.5))])
+        scaled = self.op("Div", [x, self.const(np.float32(np.sqrt(2.0)))])
+        plus_one = self.op("Add", [self.op("Erf", [scaled]), self.const(np.float32(1.0))])
+        return self.op("Mul", [self.op("Mul", [x, plus_one]), self.const(np.float32(0.5))])
 
     def _weight(self, name: str) -> str:
-        return self._const(self.weight(name))
-
-    def _const(self, value: Any) -> str:
-        from onnx import numpy_helper
-
-        name = f"c{len(self.initializers)}"
-        self.initializers.append(numpy_helper.from_array(np.asarray(value), name))
-        return name
-
-    def _op(self, kind: str, inputs: list[str], output: str | None = None, **attrs: Any) -> str:
-        from onnx import helper
-
-        name = output or f"{kind.lower()}{len(self.nodes)}"
-        self.nodes.append(helper.make_node(kind, inputs, [name], **attrs))
-        return name
+        return self.const(self.weight(name))

@@ -24,13 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from indexer.embedding.onnx_graph import GraphBuilder
+
 # (n-gram order, tokens of left context) of the three convolution branches, as the
 # package's backend runs them.
 ORDERS = ((2, 0), (3, 1), (5, 2))
 # Ids of the unknown piece and of the begin and end markers around a text.
 UNKNOWN, BEGIN, END = 0, 1, 2
 BRANCH = 256  # channels of a branch
-OPSET = 18
 
 
 def build_use_graph(backend: Any, target: Path) -> None:
@@ -38,7 +39,6 @@ def build_use_graph(backend: Any, target: Path) -> None:
     import onnx
 
     model = _Builder(backend).model()
-    onnx.checker.check_model(model)
     target.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(target))
 
@@ -75,86 +75,82 @@ def build_use_tokenizer(package_tokenizer: Any, target: Path) -> None:
     tokenizer.save(str(target))
 
 
-class _Builder:
+class _Builder(GraphBuilder):
     def __init__(self, backend: Any) -> None:
+        super().__init__()
         self.b = backend
-        self.initializers: list[Any] = []
-        self.nodes: list[Any] = []
 
     def model(self) -> Any:
         from onnx import TensorProto, helper
 
         b = self.b
-        tokens = self._op("Gather", [self._op("Shape", ["ids"]), self._const(np.int64(0))])
+        tokens = self.op("Gather", [self.op("Shape", ["ids"]), self.const(np.int64(0))])
         embedded = self._embeddings()
-        x = self._op(
-            "Add", [self._op("MatMul", [embedded, self._const(b.proj_W)]), self._const(b.proj_b)]
+        x = self.op(
+            "Add", [self.op("MatMul", [embedded, self.const(b.proj_W)]), self.const(b.proj_b)]
         )
         x = self._layer_norm(x, b.ln_g_all, b.ln_b_all)
         branches = [embedded]
         for i, (order, left) in enumerate(ORDERS):
-            inputs = self._op(
+            inputs = self.op(
                 "Slice",
                 [
                     x,
-                    self._const(np.array([i * BRANCH], np.int64)),
-                    self._const(np.array([(i + 1) * BRANCH], np.int64)),
-                    self._const(np.array([1], np.int64)),
+                    self.const(np.array([i * BRANCH], np.int64)),
+                    self.const(np.array([(i + 1) * BRANCH], np.int64)),
+                    self.const(np.array([1], np.int64)),
                 ],
             )
             hidden = self._residual(inputs, tokens, order, left, b.w1[i], b.b1[i])
             branches.append(self._residual(hidden, tokens, order, left, b.w2[i], b.b2[i]))
-        features = self._layer_norm(self._op("Concat", branches, axis=1), b.ln_g, b.ln_b)
-        summed = self._op("ReduceSum", [features, self._const(np.array([0], np.int64))], keepdims=1)
-        count = self._op("Cast", [tokens], to=TensorProto.FLOAT)
+        features = self._layer_norm(self.op("Concat", branches, axis=1), b.ln_g, b.ln_b)
+        summed = self.op("ReduceSum", [features, self.const(np.array([0], np.int64))], keepdims=1)
+        count = self.op("Cast", [tokens], to=TensorProto.FLOAT)
         # The tokens' mean of the projection, times the square root of their number.
-        projected = self._op(
+        projected = self.op(
             "Add",
             [
-                self._op("MatMul", [summed, self._const(b.cnn_W)]),
-                self._op("Mul", [count, self._const(b.cnn_b)]),
+                self.op("MatMul", [summed, self.const(b.cnn_W)]),
+                self.op("Mul", [count, self.const(b.cnn_b)]),
             ],
         )
-        mean = self._op("Div", [projected, self._op("Sqrt", [count])])
-        y0 = self._op("Relu", [self._op("MatMul", [mean, self._const(b.d0)])])
-        y1 = self._op(
+        mean = self.op("Div", [projected, self.op("Sqrt", [count])])
+        y0 = self.op("Relu", [self.op("MatMul", [mean, self.const(b.d0)])])
+        y1 = self.op(
             "Relu",
             [
-                self._op(
+                self.op(
                     "Add",
                     [
-                        self._op("MatMul", [mean, self._const(b.p1)]),
-                        self._op("MatMul", [y0, self._const(b.d1)]),
+                        self.op("MatMul", [mean, self.const(b.p1)]),
+                        self.op("MatMul", [y0, self.const(b.d1)]),
                     ],
                 )
             ],
         )
-        y2 = self._op("Relu", [self._op("MatMul", [y1, self._const(b.d2)])])
-        z = self._op(
+        y2 = self.op("Relu", [self.op("MatMul", [y1, self.const(b.d2)])])
+        z = self.op(
             "Tanh",
             [
-                self._op(
+                self.op(
                     "Add",
                     [
-                        self._op("MatMul", [y1, self._const(b.p3)]),
-                        self._op("MatMul", [y2, self._const(b.d3)]),
+                        self.op("MatMul", [y1, self.const(b.p3)]),
+                        self.op("MatMul", [y2, self.const(b.d3)]),
                     ],
                 )
             ],
         )
-        square = self._op(
-            "ReduceSum", [self._op("Mul", [z, z]), self._const(np.array([1], np.int64))], keepdims=1
+        square = self.op(
+            "ReduceSum", [self.op("Mul", [z, z]), self.const(np.array([1], np.int64))], keepdims=1
         )
-        length = self._op("Sqrt", [self._op("Max", [square, self._const(np.float32(b.eps))])])
-        self._op("Div", [z, length], output="embedding")
-        graph = helper.make_graph(
-            self.nodes,
+        length = self.op("Sqrt", [self.op("Max", [square, self.const(np.float32(b.eps))])])
+        self.op("Div", [z, length], output="embedding")
+        return super().model(
             "use_multilingual_v3",
             [helper.make_tensor_value_info("ids", TensorProto.INT64, ["tokens"])],
             [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [1, 512])],
-            self.initializers,
         )
-        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
     def _embeddings(self) -> str:
         """The word pieces' vectors: uint8 rows, each block of the vocabulary (id modulo
@@ -164,61 +160,45 @@ class _Builder:
         b = self.b
         blocks = len(b.scale)
         block_of = np.arange(b.table.shape[0]) % blocks
-        axis1 = self._const(np.array([1], np.int64))
-        rows = self._op(
-            "Cast", [self._op("Gather", [self._const(b.table), "ids"])], to=TensorProto.FLOAT
+        axis1 = self.const(np.array([1], np.int64))
+        rows = self.op(
+            "Cast", [self.op("Gather", [self.const(b.table), "ids"])], to=TensorProto.FLOAT
         )
-        scale = self._op("Gather", [self._const(b.scale[block_of].astype(np.float32)), "ids"])
-        offset = self._op("Gather", [self._const(b.lo[block_of].astype(np.float32)), "ids"])
-        scaled = self._op("Mul", [rows, self._op("Unsqueeze", [scale, axis1])])
-        return self._op("Add", [scaled, self._op("Unsqueeze", [offset, axis1])])
+        scale = self.op("Gather", [self.const(b.scale[block_of].astype(np.float32)), "ids"])
+        offset = self.op("Gather", [self.const(b.lo[block_of].astype(np.float32)), "ids"])
+        scaled = self.op("Mul", [rows, self.op("Unsqueeze", [scale, axis1])])
+        return self.op("Add", [scaled, self.op("Unsqueeze", [offset, axis1])])
 
     def _residual(self, x: str, tokens: str, order: int, left: int, weight: Any, bias: Any) -> str:
         """relu(convolution of x over windows of ``order`` tokens) + x."""
-        padded = self._op(
-            "Pad", [x, self._const(np.array([left, 0, order - 1 - left, 0], np.int64))]
-        )
-        end = self._op("Unsqueeze", [tokens, self._const(np.array([0], np.int64))])
-        axis0 = self._const(np.array([0], np.int64))
+        padded = self.op("Pad", [x, self.const(np.array([left, 0, order - 1 - left, 0], np.int64))])
+        end = self.op("Unsqueeze", [tokens, self.const(np.array([0], np.int64))])
+        axis0 = self.const(np.array([0], np.int64))
         windows = [
-            self._op(
+            self.op(
                 "Slice",
                 [
                     padded,
-                    self._const(np.array([k], np.int64)),
-                    self._op("Add", [end, self._const(np.array([k], np.int64))]),
+                    self.const(np.array([k], np.int64)),
+                    self.op("Add", [end, self.const(np.array([k], np.int64))]),
                     axis0,
                 ],
             )
             for k in range(order)
         ]
-        convolved = self._op(
+        convolved = self.op(
             "Add",
             [
-                self._op("MatMul", [self._op("Concat", windows, axis=1), self._const(weight)]),
-                self._const(bias),
+                self.op("MatMul", [self.op("Concat", windows, axis=1), self.const(weight)]),
+                self.const(bias),
             ],
         )
-        return self._op("Add", [self._op("Relu", [convolved]), x])
+        return self.op("Add", [self.op("Relu", [convolved]), x])
 
     def _layer_norm(self, x: str, gamma: Any, beta: Any) -> str:
-        return self._op(
+        return self.op(
             "LayerNormalization",
-            [x, self._const(gamma), self._const(beta)],
+            [x, self.const(gamma), self.const(beta)],
             axis=-1,
             epsilon=float(self.b.eps),
         )
-
-    def _const(self, value: Any) -> str:
-        from onnx import numpy_helper
-
-        name = f"c{len(self.initializers)}"
-        self.initializers.append(numpy_helper.from_array(np.asarray(value), name))
-        return name
-
-    def _op(self, kind: str, inputs: list[str], output: str | None = None, **attrs: Any) -> str:
-        from onnx import helper
-
-        name = output or f"{kind.lower()}{len(self.nodes)}"
-        self.nodes.append(helper.make_node(kind, inputs, [name], **attrs))
-        return name
