@@ -33,7 +33,8 @@ from indexer.analytics.judgements import JudgementStore
 from indexer.cleaning import clean_text, clean_title
 from indexer.errors import InvalidEvent, ThreadNotFound
 from widget.agent_access import current_agent, require_agent
-from widget.app import engine_of, error
+from widget.context import engine_of
+from widget.errors import error
 from widget.pages import lock_down
 
 agent = Blueprint("agent", __name__)

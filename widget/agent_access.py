@@ -24,8 +24,8 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from widget.app import engine_of
 from widget.auth import current_principal
+from widget.context import engine_of
 
 REALM = "askfind agents"
 F = TypeVar("F", bound=Callable[..., Any])

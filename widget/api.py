@@ -9,8 +9,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from indexer.backends.base import Filters
 from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
-from widget.app import engine_of
 from widget.cache import normalise_query
+from widget.context import engine_of
 from widget.items import result_item
 from widget.lifecycle import admit
 from widget.params import boolean, choice, date_range, integer, strict_args

@@ -1,20 +1,17 @@
-"""The Flask app factory: one engine per process, one blueprint per feature."""
+"""The Flask app factory: one engine per process, one blueprint per feature.
+
+It only assembles: the blueprints find the engine through ``widget.context`` and answer
+errors through ``widget.errors``, so none of them imports this module.
+"""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
 from indexer.engine import Engine, open_engine
-from indexer.errors import BackendUnavailable, InvalidEvent, InvalidQuery, ThreadNotFound
 from indexer.settings import Settings, load_settings
-
-log = logging.getLogger(__name__)
-
-ENGINE_KEY = "askfind.engine"
+from widget.context import ENGINE_KEY, engine_of
+from widget.errors import register_error_handlers
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
@@ -63,12 +60,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.register_blueprint(metrics_page)
     app.after_request(allow_widget_origins)
     lifecycle.register(app)
-    _register_error_handlers(app)
+    register_error_handlers(app)
     return app
-
-
-def engine_of(app: Flask) -> Engine:
-    return app.extensions[ENGINE_KEY]
 
 
 def close_app(app: Flask) -> None:
@@ -81,45 +74,3 @@ def close_app(app: Flask) -> None:
     if store is not None:
         store.close()
     engine_of(app).close()
-
-
-def error(message: str, status: int, **extra: Any) -> tuple[Any, int]:
-    """The one shape of every error answer: {"error": "..."} with a 4xx/5xx status."""
-    return jsonify({"error": message, **extra}), status
-
-
-def _register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(InvalidQuery)
-    def invalid_query(e: InvalidQuery) -> tuple[Any, int]:
-        return error(str(e), 400)
-
-    @app.errorhandler(InvalidEvent)
-    def invalid_event(e: InvalidEvent) -> tuple[Any, int]:
-        return error(str(e), 400)
-
-    @app.errorhandler(ThreadNotFound)
-    def not_found(e: ThreadNotFound) -> tuple[Any, int]:
-        return error(str(e), 404)
-
-    @app.errorhandler(BackendUnavailable)
-    def unavailable(e: BackendUnavailable) -> tuple[Any, int]:
-        from widget.metrics import BACKEND_ERRORS
-
-        BACKEND_ERRORS.labels(backend="index").inc()
-        log.warning("backend unavailable: %s", e)
-        return error(str(e), 503)
-
-    @app.errorhandler(HTTPException)
-    def http_error(e: HTTPException) -> Any:
-        response, status = error(e.description or e.name, e.code or 500)
-        # Keep what the exception says besides its text: Retry-After (429),
-        # WWW-Authenticate (401), Allow (405).
-        for name, value in e.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        return response, status
-
-    @app.errorhandler(Exception)
-    def unexpected(e: Exception) -> tuple[Any, int]:
-        log.exception("unexpected error")
-        return error("internal error", 500)

@@ -102,7 +102,7 @@ def signature_matches(body: bytes, secret: str, header: str | None) -> bool:
 def current_principal() -> Principal | None:
     """This request's principal (authenticated once per request, on first ask)."""
     if "askfind_principal" not in g:
-        from widget.app import engine_of
+        from widget.context import engine_of
 
         g.askfind_principal = authenticate(request, engine_of(current_app).settings.api_keys)
     principal: Principal | None = g.askfind_principal
@@ -122,7 +122,7 @@ def require_api_key(view: F) -> F:
 
 
 def unauthorized() -> Unauthorized:
-    from widget.app import engine_of
+    from widget.context import engine_of
 
     if not engine_of(current_app).settings.api_keys:
         message = "this needs an API key, and none is configured (setting api_keys)"

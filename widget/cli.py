@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,36 +17,18 @@ from typing import Any
 import click
 
 from indexer.errors import AskfindError
-from indexer.settings import Settings, describe_settings, load_settings
-from indexer.sources import FORMATS, RecordError, read_source
-
-SAMPLE = "sample_community.jsonl"
-ERRORS_SHOWN = 20
-EXIT_REBUILD_RUNNING = 75  # EX_TEMPFAIL of sysexits.h: cron may simply try again later
-DEMO_QUERIES = ("WLAN bricht ständig ab", "eSIM auf neues iPhone", "cancel my contract")
-
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where the embedded index and caches live [env ASKFIND_DATA_DIR; ./askfind-data].",
+from indexer.settings import Settings, describe_settings
+from indexer.sources import FORMATS, read_source
+from widget.cli_common import (
+    command_engine,
+    command_settings,
+    data_dir_option,
+    error_printer,
 )
 
-
-def _settings(**overrides: Any) -> Settings:
-    try:
-        return load_settings(**overrides)
-    except AskfindError as e:
-        raise click.ClickException(str(e)) from e
-
-
-def _engine(settings: Settings) -> Any:
-    from indexer.engine import open_engine
-
-    try:
-        return open_engine(settings)
-    except AskfindError as e:
-        raise click.ClickException(str(e)) from e
+SAMPLE = "sample_community.jsonl"
+EXIT_REBUILD_RUNNING = 75  # EX_TEMPFAIL of sysexits.h: cron may simply try again later
+DEMO_QUERIES = ("WLAN bricht ständig ab", "eSIM auf neues iPhone", "cancel my contract")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,7 +88,7 @@ def index(
     from indexer.pipeline import StrictModeError
     from widget.cli_sync import opened_source
 
-    settings = _settings(data_dir=data_dir, backend=backend)
+    settings = command_settings(data_dir=data_dir, backend=backend)
     with contextlib.ExitStack() as sources:
         try:
             readers = [
@@ -118,7 +99,7 @@ def index(
             ]
         except AskfindError as e:
             raise click.ClickException(str(e)) from e
-        engine = _engine(settings)
+        engine = command_engine(settings)
         try:
             items = _chain(reader(None) for reader in readers)
             show_progress = sys.stderr.isatty() if progress is None else progress
@@ -127,7 +108,7 @@ def index(
                     items,
                     mode="upsert" if upsert else "rebuild",
                     strict=strict,
-                    on_error=_error_printer(),
+                    on_error=error_printer(),
                     on_progress=bar.update,
                 )
         except StrictModeError as e:
@@ -154,7 +135,7 @@ def serve(
     host: str | None, port: int | None, workers: int | None, dev: bool, data_dir: Path | None
 ) -> None:
     """Serve the HTTP API (and widget pages) under gunicorn."""
-    settings = _settings(data_dir=data_dir, host=host, port=port, workers=workers)
+    settings = command_settings(data_dir=data_dir, host=host, port=port, workers=workers)
     _serve(settings, dev)
 
 
@@ -190,8 +171,8 @@ def search(
     from widget.items import result_item
     from widget.params import date_range
 
-    settings = _settings(data_dir=data_dir)
-    engine = _engine(settings)
+    settings = command_settings(data_dir=data_dir)
+    engine = command_engine(settings)
     try:
         created_from, created_to = date_range(date_from, date_to)
         filters = Filters(
@@ -228,11 +209,11 @@ def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | No
     """Index the bundled sample community and serve it."""
     from indexer.search import SearchRequest
 
-    settings = _settings(data_dir=data_dir, host=host, port=port)
-    engine = _engine(settings)
+    settings = command_settings(data_dir=data_dir, host=host, port=port)
+    engine = command_engine(settings)
     try:
         with resources.as_file(resources.files("indexer.data").joinpath(SAMPLE)) as sample:
-            report = engine.indexer().run(read_source(sample), on_error=_error_printer())
+            report = engine.indexer().run(read_source(sample), on_error=error_printer())
         click.echo(f"demo index in {settings.data_dir}: {report.summary()}")
         for text in DEMO_QUERIES:
             result = engine.search.search(SearchRequest(text=text, limit=1, apply_floor=True))
@@ -256,7 +237,7 @@ def settings_command(effective: bool, markdown: bool) -> None:
     if markdown:
         click.echo(settings_table())
         return
-    current = _settings() if effective else None
+    current = command_settings() if effective else None
     for name, default, help_text in describe_settings():
         value = getattr(current, name) if current else default
         click.echo(f"{name} = {value}\n    {help_text}  (env ASKFIND_{name.upper()})")
@@ -299,20 +280,6 @@ def _serve_in_a_fresh_process(settings: Settings) -> None:
 def _chain(iterables: Any) -> Any:
     for iterable in iterables:
         yield from iterable
-
-
-def _error_printer() -> Callable[[RecordError], None]:
-    shown = 0
-
-    def report(error: RecordError) -> None:
-        nonlocal shown
-        shown += 1
-        if shown <= ERRORS_SHOWN:
-            click.echo(f"skipped {error}", err=True)
-        elif shown == ERRORS_SHOWN + 1:
-            click.echo("more bad records; only the count is shown from here on", err=True)
-
-    return report
 
 
 class _ProgressBar:

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from indexer.errors import AskfindError
+from widget.cli_common import command_settings
 
 REPORT_QUERIES_SHOWN = 10
 
@@ -42,9 +43,8 @@ def report_command(
     from indexer.analytics.report import build_report
     from indexer.analytics.store import open_event_store
     from widget.admin import period
-    from widget.cli import _settings
 
-    settings = _settings(data_dir=data_dir)
+    settings = command_settings(data_dir=data_dir)
     try:
         start, end = period(since, until, str(days) if days else None)
         store = open_event_store(settings)

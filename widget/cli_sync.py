@@ -18,6 +18,7 @@ from indexer.errors import AskfindError
 from indexer.settings import Settings
 from indexer.sources import FORMATS, SourceFormat, SyncItem, read_source
 from indexer.sources.live import LIVE_SOURCES, open_live_source
+from widget.cli_common import command_engine, command_settings, error_printer
 
 
 @click.command(name="sync")
@@ -65,18 +66,17 @@ def sync_command(
     second run changes nothing.
     """
     from indexer.sync import apply_changes
-    from widget.cli import _engine, _error_printer, _settings
     from widget.params import date_bound
 
-    settings = _settings(data_dir=data_dir, backend=backend)
+    settings = command_settings(data_dir=data_dir, backend=backend)
     try:
         changed_after = date_bound(since, "--since")
         # The source is opened first: a missing path or API fails before the model loads.
         with opened_source(source, settings, source_format, site_url) as reader:
-            engine = _engine(settings)
+            engine = command_engine(settings)
             try:
                 items = reader(changed_after)
-                report = apply_changes(engine.indexer(), items, on_error=_error_printer())
+                report = apply_changes(engine.indexer(), items, on_error=error_printer())
             finally:
                 engine.close()
     except AskfindError as e:

@@ -16,8 +16,8 @@ from indexer.analytics.events import EventLimits, parse_event
 from indexer.analytics.store import EventStore, open_event_store
 from indexer.errors import AskfindError
 from widget import metrics
-from widget.app import engine_of
 from widget.bodies import bounded_body
+from widget.context import engine_of
 from widget.origins import is_allowed
 
 events = Blueprint("events", __name__, url_prefix="/api")

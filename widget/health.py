@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 
 from indexer.errors import AskfindError
-from widget.app import engine_of
+from widget.context import engine_of
 from widget.runtime import runtime_of
 
 health = Blueprint("health", __name__)

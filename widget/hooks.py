@@ -34,9 +34,10 @@ from indexer.sources.base import SyncItem
 from indexer.sources.live import open_live_source
 from indexer.sync import SyncReport, apply_changes
 from widget import metrics
-from widget.app import engine_of, error
 from widget.auth import signature_matches
 from widget.bodies import bounded_body
+from widget.context import engine_of
+from widget.errors import error
 from widget.runtime import runtime_of
 
 log = logging.getLogger(__name__)

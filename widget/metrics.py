@@ -76,7 +76,7 @@ metrics_page = Blueprint("metrics", __name__)
 @metrics_page.get("/metrics")
 def expose() -> Any:
     """Every worker's metrics, in the Prometheus text format."""
-    from widget.app import engine_of
+    from widget.context import engine_of
 
     try:
         INDEX_THREADS.set(engine_of(current_app).backend.stats().threads)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Request, Response, current_app, request
 
 from indexer.settings import Settings
-from widget.app import engine_of
+from widget.context import engine_of
 
 ANY = "*"
 # The widget only reads: GET /api/suggest (and agents' pages may use /api/search).

@@ -22,9 +22,9 @@ from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMe
 from indexer.errors import InvalidRecord, ThreadNotFound
 from indexer.threads import Thread, thread_from_record
 from widget import metrics
-from widget.app import engine_of
 from widget.auth import require_api_key
 from widget.bodies import bounded_body
+from widget.context import engine_of
 from widget.runtime import runtime_of
 
 threads = Blueprint("threads", __name__, url_prefix="/api")

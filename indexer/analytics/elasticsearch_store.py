@@ -19,8 +19,7 @@ from typing import Any
 
 from elasticsearch.helpers import bulk, scan
 
-from indexer.analytics.events import EVENT_TYPES, Event
-from indexer.analytics.store import StoredEvent
+from indexer.analytics.events import EVENT_TYPES, Event, StoredEvent
 from indexer.backends.elasticsearch.connection import create_client, translated_errors
 from indexer.privacy import redact
 from indexer.settings import Settings

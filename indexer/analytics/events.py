@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from indexer.errors import InvalidEvent
@@ -174,3 +175,13 @@ def _results(data: Mapping[str, Any]) -> tuple[str, ...]:
         if lone_surrogate_at(item) is not None:
             raise InvalidEvent("results hold a lone surrogate, which is not text")
     return tuple(value)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as stored: redacted, with when it arrived and from which origin."""
+
+    id: int
+    received_at: datetime
+    event: Event
+    origin: str | None

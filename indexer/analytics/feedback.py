@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
+from indexer.analytics.events import StoredEvent
 from indexer.analytics.report import query_key
-from indexer.analytics.store import StoredEvent
 from indexer.errors import AskfindError
 from indexer.feedback import FeedbackIndex, FeedbackParams, QueryVotes
 from indexer.settings import Settings

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from indexer.analytics.store import StoredEvent
+from indexer.analytics.events import StoredEvent
 from indexer.privacy import redact
 
 NONE_LABEL = "(none)"

@@ -13,12 +13,11 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from indexer.analytics.events import EVENT_TYPES, Event
+from indexer.analytics.events import EVENT_TYPES, Event, StoredEvent
 from indexer.errors import BackendUnavailable
 from indexer.privacy import redact
 from indexer.settings import Settings
@@ -45,16 +44,6 @@ CREATE INDEX IF NOT EXISTS event_session ON event (session);
 """
 BUSY_TIMEOUT_S = 30
 READ_PAGE = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """An event as stored: redacted, with when it arrived and from which origin."""
-
-    id: int
-    received_at: datetime
-    event: Event
-    origin: str | None
 
 
 class EventStore(Protocol):

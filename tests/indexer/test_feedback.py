@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from indexer import ranking
-from indexer.analytics.events import Event
+from indexer.analytics.events import Event, StoredEvent
 from indexer.analytics.feedback import FeedbackLoader, feedback_index, helpful_votes
-from indexer.analytics.store import StoredEvent
 from indexer.backends.base import Signals
 from indexer.engine import Engine
 from indexer.feedback import FeedbackIndex, FeedbackParams, QueryVotes, bonus

@@ -26,9 +26,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan
 
 from indexer.backends.base import FIELDS, IndexedThread
@@ -48,9 +50,7 @@ from indexer.backends.elasticsearch.mapping import (
     versioned_index_pattern,
 )
 from indexer.errors import IndexNotFound, IndexWriteError
-
-if TYPE_CHECKING:
-    from indexer.backends.elasticsearch.backend import ElasticsearchBackend
+from indexer.settings import Settings
 
 log = logging.getLogger(__name__)
 # The longest a rebuild waits for its index to merge into one segment (well inside the
@@ -61,10 +61,35 @@ MERGE_TIMEOUT_S = 600.0
 SCAN_PAGE = 2_000
 
 
+class LiveIndex(Protocol):
+    """What a rebuild needs of the serving backend: its client, its alias and what it
+    holds. (The backend satisfies it; naming it here keeps the two modules from
+    importing each other.)"""
+
+    settings: Settings
+    client: Elasticsearch
+    dimension: int
+    alias: str
+
+    def errors(self, what: str) -> AbstractContextManager[Any]: ...
+
+    def live_indices(self) -> set[str]: ...
+
+    def alias_holders(self, alias: str) -> set[str]: ...
+
+    def content_hashes(self, ids: Sequence[str]) -> dict[str, str]: ...
+
+    def sources(
+        self, ids: Sequence[str], fields: Sequence[str], realtime: bool, index: str | None = None
+    ) -> dict[str, dict[str, Any]]: ...
+
+    def forget_cached(self) -> None: ...
+
+
 class ElasticsearchRebuild:
     """A new versioned index being written; it serves only after ``commit``."""
 
-    def __init__(self, backend: ElasticsearchBackend) -> None:
+    def __init__(self, backend: LiveIndex) -> None:
         self._backend = backend
         self._settings = backend.settings
         self.index = new_index_name(self._settings)

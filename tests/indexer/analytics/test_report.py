@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from indexer.analytics.events import Event
+from indexer.analytics.events import Event, StoredEvent
 from indexer.analytics.report import build_report, query_key
-from indexer.analytics.store import StoredEvent
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,61 @@
+"""What every ``askfind`` command shares: the settings, the engine, the data-dir option
+and the printer of skipped records, each turned into a clear CLI message on failure.
+
+The commands live in ``cli``, ``cli_admin`` and ``cli_sync``; they all import from here,
+and none of them from another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from indexer.errors import AskfindError
+from indexer.settings import Settings, load_settings
+from indexer.sources import RecordError
+
+ERRORS_SHOWN = 20
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the embedded index and caches live [env ASKFIND_DATA_DIR; ./askfind-data].",
+)
+
+
+def command_settings(**overrides: Any) -> Settings:
+    """The settings (file + environment + these overrides), or a clear CLI error."""
+    try:
+        return load_settings(**overrides)
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def command_engine(settings: Settings) -> Any:
+    """The engine of these settings (imported late: ``--help`` loads no model), or a clear
+    CLI error."""
+    from indexer.engine import open_engine
+
+    try:
+        return open_engine(settings)
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def error_printer() -> Callable[[RecordError], None]:
+    """Print the first skipped records on stderr, then only that more follow."""
+    shown = 0
+
+    def report(error: RecordError) -> None:
+        nonlocal shown
+        shown += 1
+        if shown <= ERRORS_SHOWN:
+            click.echo(f"skipped {error}", err=True)
+        elif shown == ERRORS_SHOWN + 1:
+            click.echo("more bad records; only the count is shown from here on", err=True)
+
+    return report
