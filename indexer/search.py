@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from indexer import ranking
+from indexer.analysis import message
 from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
 from indexer.analytics.judgements import JudgedDuplicates
 from indexer.backends.base import Backend, Filters, Hit, Signals
@@ -46,6 +47,9 @@ class SearchRequest:
     lang: str | None = None
     apply_floor: bool = False  # suggestions: nothing below the confidence floor
     partial: bool = True  # the last word may still be being typed
+    # A pasted message (e-mail, post): its question is searched, not its greeting or
+    # signature (``indexer.analysis.message``); it is complete, so ``partial`` is ignored.
+    message: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +65,7 @@ class SearchResult:
     items: list[ResultItem]
     total: int
     query: AnalyzedQuery
+    searched: str  # the text the lexical leg searched: a message's question, else the query
 
 
 class SearchService:
@@ -102,19 +107,26 @@ class SearchService:
         text = request.text.strip()
         if not text:
             raise InvalidQuery("q is empty")
-        if len(text) > self.settings.query_max_chars:
-            raise InvalidQuery(f"q is longer than {self.settings.query_max_chars} characters")
-        query = self.analyzer.query(text, lang=request.lang, partial=request.partial)
-        ranked = self.rank(text, query, request.filters, request.offset + request.limit)
+        max_chars = (
+            self.settings.message_max_chars if request.message else self.settings.query_max_chars
+        )
+        if len(text) > max_chars:
+            raise InvalidQuery(f"q is longer than {max_chars} characters")
+        searched, embedded, partial = text, text, request.partial
+        if request.message:
+            asked = message.extract(text)
+            searched, embedded, partial = asked.focus, asked.context, False
+        query = self.analyzer.query(searched, lang=request.lang, partial=partial)
+        ranked = self.rank(embedded, query, request.filters, request.offset + request.limit)
         if request.apply_floor:
             ranked = [r for r in ranked if r.confidence >= self.settings.confidence_floor]
         page = ranked[request.offset : request.offset + request.limit]
         records = self.backend.get_threads([r.id for r in page])
         items = [ResultItem(records[r.id], r) for r in page if r.id in records]
-        return SearchResult(items=items, total=len(ranked), query=query)
+        return SearchResult(items=items, total=len(ranked), query=query, searched=searched)
 
     def rank(self, text: str, query: AnalyzedQuery, filters: Filters, wanted: int) -> list[Ranked]:
-        """All candidates of both legs, ranked (no floor, no paging).
+        """All candidates of both legs, ranked (no floor, no paging); ``text`` is embedded.
 
         The lexical leg needs no vector, so it runs in another thread while the query is
         embedded (DESIGN.md: lexical top-K ∥ vector top-K); the vector leg then runs in

@@ -295,7 +295,34 @@ class Settings(BaseSettings):
     suggest_max_limit: int = Field(20, ge=1, description="Largest limit /api/suggest accepts.")
     search_max_limit: int = Field(100, ge=1, description="Largest limit /api/search accepts.")
     search_max_offset: int = Field(10000, ge=0, description="Largest offset /api/search accepts.")
-    query_max_chars: int = Field(500, ge=1, description="Longest query accepted, in characters.")
+    query_max_chars: int = Field(
+        500,
+        ge=1,
+        description="Longest query GET /api/search and /api/suggest accept, in characters "
+        "(longer text: POST /api/search).",
+    )
+    message_max_chars: int = Field(
+        5000,
+        ge=1,
+        description="Longest pasted message POST /api/search accepts, in characters (its "
+        "question sentences and key terms are searched, not its greeting or signature).",
+    )
+    url_max_bytes: int = Field(
+        8000,
+        ge=256,
+        le=8100,
+        description="Longest request target (path and query string) accepted, in bytes; "
+        "longer: 414. At most 8100: gunicorn refuses request lines over 8190 bytes itself.",
+    )
+    header_max_count: int = Field(
+        100, ge=10, le=1000, description="Most header fields a request may carry (more: 431)."
+    )
+    header_max_bytes: int = Field(
+        8190,
+        ge=1024,
+        le=65536,
+        description="Longest header field (name and value) accepted, in bytes (longer: 431).",
+    )
     snippet_chars: int = Field(200, ge=20, description="Length of snippets in results.")
 
     # --- agents' page ----------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import parse_qs
 
@@ -13,6 +15,14 @@ from indexer.errors import InvalidQuery
 TRUE = ("true", "1", "yes")
 FALSE = ("false", "0", "no")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# The parameters of the read API, and the JSON type each takes in a POST body.
+SEARCH_PARAMS = {
+    "q": str, "limit": int, "offset": int, "lang": str, "board": str, "solved": bool,
+    "partial": bool, "from": str, "to": str,
+}  # fmt: skip
+SUGGEST_PARAMS = {
+    name: kind for name, kind in SEARCH_PARAMS.items() if name not in ("offset", "solved")
+}
 
 
 def strict_args(request: Request) -> dict[str, str]:
@@ -32,6 +42,50 @@ def strict_args(request: Request) -> dict[str, str]:
             raise InvalidQuery(f"parameter {name!r} is given more than once")
         args[name] = values[0]
     return args
+
+
+def known_only(args: dict[str, str], known: Collection[str]) -> dict[str, str]:
+    """``args``, once every name in it is known: a misspelt filter ("bord=") is refused,
+    not silently ignored.
+
+    Raises:
+        InvalidQuery: a name that is not a parameter of the endpoint.
+    """
+    unknown = sorted(set(args) - set(known))
+    if unknown:
+        raise InvalidQuery(f"unknown parameter {unknown[0]!r} (known: {', '.join(sorted(known))})")
+    return args
+
+
+def json_args(body: bytes, kinds: dict[str, type]) -> dict[str, str]:
+    """The parameters of a JSON object body, type-checked, in the query string's form
+    (``"limit": 5`` -> ``"5"``), so one set of validators checks both.
+
+    Raises:
+        InvalidQuery: not UTF-8 JSON, not an object, an unknown name or a wrong type.
+    """
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise InvalidQuery("the body is not valid UTF-8") from e
+    except ValueError as e:
+        raise InvalidQuery(f"the body is not valid JSON: {e}") from e
+    if not isinstance(parsed, dict):
+        raise InvalidQuery('the body must be a JSON object, e.g. {"q": "..."}')
+    args = known_only({str(name): value for name, value in parsed.items()}, kinds)
+    converted = {}
+    for name, value in args.items():
+        kind = kinds[name]
+        if value is None:
+            continue
+        # bool is an int to Python; a JSON true is no limit.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise InvalidQuery(f"{name} must be a JSON {_JSON_NAMES[kind]}, not {value!r}")
+        converted[name] = str(value).lower() if kind is bool else str(value)
+    return converted
+
+
+_JSON_NAMES = {str: "string", int: "whole number", bool: "boolean (true or false)"}
 
 
 def integer(args: dict[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
