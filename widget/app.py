@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from widget.metrics import metrics_page
     from widget.origins import allow_widget_origins
     from widget.pages import pages
+    from widget.request_limits import register as check_request_sizes
     from widget.runtime import RUNTIME_KEY, build_runtime
     from widget.threads_api import threads
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.register_blueprint(metrics_page)
     app.after_request(allow_widget_origins)
     lifecycle.register(app)
+    check_request_sizes(app)
     register_error_handlers(app)
     return app
 

@@ -81,8 +81,19 @@ def json_args(body: bytes, kinds: dict[str, type]) -> dict[str, str]:
         # bool is an int to Python; a JSON true is no limit.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise InvalidQuery(f"{name} must be a JSON {_JSON_NAMES[kind]}, not {value!r}")
+        if kind is str and not _is_encodable(value):
+            # JSON may escape half a UTF-16 pair ("\\ud800"): no text, and no index takes it.
+            raise InvalidQuery(f"{name} holds an unpaired surrogate (\\ud800-\\udfff), not text")
         converted[name] = str(value).lower() if kind is bool else str(value)
     return converted
+
+
+def _is_encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _JSON_NAMES = {str: "string", int: "whole number", bool: "boolean (true or false)"}

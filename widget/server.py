@@ -27,6 +27,13 @@ GRACEFUL_TIMEOUT_S = 20
 # Keep-alive connections of the widget (one per browser tab) are held this long idle.
 KEEPALIVE_S = 5
 METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# gunicorn's request limits stand above askfind's own (url_max_bytes, header_max_count,
+# header_max_bytes), which the app answers as JSON (widget.request_limits); beyond these,
+# gunicorn refuses the request itself, answered as JSON too by widget.gunicorn_worker.
+# 8190 is the longest request line gunicorn can be set to hold.
+GUNICORN_MAX_REQUEST_LINE = 8190
+# Header fields gunicorn holds, as a multiple of askfind's own limits.
+GUNICORN_HEADER_HEADROOM = 2
 # Python's cyclic garbage collector runs its first generation once 700 more container
 # objects are alive than at its last run (the default). Parsing one Elasticsearch answer
 # of a hundred hits makes a few thousand, so a worker collected several times a request
@@ -47,7 +54,11 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         options = {
             "bind": f"{self._settings.host}:{self._settings.port}",
             "workers": self._settings.workers,
-            "worker_class": "gthread",
+            # gthread, answering gunicorn's own refusals as JSON.
+            "worker_class": "widget.gunicorn_worker.JsonErrorWorker",
+            "limit_request_line": GUNICORN_MAX_REQUEST_LINE,
+            "limit_request_fields": GUNICORN_HEADER_HEADROOM * self._settings.header_max_count,
+            "limit_request_field_size": GUNICORN_HEADER_HEADROOM * self._settings.header_max_bytes,
             "threads": THREADS_PER_WORKER,
             "graceful_timeout": GRACEFUL_TIMEOUT_S,
             "keepalive": KEEPALIVE_S,

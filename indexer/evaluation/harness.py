@@ -43,6 +43,13 @@ class ServiceSearcher:
         )
         return [item.thread.id for item in result.items], result.total
 
+    def search_message(self, text: str, limit: int, offset: int = 0) -> tuple[list[str], int]:
+        """A pasted message, as ``POST /api/search`` searches it."""
+        result = self.service.search(
+            SearchRequest(text=text, limit=limit, offset=offset, message=True)
+        )
+        return [item.thread.id for item in result.items], result.total
+
     def suggest(self, text: str, limit: int) -> list[str]:
         """Ids of the suggestions above the confidence floor, as /api/suggest gives them."""
         result = self.service.search(SearchRequest(text=text, limit=limit, apply_floor=True))

@@ -55,7 +55,22 @@ class HttpSearcher:
         self.timeout = timeout
 
     def search(self, text: str, limit: int, offset: int = 0) -> tuple[list[str], int]:
-        answer = self._get("search", {"q": text, "limit": limit, "offset": offset})
+        """A complete question (``partial=false``: its last word is no prefix)."""
+        params = {"q": text, "limit": limit, "offset": offset, "partial": "false"}
+        answer = self._get("search", params)
+        return [item["id"] for item in answer["items"]], int(answer["total"])
+
+    def search_message(self, text: str, limit: int, offset: int = 0) -> tuple[list[str], int]:
+        """A pasted message through ``POST /api/search``, as an agent's tool sends one."""
+        body = json.dumps({"q": text, "limit": limit, "offset": offset}).encode("utf-8")
+        posted = urllib.request.Request(
+            f"{self.base_url}/api/search",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(posted, timeout=self.timeout) as r:
+            answer = json.load(r)
         return [item["id"] for item in answer["items"]], int(answer["total"])
 
     def suggest(self, text: str, limit: int) -> list[str]:
@@ -69,6 +84,17 @@ class HttpSearcher:
             f"{self.base_url}/api/{endpoint}?{query}", timeout=self.timeout
         ) as r:
             return json.load(r)
+
+
+class MessageSearcher:
+    """A searcher's message search (``search_message``) in the place of its search: the
+    question and key terms of the text are searched, not all of it."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+
+    def search(self, text: str, limit: int, offset: int = 0) -> tuple[list[str], int]:
+        return self.searcher.search_message(text, limit, offset)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
