@@ -1,0 +1,81 @@
+"""A pasted message's question, without its greeting, signature, quoted mail or numbers."""
+
+from __future__ import annotations
+
+from indexer.analysis.message import FOCUS_MAX_WORDS, extract
+
+GERMAN_MAIL = """Hallo zusammen,
+
+seit gestern bricht mein WLAN abends immer ab. Ich habe eine FritzBox 7590.
+Meine Kundennummer ist 123456789, Vertragsnummer: VN 2024/77812.
+Was kann ich tun? Muss ich den Router tauschen?
+
+Mit freundlichen Grüßen
+Max Mustermann
+Musterstraße 1, 12345 Berlin
+Tel. 0171 1234567
+
+Von meinem iPhone gesendet"""
+
+ENGLISH_POST = """Hi everyone!
+I moved my eSIM to a new phone and now it says No Service.
+My account number is 55512345 and my email is max@example.com.
+How do I get the eSIM working again?
+Thanks in advance
+John
+Sent from my iPhone"""
+
+
+def test_a_german_mail_is_searched_by_its_subject_and_questions() -> None:
+    asked = extract(GERMAN_MAIL)
+    assert asked.focus.startswith("seit gestern bricht mein WLAN abends immer ab.")
+    assert "Was kann ich tun?" in asked.focus and "Muss ich den Router tauschen?" in asked.focus
+    assert "FritzBox" in asked.focus  # a key term of the rest
+    for noise in ("Hallo", "zusammen", "Grüßen", "Mustermann", "123456789", "77812",
+                  "Kundennummer", "0171", "iPhone", "gesendet", "Musterstraße"):  # fmt: skip
+        assert noise not in asked.focus, noise
+        assert noise not in asked.context, noise
+    # The context is the whole cleaned message, the focus first (what the model reads).
+    assert asked.context.startswith("seit gestern bricht mein WLAN")
+    assert "Ich habe eine FritzBox 7590." in asked.context
+
+
+def test_an_english_post_loses_its_greeting_numbers_and_signature() -> None:
+    asked = extract(ENGLISH_POST)
+    assert asked.focus.startswith("I moved my eSIM to a new phone")
+    assert "How do I get the eSIM working again?" in asked.focus
+    for noise in ("Hi everyone", "55512345", "max@example.com", "Thanks", "John", "Sent from"):
+        assert noise not in asked.context, noise
+
+
+def test_a_subject_line_leads_and_quoted_mail_is_left_out() -> None:
+    asked = extract(
+        "Betreff: Rechnung doppelt abgebucht\nGuten Tag,\nder Betrag wurde zweimal abgebucht.\n"
+        "Wann bekomme ich das Geld zurück?\n\nAm 03.05.2024 schrieb Kundenservice:\n"
+        "> Vielen Dank für Ihre Nachricht\n> Ihr Team"
+    )
+    assert asked.focus.startswith("Rechnung doppelt abgebucht Wann bekomme ich das Geld zurück?")
+    assert "Vielen Dank" not in asked.context and "Kundenservice" not in asked.context
+    assert "Guten Tag" not in asked.context
+
+
+def test_a_greeting_without_a_comma_leaves_the_sentence_after_it() -> None:
+    asked = extract("Hallo ich habe seit dem Update kein Netz mehr auf dem Handy.")
+    assert asked.focus == "ich habe seit dem Update kein Netz mehr auf dem Handy."
+
+
+def test_a_title_and_body_keep_the_title_first() -> None:
+    asked = extract("Good Bank\nWhich is a good bank as per your experience in Doha")
+    assert asked.focus == "Good Bank Which is a good bank as per your experience in Doha"
+
+
+def test_the_focus_is_bounded_and_a_question_after_many_sentences_is_kept() -> None:
+    filler = " ".join(f"Satz Nummer {n} erzählt etwas über den Router." for n in range(40))
+    asked = extract(f"Mein Router startet ständig neu. {filler} Woran kann das liegen?")
+    assert asked.focus.startswith("Mein Router startet ständig neu. Woran kann das liegen?")
+    assert len(asked.focus.split()) <= FOCUS_MAX_WORDS + 8  # plus the key terms
+
+
+def test_a_message_of_only_noise_is_searched_as_written() -> None:
+    asked = extract("Hallo,\nMfG")
+    assert asked.focus == asked.context == "Hallo, MfG"

@@ -1,0 +1,65 @@
+"""POST /api/search: a pasted message finds its thread by what it asks."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from tests.indexer.analysis.test_message import GERMAN_MAIL
+
+THANKS = "\n\nVielen Dank im Voraus!\n\nMit freundlichen Grüßen\nErika Musterfrau\n"
+
+
+def test_a_pasted_mail_finds_the_thread_its_question_asks_for(client: FlaskClient) -> None:
+    answer = client.post("/api/search", json={"q": GERMAN_MAIL, "limit": 3})
+    assert answer.status_code == 200, answer.get_json()
+    found = answer.get_json()
+    assert found["items"][0]["id"] == "wlan-002"  # "WLAN bricht abends ständig ab"
+    assert found["searched"].startswith("seit gestern bricht mein WLAN abends immer ab.")
+    assert "123456789" not in found["searched"]
+
+
+def test_the_greeting_and_signature_do_not_move_the_ranking(client: FlaskClient) -> None:
+    question = "Meine eSIM lässt sich nicht auf das neue iPhone übertragen. Was tun?"
+    plain = client.post("/api/search", json={"q": question, "limit": 5}).get_json()
+    wrapped = client.post(
+        "/api/search",
+        json={"q": f"Sehr geehrte Damen und Herren,\n{question}\nKundennummer 98765432{THANKS}",
+              "limit": 5},
+    ).get_json()  # fmt: skip
+    assert [i["id"] for i in wrapped["items"]] == [i["id"] for i in plain["items"]]
+    assert wrapped["items"][0]["id"] == "sim-003"
+
+
+def test_a_long_message_is_taken_up_to_message_max_chars(client: FlaskClient) -> None:
+    body = "Der Router hat bisher gut funktioniert und ich bin eigentlich zufrieden. " * 60
+    message = f"Hallo,\nmein WLAN bricht abends ab.\n{body}\nWas kann ich tun?{THANKS}"
+    assert 4000 < len(message) <= 5000
+    answer = client.post("/api/search", json={"q": message})
+    assert answer.status_code == 200
+    too_long = client.post("/api/search", json={"q": "a " * 2600})
+    assert too_long.status_code == 400
+    assert too_long.get_json() == {"error": "q is longer than 5000 characters"}
+
+
+def test_get_points_long_text_to_post(client: FlaskClient) -> None:
+    answer = client.get("/api/search", query_string={"q": "WLAN bricht ab " * 40})
+    assert answer.status_code == 400
+    assert "POST /api/search" in answer.get_json()["error"]
+
+
+def test_the_body_is_checked_like_the_query_string(client: FlaskClient) -> None:
+    cases = {
+        '{"q": "WLAN", "limit": "5"}': "limit must be a JSON whole number",
+        '{"q": "WLAN", "bord": "x"}': "unknown parameter 'bord'",
+        '{"q": "WLAN", "from": "gestern"}': "from must be a date",
+        '{"q": "WLAN", "partial": true}': "unknown parameter 'partial'",
+        '["WLAN"]': "must be a JSON object",
+        '{"q": "WLAN \\ud800"}': "unpaired surrogate",
+        "{": "not valid JSON",
+    }
+    for body, expected in cases.items():
+        answer = client.post("/api/search", data=body, content_type="application/json")
+        assert answer.status_code == 400, body
+        assert expected in answer.get_json()["error"], body
+    form = client.post("/api/search", data={"q": "WLAN"})
+    assert form.status_code == 415 and "JSON body" in form.get_json()["error"]
