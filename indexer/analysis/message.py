@@ -41,12 +41,14 @@ _GREETING_WORDS = (
     r"guten\s+(?:tag|morgen|abend)|liebe[rs]?|sehr\s+geehrte[rs]?|werte[rs]?|"
     r"dear|hello|hiya|good\s+(?:morning|afternoon|evening|day)|greetings"
 )
+# A greeting word stands alone: "Hi-speed internet" and "Liebesbrief" are no greetings.
 _GREETING_LINE = re.compile(
-    rf"^\s*(?:{_GREETING_WORDS})\b[^,!:\n.?]{{0,{GREETING_TAIL_CHARS}}}(?:[,!:]|$)", re.I
+    rf"^\s*(?:{_GREETING_WORDS})(?=[\s,!:]|$)[^,!:\n.?]{{0,{GREETING_TAIL_CHARS}}}(?:[,!:]|$)",
+    re.I,
 )
 _GREETING_WORD = re.compile(
     rf"^\s*(?:{_GREETING_WORDS})(?:\s+(?:zusammen|alle|leute|community|team|all|everyone|"
-    r"folks|there|guys))?\b[,!:]?",
+    r"folks|there|guys))?(?=[\s,!:]|$)[,!:]?",
     re.I,
 )
 _CLOSING = re.compile(
@@ -54,7 +56,9 @@ _CLOSING = re.compile(
     r"schöne[n]?|sonnige[n]?)\s+gr(?:ü|ue)(?:ß|ss)(?:e|en)\b|"
     r"^\s*(?:mfg|lg|vg|bg|gr(?:ü|ue)(?:ß|ss)e?|ciao|tschüss|bis\s+dann)\b|"
     r"^\s*(?:danke|vielen\s+dank|besten\s+dank|thanks|thank\s+you|many\s+thanks|cheers|"
-    r"regards|best|kind\s+regards|best\s+regards|warm\s+regards|sincerely|yours)\b|"
+    r"regards|kind\s+regards|best\s+regards|warm\s+regards|sincerely)\b|"
+    # "Best," and "Yours," alone: "Best place to ..." is content.
+    r"^\s*(?:best|best\s+wishes|yours(?:\s+truly)?)\s*[,!.]?\s*$|"
     r"^\s*(?:--|__+|—)\s*$",
     re.I,
 )
