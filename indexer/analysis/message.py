@@ -7,11 +7,15 @@ they are, the words of "Hallo zusammen", "Mit freundlichen Grüßen", "Kundennum
 the few words that say what it is about (SemEval dev, title + body against title alone:
 BM25 loses 9 points of MRR@10). :func:`extract` keeps
 
-- ``focus``: the subject (a ``Betreff:``/``Subject:`` line, else the first sentence), the
-  question sentences, and key terms (product and model names) of the rest: what the
-  lexical leg searches for, and what the answer says was searched;
-- ``context``: the whole message without its noise, the focus first: what is embedded
-  (the model reads only its first ``embedding_max_tokens`` words, so the focus must lead).
+- ``focus``: the subject (a ``Betreff:``/``Subject:`` line, or a short first line that
+  is no sentence: a post's title) and key terms (product and model names, acronyms) of
+  the rest; without a subject, the first sentence, the question sentences and key terms.
+  It is what the lexical leg searches for, and what the answer says was searched. Where
+  a subject says what the message is about, every further sentence BM25 reads only
+  dilutes its words;
+- ``context``: the whole message without its noise, the subject and the questions first:
+  what is embedded (the model reads only its first ``embedding_max_tokens`` words, so
+  what is asked must lead). The vector leg gains from the body where BM25 loses.
 
 German and English. Every pattern and constant is written here from how such messages
 are written, not fitted on an evaluation set.
@@ -29,6 +33,8 @@ from indexer.privacy import redact
 FOCUS_MAX_WORDS = 48
 # Key terms of the rest added to the focus, at most.
 KEY_TERMS_MAX = 8
+# A first line this short, not ended like a sentence, is the message's title.
+TITLE_MAX_WORDS = 15
 # A closing formula stands on a short line of its own; a longer line that starts like
 # one ("Danke, dass ihr ...") is still content.
 CLOSING_MAX_CHARS = 60
@@ -109,7 +115,8 @@ class MessageQuery:
 
 
 def extract(message: str) -> MessageQuery:
-    """The subject, questions and key terms of a pasted message, and its cleaned text.
+    """The subject (or first sentence and questions) and key terms of a pasted message,
+    and its cleaned text, what it asks first.
 
     A message with nothing left once the noise is gone (only a greeting and a signature)
     is searched as it was written, so the search still has words to go on.
@@ -120,16 +127,19 @@ def extract(message: str) -> MessageQuery:
         return MessageQuery(plain, plain)
     lead = subject or sentences[0]
     questions = [s for s in sentences if _is_question(s)]
-    focus_parts = list(dict.fromkeys([lead, *questions]))
+    leading = list(dict.fromkeys([lead, *questions]))
     if not questions and len(sentences) > 1 and not subject:
-        focus_parts.append(sentences[1])  # no question asked: the first two sentences say it
+        leading.append(sentences[1])  # no question asked: the first two sentences say it
+    rest = [s for s in sentences if s not in leading]
+    # A subject says what the message is about; without one, the first sentence is often
+    # only its occasion ("seit gestern ..."), and the questions say what is asked.
+    focus_parts = [subject] if subject else leading
     focus = _first_words(" ".join(focus_parts), FOCUS_MAX_WORDS)
-    rest = [s for s in sentences if s not in focus_parts]
-    key_terms = _key_terms(" ".join(rest), focus)
+    others = [s for s in leading if s not in focus_parts] + rest
+    key_terms = _key_terms(" ".join(others), focus)
     if key_terms:
         focus = f"{focus} {' '.join(key_terms)}"
-    context = " ".join([*focus_parts, *rest])
-    return MessageQuery(focus=focus, context=context)
+    return MessageQuery(focus=focus, context=" ".join([*leading, *rest]))
 
 
 def _sentences(message: str) -> tuple[str, list[str]]:
@@ -152,8 +162,12 @@ def _sentences(message: str) -> tuple[str, list[str]]:
         if not kept:
             stripped = _without_greeting(stripped)
         cleaned = _clean(stripped)
-        if _WORD.search(cleaned):
-            kept.append(cleaned)
+        if not _WORD.search(cleaned):
+            continue
+        if not kept and not subject and _is_title(cleaned):
+            subject = cleaned  # a forum post's title on its own line
+            continue
+        kept.append(cleaned)
     sentences = [
         sentence
         for line in kept
@@ -161,6 +175,17 @@ def _sentences(message: str) -> tuple[str, list[str]]:
         if len(_WORD.findall(sentence)) >= 2 or sentence.endswith("?")
     ]
     return subject, sentences
+
+
+def _is_title(line: str) -> bool:
+    """A first line that is a title: a few words (not a closing formula), not a sentence
+    ended by "." or "!"."""
+    words = len(_WORD.findall(line))
+    return (
+        2 <= words <= TITLE_MAX_WORDS
+        and not line.endswith((".", "!", ":", ","))
+        and not _CLOSING.match(line)
+    )
 
 
 def _without_greeting(line: str) -> str:

@@ -54,7 +54,9 @@ def test_a_subject_line_leads_and_quoted_mail_is_left_out() -> None:
         "Wann bekomme ich das Geld zurück?\n\nAm 03.05.2024 schrieb Kundenservice:\n"
         "> Vielen Dank für Ihre Nachricht\n> Ihr Team"
     )
-    assert asked.focus.startswith("Rechnung doppelt abgebucht Wann bekomme ich das Geld zurück?")
+    # A subject says what the message is about: the questions are embedded, not searched.
+    assert asked.focus == "Rechnung doppelt abgebucht"
+    assert asked.context.startswith("Rechnung doppelt abgebucht Wann bekomme ich das Geld zurück?")
     assert "Vielen Dank" not in asked.context and "Kundenservice" not in asked.context
     assert "Guten Tag" not in asked.context
 
@@ -64,9 +66,17 @@ def test_a_greeting_without_a_comma_leaves_the_sentence_after_it() -> None:
     assert asked.focus == "ich habe seit dem Update kein Netz mehr auf dem Handy."
 
 
-def test_a_title_and_body_keep_the_title_first() -> None:
-    asked = extract("Good Bank\nWhich is a good bank as per your experience in Doha")
-    assert asked.focus == "Good Bank Which is a good bank as per your experience in Doha"
+def test_a_title_on_its_own_line_is_the_subject() -> None:
+    asked = extract("Good Bank\nWhich is a good bank as per your experience in Doha? I use QNB")
+    assert asked.focus == "Good Bank QNB"  # the title and the key terms of the body
+    assert (
+        asked.context == "Good Bank Which is a good bank as per your experience in Doha? I use QNB"
+    )
+
+
+def test_a_first_line_that_is_a_sentence_is_no_title() -> None:
+    asked = extract("Mein Router startet neu.\nWoran kann das liegen?")
+    assert asked.focus == "Mein Router startet neu. Woran kann das liegen?"
 
 
 def test_the_focus_is_bounded_and_a_question_after_many_sentences_is_kept() -> None:
