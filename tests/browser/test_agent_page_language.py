@@ -59,7 +59,7 @@ def test_every_string_of_the_page_exists_in_both_languages() -> None:
 
 
 @pytest.mark.parametrize("locale", ["de-DE", "en-GB"])
-def test_the_details_line_has_one_dot_between_parts_and_none_before_the_first(
+def test_the_details_line_has_one_dot_between_parts_and_none_around_them(
     open_agent_tab: Callable[..., AgentTab], locale: str
 ) -> None:
     tab = open_agent_tab(locale=locale)
@@ -68,11 +68,13 @@ def test_the_details_line_has_one_dot_between_parts_and_none_before_the_first(
     separators = page.eval_on_selector_all(
         "#results .meta",
         "metas => metas.map(m => [...m.children]"
-        ".map(c => getComputedStyle(c, '::before').content))",
+        ".map(c => [getComputedStyle(c, '::before').content,"
+        " getComputedStyle(c, '::after').content]))",
     )
     assert separators
     for line in separators:
-        assert line[0] == "none" and set(line[1:]) == {SEPARATOR}
+        assert {before for before, _ in line} == {"none"}
+        assert [after for _, after in line] == [SEPARATOR] * (len(line) - 1) + ["none"]
     for item in tab.shown():
         assert item["meta"][-1] == f"ID {item['id']}"  # the id last, a part of its own
         assert all(part.strip() for part in item["meta"])  # no empty part
