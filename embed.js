@@ -99,13 +99,18 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
   const HOST_SHEET = sheet(HOST_CSS);
   const OPTION_SHEET = sheet(OPTION_CSS);
 
+  /** The children worth showing. Everything appended goes through it: append() writes
+   * null as the text "null", and an absent optional field must leave no trace at all. */
+  const present = (kids) => kids.filter((k) => k != null && k !== false && k !== '');
   /** An element with attributes; children are nodes or strings, and strings become text. */
   const h = (tag, attrs, ...kids) => {
     const el = document.createElement(tag);
     for (const k in attrs) if (attrs[k] != null) el.setAttribute(k, attrs[k]);
-    el.append(...kids.filter((k) => k != null && k !== false && k !== ''));
+    el.append(...present(kids));
     return el;
   };
+  /** An element only if it has something to show: no empty boxes for missing fields. */
+  const hIf = (tag, attrs, ...kids) => (present(kids).length ? h(tag, attrs, ...kids) : null);
   const shadow = (el, styles) => {
     const root = el.attachShadow({ mode: 'open' });
     if (typeof styles === 'string') root.append(h('style', null, styles));
@@ -231,18 +236,24 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
       const label = [sure && t.sure, item.title, item.solved && t.solved, repeats];
       const el = h('askfind-option', { role: 'option', id: `${id}-${i}`, 'aria-selected': 'false',
         'aria-label': label.filter(Boolean).join(', '), 'data-sure': sure ? '' : null });
-      const date = new Date(item.created_at);
-      const count = (n, [one, many]) => `${(n || 0).toLocaleString(o.lang)} ${n === 1 ? one : many}`;
-      shadow(el, OPTION_SHEET).append(
+      // Every field but id and title is optional: a missing one shows nothing, not "null",
+      // "NaN", "Invalid Date" or an empty line.
+      const date = item.created_at ? new Date(item.created_at) : null;
+      const count = (n, [one, many]) => (Number.isFinite(n)
+        ? `${n.toLocaleString(o.lang)} ${n === 1 ? one : many}` : null);
+      const solution = item.solution && item.solution.snippet;
+      const meta = present([item.board,
+        date && !isNaN(date) && date.toLocaleDateString(o.lang, { dateStyle: 'medium' }),
+        count(item.kudos, t.kudos), count(item.replies, t.replies),
+        count(item.views, t.views), repeats]);
+      shadow(el, OPTION_SHEET).append(...present([
         h('div', { class: 't' }, sure && h('span', { class: 'b su' }, t.sure),
-          item.solved && h('span', { class: 'b' }, t.solved), h('span', null, ...highlight(item.title, words))),
-        item.snippet && h('p', null, item.snippet),
-        item.solution && item.solution.snippet && h('p', { class: 'so' }, item.solution.snippet),
-        h('div', { class: 'mt' }, ...[item.board,
-          !isNaN(date) && date.toLocaleDateString(o.lang, { dateStyle: 'medium' }),
-          count(item.kudos, t.kudos), count(item.replies, t.replies),
-          count(item.views, t.views), repeats].filter(Boolean).map((x) => h('span', null, x))),
-      );
+          item.solved && h('span', { class: 'b' }, t.solved),
+          h('span', null, ...highlight(String(item.title || ''), words))),
+        hIf('p', null, item.snippet),
+        hIf('p', { class: 'so' }, solution),
+        hIf('div', { class: 'mt' }, ...meta.map((x) => h('span', null, x))),
+      ]));
       return el;
     };
     /** Show what was found for a text; nothing found shows nothing (no empty box). */

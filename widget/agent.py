@@ -1,4 +1,5 @@
-"""The agents' search page: ``GET /agent``, and the two things it needs beyond /api/search.
+"""The agents' search page: ``GET /agent`` (German or English), and the two things it
+needs beyond /api/search.
 
 - ``GET /api/agent/threads/<id>``: a thread's question and its full accepted solution as
   plain text (search results carry a snippet only), for "show solution" and "copy answer";
@@ -21,7 +22,16 @@ import json
 import threading
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
 from werkzeug.exceptions import (
     BadRequest,
     RequestEntityTooLarge,
@@ -33,6 +43,17 @@ from indexer.analytics.judgements import JudgementStore
 from indexer.cleaning import clean_text, clean_title
 from indexer.errors import InvalidEvent, ThreadNotFound
 from widget.agent_access import current_agent, require_agent
+from widget.agent_text import (
+    COOKIE,
+    COOKIE_MAX_AGE_S,
+    LANGUAGE_NAMES,
+    PAGE,
+    SCRIPT,
+    SWITCH_PARAM,
+    SWITCH_TO,
+    page_language,
+    switched_language,
+)
 from widget.context import engine_of
 from widget.errors import error
 from widget.pages import lock_down
@@ -48,16 +69,32 @@ _store_lock = threading.Lock()
 @agent.get("/agent")
 @require_agent
 def page() -> Any:
-    """The search page (filters come from the index: its boards and languages)."""
+    """The search page in German or English (see :mod:`widget.agent_text`); its filters
+    come from the index: its boards and languages."""
     engine = engine_of(current_app)
-    return render_template(
-        "agent.html",
-        boards=sorted(engine.backend.boards()),
-        languages=engine.settings.languages,
-        page_size=PAGE_SIZE,
-        max_query_chars=engine.settings.query_max_chars,
-        agent=current_agent(),
+    lang = page_language(request)
+    names = LANGUAGE_NAMES[lang]
+    response = make_response(
+        render_template(
+            "agent.html",
+            lang=lang,
+            t=PAGE[lang],
+            script_text=SCRIPT[lang],
+            switch_to=SWITCH_TO[lang],
+            switch_param=SWITCH_PARAM,
+            boards=sorted(engine.backend.boards()),
+            languages=[(code, names.get(code, code)) for code in engine.settings.languages],
+            page_size=PAGE_SIZE,
+            max_query_chars=engine.settings.query_max_chars,
+            agent=current_agent(),
+        )
     )
+    if switched_language(request):
+        response.set_cookie(
+            COOKIE, lang, max_age=COOKIE_MAX_AGE_S, path="/agent", httponly=True, samesite="Lax"
+        )
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
 
 
 @agent.get("/api/agent/threads/<thread_id>")

@@ -1,5 +1,6 @@
 """Real-browser fixtures: Debian's Chromium driven by Playwright, against the app served on
-a free loopback port over the sample community (plus a thread with a hostile title).
+a free loopback port over the sample community (plus a thread with a hostile title and two
+with only the required fields).
 
 Nothing leaves the machine: thread links (community.telvia.example) are answered by a
 route in the browser, and Chromium resolves no host name but 127.0.0.1.
@@ -19,12 +20,12 @@ import pytest
 from indexer.analytics.store import EVENTS_FILE, SqliteEventStore
 from indexer.engine import Engine
 from indexer.sources import read_source
-from tests.conftest import engine_on, thread
+from tests.conftest import AGENT_KEY, engine_on, thread
 from widget.app import create_app
 from widget.server import BackgroundServer
 
 pytest.importorskip("playwright", reason="playwright is a dev dependency: scripts/install --dev")
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -59,6 +60,13 @@ XSS_THREAD = thread(
     solved=True,
     accepted_answer={"body": "&lt;b onmouseover=alert(4)&gt;Cache leeren&lt;/b&gt;"},
 )
+# Threads with nothing but the two required fields (no body, link, board, language, date,
+# solution): the widget must show them without "null" or empty lines. Their words are in
+# no other thread, so they change no other test's suggestions.
+BARE_THREADS = {
+    "de": thread("bare-de", "Faxgerät stempelt Sommerzeit falsch auf Faxprotokoll"),
+    "en": thread("bare-en", "Voicemail greeting plays twice after number porting"),
+}
 
 
 def require(path: Path, what: str) -> None:
@@ -107,8 +115,9 @@ def browser_engine(
     engine = engine_on(
         sample_engine, tmp_path_factory.mktemp("browser"), widget_origins=(partner[1],)
     )
-    report = engine.indexer().run(iter([*read_source(sample_path), XSS_THREAD]))
-    assert report.indexed == 301
+    extra = [XSS_THREAD, *BARE_THREADS.values()]
+    report = engine.indexer().run(iter([*read_source(sample_path), *extra]))
+    assert report.indexed == 300 + len(extra)
     yield engine
     engine.close()
 
@@ -249,3 +258,109 @@ def tab(open_tab: Callable[..., Tab]) -> Tab:
 def axe_source() -> str:
     require(AXE, "axe-core")
     return AXE.read_text(encoding="utf-8")
+
+
+# --- the agents' page -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def agent_server(agent_engine: Engine) -> Iterator[BackgroundServer]:
+    with BackgroundServer(create_app(engine=agent_engine)) as running:
+        yield running
+
+
+class AgentTab:
+    """A logged-in agent's tab that records JavaScript errors and CSP violations."""
+
+    def __init__(self, context: BrowserContext, server: BackgroundServer) -> None:
+        self.server = server
+        self.context = context
+        self.page: Page = context.new_page()
+        self.problems: list[str] = []
+        self.page.on("pageerror", lambda error: self.problems.append(str(error)))
+        self.page.on(
+            "console",
+            lambda m: self.problems.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+
+    def open(self, query: str = "") -> Page:
+        answer = self.page.goto(f"{self.server.url}/agent{query}")
+        assert answer is not None and answer.status == 200
+        self.page.wait_for_function("() => window.askfindAgent && window.askfindAgent.ready")
+        return self.page
+
+    def search(self) -> None:
+        with self.page.expect_response(lambda r: "/api/search?" in r.url):
+            self.page.click("#search button[type=submit]")
+        self.wait_for_results()
+
+    def wait_for_results(self) -> None:
+        # A function, not an expression: Playwright polls an expression with eval, which
+        # the page's Content-Security-Policy forbids.
+        self.page.wait_for_function(
+            "() => document.getElementById('status').textContent !== ''"
+            " && !document.getElementById('results').hasAttribute('aria-busy')"
+        )
+
+    def shown(self) -> list[dict[str, Any]]:
+        return self.page.eval_on_selector_all(
+            "#results > li",
+            """items => items.map(li => {
+                const text = s => li.querySelector(s) ? li.querySelector(s).textContent : null;
+                const created = li.querySelector('.created');
+                const lang = li.querySelector('.lang');
+                return {
+                    id: li.dataset.id,
+                    title: text('.title'),
+                    board: text('.board'),
+                    created: created ? created.dateTime : null,
+                    solved: li.querySelector('.solved') !== null,
+                    lang: lang ? lang.dataset.code : null,
+                    meta: [...li.querySelectorAll('.meta > *')].map(e => e.textContent),
+                    line: li.querySelector('.meta').innerText,
+                };
+            })""",
+        )
+
+    def api(self, path: str, **params: str) -> Any:
+        answer = self.page.request.get(f"{self.server.url}{path}", params=params)
+        assert answer.ok, answer.text()
+        return answer.json()
+
+    def clipboard(self) -> str:
+        return str(self.page.evaluate("navigator.clipboard.readText()"))
+
+
+@pytest.fixture
+def open_agent_tab(
+    browser: Browser, agent_server: BackgroundServer
+) -> Iterator[Callable[..., AgentTab]]:
+    """Open logged-in agents' tabs (any viewport and browser language); after the test,
+    none may have seen a JavaScript error or a CSP violation."""
+    tabs: list[AgentTab] = []
+
+    def opener(width: int = 1280, height: int = 900, locale: str = "en-US") -> AgentTab:
+        context = browser.new_context(
+            viewport={"width": width, "height": height},
+            locale=locale,  # the browser's Accept-Language
+            http_credentials={"username": "agent", "password": AGENT_KEY},
+        )
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=agent_server.url)
+        context.route(
+            f"{COMMUNITY}**",
+            lambda route: route.fulfill(content_type="text/html", body="<!doctype html><title>t"),
+        )
+        tab = AgentTab(context, agent_server)
+        tabs.append(tab)
+        return tab
+
+    yield opener
+    for tab in tabs:
+        tab.context.close()
+    for tab in tabs:
+        assert tab.problems == [], "JavaScript errors or CSP violations on the agents' page"
+
+
+@pytest.fixture
+def agent_tab(open_agent_tab: Callable[..., AgentTab]) -> AgentTab:
+    return open_agent_tab()

@@ -1,5 +1,6 @@
-"""The open widget passes an axe-core scan, respects reduced motion, spans narrow screens;
-screenshots of it (German and English, desktop and 375 px) go to test-artifacts/."""
+"""The open widget and the agents' page pass an axe-core scan in German and English; the
+widget respects reduced motion and spans narrow screens; screenshots of it (German and
+English, desktop and 375 px) go to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
-from tests.browser.conftest import ARTIFACTS, Tab
+from tests.browser.conftest import ARTIFACTS, AgentTab, Tab
 
 QUESTIONS = {"de": "WLAN bricht ständig ab", "en": "cancel my contract"}
 PATHS = {"de": "/", "en": "/en"}
@@ -21,20 +23,54 @@ def open_widget(tab: Tab, lang: str) -> None:
     tab.page.keyboard.press("ArrowDown")  # an active option: focus styles in the scan too
 
 
-@pytest.mark.parametrize("lang", ["de", "en"])
-def test_axe_finds_no_violations_with_the_widget_open(tab: Tab, axe_source: str, lang: str) -> None:
-    open_widget(tab, lang)
+def axe_scan(page: Page, axe_source: str) -> set[str]:
+    """Run axe-core on the page as it is; assert no violations, return the rules passed."""
     # Evaluated by the test driver, not by the page: the page's CSP does not apply to it.
-    tab.page.evaluate(axe_source)
-    results: dict[str, Any] = tab.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    page.evaluate(axe_source)
+    results: dict[str, Any] = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     violations = [
         (v["id"], v["impact"], [node["target"] for node in v["nodes"]])
         for v in results["violations"]
     ]
     assert violations == []
     assert results["passes"], "axe checked nothing"
-    checked = {rule["id"] for rule in results["passes"]}
+    return {rule["id"] for rule in results["passes"]}
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_axe_finds_no_violations_with_the_widget_open(tab: Tab, axe_source: str, lang: str) -> None:
+    open_widget(tab, lang)
+    checked = axe_scan(tab.page, axe_source)
     assert {"aria-required-children", "aria-valid-attr-value", "color-contrast"} <= checked
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+@pytest.mark.parametrize(("width", "height"), [(1280, 900), (375, 740)])
+def test_axe_finds_no_violations_on_the_agents_page(
+    open_agent_tab: Callable[..., AgentTab], axe_source: str, lang: str, width: int, height: int
+) -> None:
+    """Scanned with results on show, the filters open and the duplicate picker's list open
+    with an active option: every part of the page is in the scan."""
+    tab = open_agent_tab(width, height, locale=lang)
+    page = tab.open("?q=Router+WLAN+bricht+ab")
+    tab.wait_for_results()
+    assert page.get_attribute("html", "lang") == lang
+    page.locator("#filters").evaluate("d => { d.open = true }")
+    first = page.locator("#results > li").first
+    first.locator(".solution summary").click()
+    first.locator(".mark").click()
+    first.locator(".picker-input").press_sequentially("Router", delay=15)
+    first.locator("[role=option]").first.wait_for()
+    first.locator(".picker-input").press("ArrowDown")
+    checked = axe_scan(page, axe_source)
+    assert {
+        "aria-allowed-attr",
+        "aria-required-children",
+        "aria-valid-attr-value",
+        "color-contrast",
+        "html-lang-valid",
+        "label",
+    } <= checked
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])

@@ -2,97 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, Locator, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
-from tests.browser.conftest import COMMUNITY
-from tests.conftest import AGENT_KEY
-from widget.app import create_app
+from tests.browser.conftest import AgentTab
 from widget.server import BackgroundServer
 
-KEY = AGENT_KEY
 QUESTION = "Router WLAN bricht ab"
 # Functions, not expressions: Playwright polls an expression with eval, which the page's
 # Content-Security-Policy forbids.
 STATUS_STARTS = "text => document.getElementById('status').textContent.startsWith(text)"
 
 
-@pytest.fixture(scope="module")
-def agent_server(agent_engine: Engine) -> Iterator[BackgroundServer]:
-    with BackgroundServer(create_app(engine=agent_engine)) as running:
-        yield running
-
-
-class AgentTab:
-    """A logged-in agent's tab that records JavaScript errors and CSP violations."""
-
-    def __init__(self, context: BrowserContext, server: BackgroundServer) -> None:
-        self.server = server
-        self.context = context
-        self.page: Page = context.new_page()
-        self.problems: list[str] = []
-        self.page.on("pageerror", lambda error: self.problems.append(str(error)))
-        self.page.on(
-            "console",
-            lambda m: self.problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-
-    def open(self, query: str = "") -> Page:
-        answer = self.page.goto(f"{self.server.url}/agent{query}")
-        assert answer is not None and answer.status == 200
-        self.page.wait_for_function("() => window.askfindAgent && window.askfindAgent.ready")
-        return self.page
-
-    def search(self) -> None:
-        with self.page.expect_response(lambda r: "/api/search?" in r.url):
-            self.page.click("#search button[type=submit]")
-        self.page.wait_for_function(
-            "() => document.getElementById('status').textContent !== 'Searching…'"
-        )
-
-    def shown(self) -> list[dict[str, Any]]:
-        return self.page.eval_on_selector_all(
-            "#results > li",
-            """items => items.map(li => ({
-                id: li.dataset.id,
-                title: li.querySelector('.title').textContent,
-                board: li.querySelector('.board').textContent,
-                created: li.querySelector('.created').textContent,
-                solved: !li.querySelector('.solved').hidden,
-                lang: li.querySelector('.lang').textContent,
-            }))""",
-        )
-
-    def api(self, path: str, **params: str) -> Any:
-        answer = self.page.request.get(f"{self.server.url}{path}", params=params)
-        assert answer.ok, answer.text()
-        return answer.json()
-
-    def clipboard(self) -> str:
-        return str(self.page.evaluate("navigator.clipboard.readText()"))
-
-
-@pytest.fixture
-def agent_tab(browser: Browser, agent_server: BackgroundServer) -> Iterator[AgentTab]:
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900},
-        http_credentials={"username": "agent", "password": KEY},
-    )
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=agent_server.url)
-    context.route(
-        f"{COMMUNITY}**",
-        lambda route: route.fulfill(content_type="text/html", body="<!doctype html><title>t"),
-    )
-    tab = AgentTab(context, agent_server)
-    yield tab
-    context.close()
-    assert tab.problems == [], "JavaScript errors or CSP violations on the agents' page"
+def pick(result: Locator, title: str, thread_id: str) -> None:
+    """Find ``thread_id`` in a result's duplicate picker by typing its title, and choose it
+    with the keyboard as an agent would."""
+    field = result.locator(".picker-input")
+    field.click()
+    field.press_sequentially(title, delay=15)
+    listbox = result.locator("[role=listbox]")
+    listbox.wait_for()
+    expect(listbox.locator("[role=option]").first).to_be_visible()
+    found = listbox.locator(".picker-meta").all_text_contents()
+    index = next(i for i, meta in enumerate(found) if meta.endswith(thread_id))
+    for _ in range(index + 1):
+        field.press("ArrowDown")
+    option_id = field.get_attribute("aria-activedescendant")
+    assert option_id is not None
+    assert result.locator(f"#{option_id} .picker-meta").text_content().endswith(thread_id)
+    field.press("Enter")  # chooses; does not save yet
+    assert field.input_value() == title
+    assert field.get_attribute("aria-expanded") == "false"
+    assert result.locator("input[name=duplicate_of]").input_value() == thread_id
+    assert result.locator(".duplicate").is_visible()
 
 
 def test_without_credentials_the_page_is_refused(
@@ -123,7 +68,7 @@ def test_filters_narrow_the_results_exactly_as_the_api_does(agent_tab: AgentTab)
     agent_tab.search()
     shown = agent_tab.shown()
     assert shown, "nothing matched the filters"
-    assert all(item["board"] == "Router & WLAN" and item["solved"] for item in shown)
+    assert all(item["board"] == "Router & WLAN" and item["solved"] for item in shown), shown
     assert all("2023-01-01" <= item["created"] <= "2025-12-31" for item in shown)
     expected = agent_tab.api(
         "/api/search",
@@ -214,13 +159,15 @@ def test_mark_as_duplicate_is_recorded_and_folds_the_thread(
     before = [item["id"] for item in agent_tab.shown()]
     canonical, duplicate = before[0], before[2]
 
+    title = agent_tab.shown()[0]["title"]
     second = page.locator(f"#results > li[data-id='{duplicate}']")
     second.locator(".mark").click()
-    second.locator("input[name=duplicate_of]").fill(canonical)
+    pick(second, title, canonical)
     with page.expect_response(lambda r: r.url.endswith("/api/agent/duplicates")) as sent:
         second.locator(".duplicate button[type=submit]").click()
     assert sent.value.status == 201
-    second.locator(".note", has_text=f"Marked as duplicate of {canonical}").wait_for()
+    assert sent.value.request.post_data_json["duplicate_of"] == canonical
+    second.locator(".note", has_text=f"Marked as duplicate of “{title}” ({canonical})").wait_for()
     assert second.locator(".duplicate").is_hidden()
 
     store = JudgementStore(agent_engine.settings.data_dir)
@@ -252,7 +199,7 @@ def test_undo_withdraws_the_mark(agent_tab: AgentTab, agent_engine: Engine) -> N
     ids = [item["id"] for item in agent_tab.shown()]
     target = page.locator(f"#results > li[data-id='{ids[1]}']")
     target.locator(".mark").click()
-    target.locator("input[name=duplicate_of]").fill(ids[0])
+    pick(target, agent_tab.shown()[0]["title"], ids[0])
     target.locator(".duplicate button[type=submit]").click()
     target.locator(".note .undo").click()
     target.locator(".note", has_text="Duplicate mark withdrawn.").wait_for()
@@ -260,8 +207,10 @@ def test_undo_withdraws_the_mark(agent_tab: AgentTab, agent_engine: Engine) -> N
     assert ids[1] not in store.links()
     store.close()
 
+    # Typed and never chosen from the list: the text goes as a thread id, and an unknown
+    # one is refused with the service's message.
     target.locator(".mark").click()
-    target.locator("input[name=duplicate_of]").fill("no-such-thread")
+    target.locator(".picker-input").fill("no-such-thread")
     target.locator(".duplicate button[type=submit]").click()
     target.locator(".note", has_text="no thread with id 'no-such-thread'").wait_for()
     assert target.locator(".duplicate").is_visible()

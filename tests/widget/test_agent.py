@@ -240,3 +240,57 @@ def test_a_bad_date_range_is_a_400_naming_it(
     answer = client.get("/api/search", query_string={"q": QUESTION, **params})
     assert answer.status_code == 400
     assert message in answer.json["error"]
+
+
+# --- the page's language ------------------------------------------------------------------
+
+
+def page_lang(client: FlaskClient, path: str = "/agent", **headers: str) -> str:
+    answer = client.get(path, headers={**BEARER, **headers})
+    assert answer.status_code == 200
+    found = re.search(r'<html lang="(\w+)">', answer.get_data(as_text=True))
+    assert found is not None
+    return found.group(1)
+
+
+def test_the_browser_language_chooses_german_or_english(client: FlaskClient) -> None:
+    assert page_lang(client, **{"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}) == "de"
+    assert page_lang(client, **{"Accept-Language": "en-GB,en;q=0.9"}) == "en"
+    assert page_lang(client, **{"Accept-Language": "fr-FR,en;q=0.5,de;q=0.4"}) == "en"
+    assert page_lang(client, **{"Accept-Language": "fr-FR"}) == "de"  # German first
+    assert page_lang(client) == "de"
+    answer = client.get("/agent", headers={**BEARER, "Accept-Language": "en"})
+    assert {"Accept-Language", "Cookie"} <= set(answer.vary)
+    html = answer.get_data(as_text=True)
+    assert "<title>askfind – agents&#39; search</title>" in html
+    assert '<a id="switch-language" href="?ui=de"' in html and ">Deutsch</a>" in html
+    assert '<option value="de">German</option>' in html  # languages named in English
+
+
+def test_the_switch_wins_and_is_remembered(agent_app: Flask) -> None:
+    client = agent_app.test_client()
+    german = {"Accept-Language": "de"}
+    switched = client.get("/agent?ui=en", headers={**BEARER, **german})
+    assert 'lang="en"' in switched.get_data(as_text=True)
+    cookie = switched.headers["Set-Cookie"]
+    assert cookie.startswith("askfind_agent_ui=en;") and "HttpOnly" in cookie
+    assert "Path=/agent" in cookie and "SameSite=Lax" in cookie
+    assert page_lang(client, **german) == "en"  # the cookie, over Accept-Language
+    assert page_lang(client, "/agent?ui=de", **german) == "de"
+    assert page_lang(client, **{"Accept-Language": "en"}) == "de"
+    # An unknown choice changes nothing and sets no cookie.
+    answer = client.get("/agent?ui=fr", headers={**BEARER, **german})
+    assert "Set-Cookie" not in answer.headers and 'lang="de"' in answer.get_data(as_text=True)
+
+
+def test_the_scripts_strings_reach_the_page_as_json_in_its_language(client: FlaskClient) -> None:
+    import html as html_module
+    import json
+
+    from widget.agent_text import SCRIPT
+
+    for lang in ("de", "en"):
+        page = client.get(f"/agent?ui={lang}", headers=BEARER).get_data(as_text=True)
+        found = re.search(r"data-text='([^']*)'", page)
+        assert found is not None
+        assert json.loads(html_module.unescape(found.group(1))) == SCRIPT[lang]

@@ -1,7 +1,9 @@
 // The agents' search page: search through GET /api/search with filters, page through the
 // results, show and copy the full accepted solution, copy the thread's link, and record
-// "duplicate of" judgements. Thread text is untrusted: it is only ever set as textContent,
-// and links are used only when they are http(s).
+// "duplicate of" judgements, the canonical thread found by its title as the agent types.
+// Thread text is untrusted: it is only ever set as textContent, and links are used only
+// when they are http(s). The page's strings come in the page's language (de or en) from
+// the server (widget/agent_text.py); numbers and dates are formatted for that language.
 (function () {
   'use strict';
 
@@ -9,15 +11,36 @@
   var results = document.getElementById('results');
   var statusLine = document.getElementById('status');
   var pager = document.getElementById('pager');
-  var targets = document.getElementById('duplicate-targets');
+  var filters = document.getElementById('filters');
   var template = document.getElementById('result');
+  var switchLink = document.getElementById('switch-language');
   var pageSize = Number(document.body.dataset.pageSize) || 10;
+  var lang = document.body.dataset.lang || 'de';
+  var TEXT = JSON.parse(document.body.dataset.text);
   var FILTERS = ['q', 'board', 'lang', 'from', 'to', 'solved'];
+  var PICKER_LIMIT = 8;
+  var PICKER_DEBOUNCE_MS = 200;
+  var PICKER_MIN_CHARS = 2;
+  var NARROW = window.matchMedia('(max-width: 40rem)'); // phones: filters fold away
+  var numbers = new Intl.NumberFormat(lang);
+  var dates = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' });
+  var plurals = new Intl.PluralRules(lang);
   var state = { offset: 0, total: 0, query: '', sequence: 0 };
   var details = new Map(); // thread id -> Promise of its /api/agent/threads answer
+  var pickers = 0;
 
-  function say(text) {
-    statusLine.textContent = text;
+  /** A string of the page's language, {name} placeholders filled (numbers formatted). */
+  function text(key, values) {
+    var entry = TEXT[key];
+    if (typeof entry === 'object') entry = entry[plurals.select(values.n)] || entry.other;
+    return entry.replace(/\{(\w+)\}/g, function (whole, name) {
+      var value = values[name];
+      return typeof value === 'number' ? numbers.format(value) : String(value);
+    });
+  }
+
+  function say(message) {
+    statusLine.textContent = message;
   }
 
   function searchParams() {
@@ -51,8 +74,24 @@
     try {
       return await response.json();
     } catch (error) {
-      return { error: 'The service answered ' + response.status + '.' };
+      return { error: text('answered', { status: response.status }) };
     }
+  }
+
+  /** The filters beyond the question: how many are set, shown on the folded summary. */
+  function showActiveFilters() {
+    var params = searchParams();
+    var active = FILTERS.filter(function (name) { return name !== 'q' && params.get(name); });
+    document.getElementById('active-filters').textContent =
+      active.length ? '(' + text('active_filters', { n: active.length }) + ')' : '';
+    return active.length;
+  }
+
+  /** The language switch keeps the search on show. */
+  function keepSearchOnSwitch(params) {
+    var kept = new URLSearchParams(params);
+    kept.set('ui', switchLink.getAttribute('hreflang'));
+    switchLink.href = '?' + kept.toString();
   }
 
   async function run(offset) {
@@ -61,23 +100,30 @@
     var sequence = ++state.sequence;
     params.set('offset', String(offset));
     window.history.replaceState(null, '', '?' + params.toString());
+    keepSearchOnSwitch(params);
+    showActiveFilters();
     params.set('limit', String(pageSize));
-    say('Searching…');
+    say(text('searching', {}));
+    results.setAttribute('aria-busy', 'true');
     var response;
     try {
       response = await fetch('/api/search?' + params.toString(), {
         headers: { Accept: 'application/json' },
       });
     } catch (error) {
-      if (sequence === state.sequence) say('The search service cannot be reached.');
+      if (sequence === state.sequence) {
+        results.removeAttribute('aria-busy');
+        say(text('unreachable', {}));
+      }
       return;
     }
     var answer = await readJson(response);
     if (sequence !== state.sequence) return; // a newer search has started meanwhile
+    results.removeAttribute('aria-busy');
     if (!response.ok) {
       results.replaceChildren();
       pager.hidden = true;
-      say(answer.error || 'The search failed.');
+      say(answer.error || text('failed', {}));
       return;
     }
     state.offset = offset;
@@ -88,22 +134,18 @@
 
   function render(items) {
     results.replaceChildren();
-    targets.replaceChildren();
     results.start = state.offset + 1;
     items.forEach(function (item) {
       results.append(resultElement(item));
-      var option = document.createElement('option');
-      option.value = item.id;
-      option.label = item.title;
-      targets.append(option);
     });
     var last = state.offset + items.length;
-    if (state.total === 0) say('No thread matches.');
-    else say('Results ' + (state.offset + 1) + '–' + last + ' of ' + state.total);
+    if (state.total === 0) say(text('none', {}));
+    else say(text('results', { first: state.offset + 1, last: last, total: state.total }));
     pager.hidden = state.total <= pageSize;
-    document.getElementById('range').textContent =
-      'Page ' + (Math.floor(state.offset / pageSize) + 1) + ' of ' +
-      Math.max(1, Math.ceil(state.total / pageSize));
+    document.getElementById('range').textContent = text('page', {
+      page: Math.floor(state.offset / pageSize) + 1,
+      pages: Math.max(1, Math.ceil(state.total / pageSize)),
+    });
     document.getElementById('prev').disabled = state.offset === 0;
     document.getElementById('next').disabled = last >= state.total;
   }
@@ -116,18 +158,9 @@
     link.textContent = item.title;
     var url = safeUrl(item.url);
     if (url) link.href = url;
-    part('.solved').hidden = !item.solved;
-    part('.board').textContent = item.board || '';
-    part('.lang').textContent = item.lang || '';
-    part('.created').textContent = item.created_at ? item.created_at.slice(0, 10) : '';
-    part('.counts').textContent =
-      item.kudos + ' kudos · ' + item.replies + ' replies · ' + item.views + ' views';
-    if (item.duplicates > 0) {
-      part('.duplicates').hidden = false;
-      part('.duplicates').textContent = 'asked ' + (item.duplicates + 1) + ' times';
-    }
-    part('.id').textContent = item.id;
-    part('.snippet').textContent = item.snippet;
+    part('.meta').append.apply(part('.meta'), metaParts(item));
+    part('.snippet').textContent = item.snippet || '';
+    part('.snippet').hidden = !item.snippet;
     var note = part('.note');
     if (item.solution) {
       part('.solution').hidden = false;
@@ -139,7 +172,7 @@
     part('.copy-link').disabled = !url;
     part('.copy-link').addEventListener('click', function () {
       copy(url).then(function (done) {
-        note.textContent = done ? 'Link copied.' : 'Copying is not allowed here.';
+        note.textContent = text(done ? 'link_copied' : 'copy_refused', {});
       });
     });
     part('.copy-answer').addEventListener('click', function () {
@@ -147,27 +180,183 @@
         if (!thread.solution) throw new Error('no solution');
         return copy(thread.solution.text);
       }).then(function (done) {
-        note.textContent = done ? 'Answer copied.' : 'Copying is not allowed here.';
+        note.textContent = text(done ? 'answer_copied' : 'copy_refused', {});
       }).catch(function () {
-        note.textContent = 'The answer could not be loaded.';
+        note.textContent = text('answer_failed', {});
       });
     });
-    var duplicateForm = part('.duplicate');
-    part('.mark').addEventListener('click', function () {
-      duplicateForm.hidden = false;
-      duplicateForm.elements.namedItem('duplicate_of').focus();
-    });
-    duplicateForm.querySelector('.cancel').addEventListener('click', function () {
-      duplicateForm.hidden = true;
-    });
-    duplicateForm.addEventListener('submit', function (event) {
-      event.preventDefault();
-      var target = duplicateForm.elements.namedItem('duplicate_of').value.trim();
-      judge(item.id, target, note).then(function (saved) {
-        if (saved) duplicateForm.hidden = true;
-      });
-    });
+    duplicateForm(item, part('.duplicate'), part('.mark'), note);
     return element;
+  }
+
+  /** The details line: only what the item has, each part its own element (the separators
+   * are drawn between them by agent.css), numbers and date in the page's language. */
+  function metaParts(item) {
+    var parts = [];
+    function add(className, content, tag) {
+      if (content === null || content === undefined || content === '') return null;
+      var span = document.createElement(tag || 'span');
+      span.className = className;
+      span.textContent = content;
+      parts.push(span);
+      return span;
+    }
+    if (item.solved) add('badge solved', text('solved', {}));
+    add('board', item.board);
+    if (item.lang) add('lang', languageName(item.lang)).dataset.code = item.lang;
+    var created = item.created_at ? new Date(item.created_at) : null;
+    if (created && !isNaN(created)) {
+      add('created', dates.format(created), 'time').dateTime = item.created_at.slice(0, 10);
+    }
+    ['kudos', 'replies', 'views'].forEach(function (name) {
+      if (Number.isFinite(item[name])) add(name, text(name, { n: item[name] }));
+    });
+    if (item.duplicates > 0) add('duplicates', text('asked', { n: item.duplicates + 1 }));
+    add('id', text('id', { id: item.id }));
+    return parts;
+  }
+
+  function languageName(code) {
+    var select = document.getElementById('lang');
+    var option = Array.prototype.find.call(select.options, function (o) { return o.value === code; });
+    return option ? option.textContent : code;
+  }
+
+  /** "Mark as duplicate of …": a combobox that searches titles as the agent types and
+   * sends the chosen thread's id (typed text that was never chosen goes as an id). */
+  function duplicateForm(item, form, opener, note) {
+    var n = ++pickers;
+    var input = form.querySelector('.picker-input');
+    var list = form.querySelector('.picker-list');
+    var hint = form.querySelector('.picker-hint');
+    var announce = form.querySelector('.picker-status');
+    var chosen = form.elements.namedItem('duplicate_of');
+    var found = [];
+    var active = -1;
+    var timer = 0;
+    var sequence = 0;
+    var controller = null;
+    input.id = 'picker-' + n;
+    list.id = 'picker-' + n + '-list';
+    hint.id = 'picker-' + n + '-hint';
+    form.querySelector('.picker-label').htmlFor = input.id;
+    input.setAttribute('aria-controls', list.id);
+    input.setAttribute('aria-describedby', hint.id);
+
+    function expand(open) {
+      list.hidden = !open;
+      input.setAttribute('aria-expanded', String(open));
+      if (!open) setActive(-1);
+    }
+    function setActive(index) {
+      if (list.children[active]) list.children[active].setAttribute('aria-selected', 'false');
+      active = index;
+      var option = list.children[index];
+      if (option) {
+        option.setAttribute('aria-selected', 'true');
+        input.setAttribute('aria-activedescendant', option.id);
+        option.scrollIntoView({ block: 'nearest' });
+      } else {
+        input.removeAttribute('aria-activedescendant');
+      }
+    }
+    function choose(index) {
+      var thread = found[index];
+      if (!thread) return;
+      input.value = thread.title;
+      chosen.value = thread.id;
+      chosen.dataset.title = thread.title;
+      expand(false);
+    }
+    function show(threads) {
+      found = threads;
+      list.replaceChildren.apply(list, threads.map(function (thread, index) {
+        var option = document.createElement('li');
+        option.id = list.id + '-' + index;
+        option.setAttribute('role', 'option');
+        option.setAttribute('aria-selected', 'false');
+        var title = document.createElement('span');
+        title.className = 'picker-title';
+        title.textContent = thread.title;
+        var where = document.createElement('span');
+        where.className = 'picker-meta';
+        where.textContent = [thread.board, thread.id].filter(Boolean).join(' · ');
+        option.append(title, where);
+        return option;
+      }));
+      announce.textContent = threads.length ? text('matches', { n: threads.length }) : text('no_match', {});
+      expand(threads.length > 0 && document.activeElement === input);
+    }
+    async function lookUp() {
+      var query = input.value.trim();
+      var mine = ++sequence;
+      if (controller) controller.abort(); // superseded: the server need not finish it
+      controller = null;
+      if (query.length < PICKER_MIN_CHARS) return show([]);
+      var params = new URLSearchParams({ q: query, limit: String(PICKER_LIMIT + 1) });
+      var ctl = (controller = new AbortController());
+      try {
+        var response = await fetch('/api/search?' + params.toString(), {
+          headers: { Accept: 'application/json' }, signal: ctl.signal,
+        });
+        var answer = await readJson(response);
+        if (mine !== sequence) return; // a late answer never overwrites a newer one
+        var items = response.ok ? answer.items : [];
+        show(items.filter(function (other) { return other.id !== item.id; }).slice(0, PICKER_LIMIT));
+      } catch (error) {
+        if (mine === sequence && error.name !== 'AbortError') show([]);
+      }
+    }
+
+    input.addEventListener('input', function () {
+      chosen.value = ''; // the text changed: what was chosen no longer stands
+      clearTimeout(timer);
+      timer = setTimeout(lookUp, PICKER_DEBOUNCE_MS);
+    });
+    input.addEventListener('keydown', function (event) {
+      var open = !list.hidden;
+      var count = found.length;
+      if ((event.key === 'ArrowDown' || event.key === 'ArrowUp') && count) {
+        event.preventDefault();
+        var down = event.key === 'ArrowDown';
+        if (!open) expand(true);
+        setActive(!open || active < 0 ? (down ? 0 : count - 1) : (active + (down ? 1 : count - 1)) % count);
+      } else if (event.key === 'Enter' && open && active >= 0) {
+        event.preventDefault(); // choosing is not saving
+        choose(active);
+      } else if (event.key === 'Escape' && open) {
+        event.preventDefault();
+        expand(false);
+      }
+    });
+    input.addEventListener('blur', function () { expand(false); });
+    list.addEventListener('mousedown', function (event) { event.preventDefault(); }); // keep focus
+    list.addEventListener('click', function (event) {
+      var option = event.target.closest('[role=option]');
+      if (option) choose(Array.prototype.indexOf.call(list.children, option));
+    });
+
+    opener.addEventListener('click', function () {
+      form.hidden = false;
+      input.focus();
+    });
+    form.querySelector('.cancel').addEventListener('click', function () {
+      expand(false);
+      form.hidden = true;
+      opener.focus();
+    });
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      var target = chosen.value || input.value.trim();
+      if (!target) {
+        note.textContent = text('choose', {});
+        input.focus();
+        return;
+      }
+      judge(item.id, target, chosen.value ? chosen.dataset.title : target, note).then(function (saved) {
+        if (saved) form.hidden = true;
+      });
+    });
   }
 
   function detail(id) {
@@ -186,13 +375,13 @@
 
   function showSolution(id, box) {
     detail(id).then(function (thread) {
-      box.textContent = thread.solution ? thread.solution.text : 'No accepted solution.';
+      box.textContent = thread.solution ? thread.solution.text : text('no_solution', {});
     }).catch(function () {
-      box.textContent = 'The solution could not be loaded.';
+      box.textContent = text('solution_failed', {});
     });
   }
 
-  async function judge(id, target, note) {
+  async function judge(id, target, title, note) {
     var response;
     try {
       response = await fetch('/api/agent/duplicates', {
@@ -201,25 +390,25 @@
         body: JSON.stringify({ thread: id, duplicate_of: target || null, query: state.query }),
       });
     } catch (error) {
-      note.textContent = 'The judgement could not be sent.';
+      note.textContent = text('unsent', {});
       return false;
     }
     var answer = await readJson(response);
     if (!response.ok) {
-      note.textContent = answer.error || 'The judgement was not saved.';
+      note.textContent = answer.error || text('unsaved', {});
       return false;
     }
     note.replaceChildren();
     if (!target) {
-      note.textContent = 'Duplicate mark withdrawn.';
+      note.textContent = text('withdrawn', {});
       return true;
     }
-    note.append('Marked as duplicate of ' + target + '. ');
+    note.append(text('marked', { title: title, id: target }) + ' ');
     var undo = document.createElement('button');
     undo.type = 'button';
     undo.className = 'undo';
-    undo.textContent = 'Undo';
-    undo.addEventListener('click', function () { judge(id, '', note); });
+    undo.textContent = text('undo', {});
+    undo.addEventListener('click', function () { judge(id, '', '', note); });
     note.append(undo);
     return true;
   }
@@ -261,8 +450,14 @@
     run(state.offset + pageSize);
   });
 
+  form.addEventListener('change', showActiveFilters);
+
   var initial = new URLSearchParams(window.location.search);
+  initial.delete('ui'); // the language switch has done its work (the server remembers it)
   fillForm(initial);
+  keepSearchOnSwitch(initial);
+  // Open on wide screens; on a phone folded unless a filter is set (then it shows what).
+  filters.open = !NARROW.matches || showActiveFilters() > 0;
   if (initial.get('q')) run(Math.max(0, Number(initial.get('offset')) || 0));
   window.askfindAgent = { ready: true };
 })();

@@ -1,0 +1,177 @@
+"""The agents' page in German and English: every string of the page and of ``agent.js``,
+and which language a request gets.
+
+The language comes from ``?ui=de|en`` (the page's switch; ``lang`` is already the
+results' language filter), which is remembered in a cookie, else from the cookie, else
+from Accept-Language, else German (askfind is German first). The script's strings go to
+the page as JSON in a data attribute: the page's Content-Security-Policy allows no inline
+script. Placeholders in braces (``{n}``) are filled in by ``agent.js``, numbers formatted
+for the language there with ``Intl.NumberFormat``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Request
+
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+SWITCH_PARAM = "ui"
+COOKIE = "askfind_agent_ui"
+COOKIE_MAX_AGE_S = 365 * 24 * 3600
+
+PAGE: dict[str, dict[str, str]] = {
+    "de": {
+        "title": "askfind – Suche für den Support",
+        "heading": "Suche für den Support",
+        "signed_in": "Angemeldet als",
+        "switch_label": "Sprache",
+        "question": "Frage",
+        "placeholder": "z. B. WLAN bricht abends ab",
+        "search": "Suchen",
+        "filters": "Filter",
+        "board": "Board",
+        "all_boards": "Alle Boards",
+        "language": "Sprache",
+        "any_language": "Alle",
+        "from": "Erstellt ab",
+        "to": "bis",
+        "solved_only": "Nur gelöste",
+        "pages": "Ergebnisseiten",
+        "previous": "Zurück",
+        "next": "Weiter",
+        "solution": "Akzeptierte Lösung",
+        "loading": "Wird geladen …",
+        "copy_link": "Link kopieren",
+        "copy_answer": "Antwort kopieren",
+        "mark": "Als Duplikat markieren …",
+        "duplicate_of": "Duplikat von (Titel suchen)",
+        "duplicate_hint": "Tippen, dann mit den Pfeiltasten einen Thread wählen",
+        "save": "Speichern",
+        "cancel": "Abbrechen",
+    },
+    "en": {
+        "title": "askfind – agents' search",
+        "heading": "agents' search",
+        "signed_in": "Signed in as",
+        "switch_label": "Language",
+        "question": "Question",
+        "placeholder": "e.g. Wi-Fi drops every evening",
+        "search": "Search",
+        "filters": "Filters",
+        "board": "Board",
+        "all_boards": "All boards",
+        "language": "Language",
+        "any_language": "Any",
+        "from": "Created from",
+        "to": "to",
+        "solved_only": "Solved only",
+        "pages": "Result pages",
+        "previous": "Previous",
+        "next": "Next",
+        "solution": "Accepted solution",
+        "loading": "Loading…",
+        "copy_link": "Copy link",
+        "copy_answer": "Copy answer",
+        "mark": "Mark as duplicate of …",
+        "duplicate_of": "Duplicate of (search by title)",
+        "duplicate_hint": "Type, then choose a thread with the arrow keys",
+        "save": "Save",
+        "cancel": "Cancel",
+    },
+}
+
+SCRIPT: dict[str, dict[str, Any]] = {
+    "de": {
+        "searching": "Suche läuft …",
+        "solved": "Gelöst",
+        "unreachable": "Der Suchdienst ist nicht erreichbar.",
+        "failed": "Die Suche ist fehlgeschlagen.",
+        "answered": "Der Dienst antwortete mit Status {status}.",
+        "none": "Kein Thread passt.",
+        "results": "Ergebnisse {first}–{last} von {total}",
+        "page": "Seite {page} von {pages}",
+        "kudos": {"one": "{n} Kudo", "other": "{n} Kudos"},
+        "replies": {"one": "{n} Antwort", "other": "{n} Antworten"},
+        "views": {"one": "{n} Aufruf", "other": "{n} Aufrufe"},
+        "asked": "{n}× gefragt",
+        "id": "ID {id}",
+        "active_filters": {"one": "{n} aktiv", "other": "{n} aktiv"},
+        "link_copied": "Link kopiert.",
+        "answer_copied": "Antwort kopiert.",
+        "copy_refused": "Kopieren ist hier nicht erlaubt.",
+        "answer_failed": "Die Antwort konnte nicht geladen werden.",
+        "no_solution": "Keine akzeptierte Lösung.",
+        "solution_failed": "Die Lösung konnte nicht geladen werden.",
+        "unsent": "Die Markierung konnte nicht gesendet werden.",
+        "unsaved": "Die Markierung wurde nicht gespeichert.",
+        "withdrawn": "Duplikat-Markierung zurückgenommen.",
+        "marked": "Als Duplikat von „{title}“ ({id}) markiert.",
+        "undo": "Rückgängig",
+        "matches": {
+            "one": "1 Thread gefunden, Pfeiltasten zum Auswählen",
+            "other": "{n} Threads gefunden, Pfeiltasten zum Auswählen",
+        },
+        "no_match": "Kein Thread gefunden.",
+        "choose": "Bitte einen Thread aus der Liste wählen.",
+    },
+    "en": {
+        "searching": "Searching…",
+        "solved": "Solved",
+        "unreachable": "The search service cannot be reached.",
+        "failed": "The search failed.",
+        "answered": "The service answered with status {status}.",
+        "none": "No thread matches.",
+        "results": "Results {first}–{last} of {total}",
+        "page": "Page {page} of {pages}",
+        "kudos": {"one": "{n} kudo", "other": "{n} kudos"},
+        "replies": {"one": "{n} reply", "other": "{n} replies"},
+        "views": {"one": "{n} view", "other": "{n} views"},
+        "asked": "asked {n} times",
+        "id": "ID {id}",
+        "active_filters": {"one": "{n} active", "other": "{n} active"},
+        "link_copied": "Link copied.",
+        "answer_copied": "Answer copied.",
+        "copy_refused": "Copying is not allowed here.",
+        "answer_failed": "The answer could not be loaded.",
+        "no_solution": "No accepted solution.",
+        "solution_failed": "The solution could not be loaded.",
+        "unsent": "The judgement could not be sent.",
+        "unsaved": "The judgement was not saved.",
+        "withdrawn": "Duplicate mark withdrawn.",
+        "marked": "Marked as duplicate of “{title}” ({id}).",
+        "undo": "Undo",
+        "matches": {
+            "one": "1 thread found, use arrow keys to choose",
+            "other": "{n} threads found, use arrow keys to choose",
+        },
+        "no_match": "No thread found.",
+        "choose": "Please choose a thread from the list.",
+    },
+}
+
+# The names of the index's languages in the page's language (a code not listed shows as is).
+LANGUAGE_NAMES = {
+    "de": {"de": "Deutsch", "en": "Englisch"},
+    "en": {"de": "German", "en": "English"},
+}
+# The switch shows the other language in its own words.
+SWITCH_TO = {"de": ("en", "English"), "en": ("de", "Deutsch")}
+
+
+def switched_language(request: Request) -> str | None:
+    """The language the page's switch asked for, if it asked for a known one."""
+    wanted = request.args.get(SWITCH_PARAM, "").strip().lower()
+    return wanted if wanted in LANGUAGES else None
+
+
+def page_language(request: Request) -> str:
+    """The switch, else the remembered choice, else the browser's preference, else German."""
+    remembered = request.cookies.get(COOKIE, "")
+    return (
+        switched_language(request)
+        or (remembered if remembered in LANGUAGES else None)
+        or request.accept_languages.best_match(LANGUAGES)
+        or DEFAULT_LANGUAGE
+    )
