@@ -47,3 +47,9 @@ class SourceUnavailable(AskfindError):
 
 class InvalidSignature(AskfindError):
     """A webhook's signature does not match its body (or the hook has no secret configured)."""
+
+
+class UnreadableJson(AskfindError, ValueError):
+    """JSON from outside cannot be read: not UTF-8, broken, nested too deeply, or holding
+    a number too long to convert (``indexer.json_input``). A ValueError too, as the
+    decoder's own errors are."""

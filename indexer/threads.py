@@ -10,6 +10,9 @@ from typing import Any
 from indexer.errors import InvalidRecord
 
 MAX_ID_CHARS = 200
+# Counts are stored as 64-bit integers (SQLite INTEGER, Elasticsearch long): a larger one
+# cannot be written, and stopped whole batches before it was refused here.
+MIN_COUNT, MAX_COUNT = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +191,17 @@ def _integer(record: dict[str, Any], name: str, minimum: int | None) -> int:
         raise InvalidRecord(f"{name} must be an integer, not {value!r}")
     if minimum is not None and value < minimum:
         raise InvalidRecord(f"{name} must be >= {minimum}, not {value}")
+    return stored_count(value, name)
+
+
+def stored_count(value: int, name: str) -> int:
+    """``value``, if a 64-bit integer holds it (as the index stores counts).
+
+    Raises:
+        InvalidRecord: it does not; the message does not repeat its thousands of digits.
+    """
+    if not MIN_COUNT <= value <= MAX_COUNT:
+        raise InvalidRecord(f"{name} is out of range: a 64-bit integer, at most {MAX_COUNT:,}")
     return value
 
 

@@ -45,6 +45,25 @@ def test_index_reports_counts_and_bad_lines(tmp_path: Path) -> None:
     assert "in.jsonl:3: broken JSON" in done.stderr
 
 
+@pytest.mark.parametrize("backend", ["embedded", "elasticsearch"])
+def test_index_skips_what_cannot_be_stored_or_read_and_indexes_the_rest(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    huge = '{"id": "h", "title": "t", "kudos": 99999999999999999999999999}'
+    deep = "[" * 2000 + "]" * 2000
+    source = write_jsonl(tmp_path / "in.jsonl", [GOOD, huge, deep, {**GOOD, "id": "g2"}])
+    settings = {"backend": backend}
+    if backend == "elasticsearch":
+        settings["elasticsearch_url"] = request.getfixturevalue("elasticsearch_url")
+        settings["elasticsearch_index_prefix"] = request.getfixturevalue("elasticsearch_prefix")
+    done = askfind("index", str(source), "--data-dir", str(tmp_path / "d"), settings=settings)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "read 4, indexed 2, unchanged 0, skipped 2" in done.stdout
+    assert "in.jsonl:2: kudos is out of range" in done.stderr
+    assert "in.jsonl:3: broken JSON: nested too deeply" in done.stderr
+
+
 def test_index_fails_when_nothing_could_be_indexed(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "bad.jsonl", ['{"title": "no id"}'])
     done = askfind("index", str(source), "--data-dir", str(tmp_path / "d"))

@@ -41,8 +41,12 @@ def period(
 ) -> tuple[datetime, datetime]:
     """The [since, until) of a report from what was asked.
 
+    Both ends are in UTC, and both must be in the calendar Python knows (years 1 to 9999):
+    ``until=0001-01-01&days=5`` would start before it.
+
     Raises:
-        InvalidQuery: a date that is not ISO 8601, days out of range, or since >= until.
+        InvalidQuery: a date that is not ISO 8601, days out of range, a period that leaves
+            the calendar, or since >= until.
     """
     now = now or datetime.now(UTC)
     end = _timestamp(until, "until") if until else now
@@ -52,14 +56,27 @@ def period(
         start = _timestamp(since, "since")
     else:
         count = integer({"days": days or ""}, "days", DEFAULT_DAYS, 1, MAX_DAYS)
-        start = end - timedelta(days=count)
+        try:
+            start = end - timedelta(days=count)
+        except OverflowError as e:
+            raise InvalidQuery(
+                f"the period is out of range: {count} days before {end.date()} is before the year 1"
+            ) from e
     if start >= end:
         raise InvalidQuery("since must be before until")
     return start, end
 
 
 def _timestamp(value: str, name: str) -> datetime:
+    """``value`` as a time in UTC (a time with an offset at the calendar's edge may have
+    none: 0001-01-01T00:00+05:00 is in the year 0 in UTC)."""
     try:
-        return parse_timestamp(value)
+        parsed = parse_timestamp(value)
     except ValueError as e:
         raise InvalidQuery(f"{name} must be an ISO 8601 date or time, not {value!r}") from e
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError as e:
+        raise InvalidQuery(
+            f"{name} is out of range: {value!r} is not in years 1 to 9999 in UTC"
+        ) from e

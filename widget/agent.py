@@ -18,7 +18,6 @@ post judgements from elsewhere.
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -34,12 +33,11 @@ from flask import (
 )
 from werkzeug.exceptions import (
     BadRequest,
-    RequestEntityTooLarge,
     Unauthorized,
     UnsupportedMediaType,
 )
 
-from indexer.analytics.judgements import JudgementStore
+from indexer.analytics.judgements import JudgementStore, check_judgement
 from indexer.cleaning import clean_text, clean_title
 from indexer.errors import InvalidEvent, ThreadNotFound
 from widget.agent_access import current_agent, require_agent
@@ -54,6 +52,7 @@ from widget.agent_text import (
     page_language,
     switched_language,
 )
+from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
 from widget.errors import error
 from widget.pages import lock_down
@@ -145,6 +144,7 @@ def mark_duplicate() -> Any:
         raise InvalidEvent("thread must be a thread id, duplicate_of a thread id or null")
     if not isinstance(query, str):
         raise InvalidEvent("query must be a string")
+    check_judgement(thread, duplicate_of, query)
     wanted = [thread] if duplicate_of is None else [thread, duplicate_of]
     found = engine_of(current_app).backend.get_threads(wanted)
     for thread_id in wanted:
@@ -183,15 +183,7 @@ def judgement_store_of(app: Flask) -> JudgementStore:
 def _json_body() -> dict[str, Any]:
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send the judgement as application/json")
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    body = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise RequestEntityTooLarge(f"the body is larger than {MAX_BODY_BYTES} bytes")
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadRequest(f"the body is not UTF-8 JSON: {e}") from e
+    data = parsed_json(bounded_body(MAX_BODY_BYTES))
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
     return data

@@ -1,9 +1,15 @@
-"""Request bodies read with a bound: a huge body is refused, never buffered."""
+"""Request bodies read with a bound (a huge body is refused, never buffered) and decoded
+as JSON with every failure a 400 (``indexer.json_input``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from indexer.errors import UnreadableJson
+from indexer.json_input import parse_json
 
 
 def bounded_body(max_bytes: int, what: str = "the body") -> bytes:
@@ -18,3 +24,12 @@ def bounded_body(max_bytes: int, what: str = "the body") -> bytes:
     if len(body) > max_bytes:
         raise RequestEntityTooLarge(f"{what} is larger than {max_bytes} bytes")
     return body
+
+
+def parsed_json(body: bytes, what: str = "the body") -> Any:
+    """``body`` decoded as JSON, or 400 saying why it cannot be (deep nesting and overlong
+    numbers included, which Python's decoder reports as other errors than broken JSON)."""
+    try:
+        return parse_json(body)
+    except UnreadableJson as e:
+        raise BadRequest(f"{what} is not UTF-8 JSON: {e}") from e

@@ -21,7 +21,6 @@ same index, and the second answer says nothing changed. Changes are visible to
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,7 @@ from indexer.sources.live import open_live_source
 from indexer.sync import SyncReport, apply_changes
 from widget import metrics
 from widget.auth import signature_matches
-from widget.bodies import bounded_body
+from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
 from widget.errors import error
 from widget.runtime import runtime_of
@@ -100,12 +99,7 @@ def deliver(source: str) -> Any:
 
 
 def _payload(body: bytes) -> dict[str, Any]:
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadRequest(f"the body is not UTF-8 JSON: {e}") from e
-    except RecursionError as e:
-        raise BadRequest("the body is nested too deeply") from e
+    payload = parsed_json(body)
     if not isinstance(payload, dict):
         raise BadRequest("the body must be a JSON object")
     return payload

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import TooManyRequests
 
-from indexer.privacy import redact
+from indexer.privacy import redacted_excerpt
 from widget import metrics
 from widget.auth import current_principal, presented_key
 from widget.limits import Admission, client_of, retry_after
@@ -126,10 +126,10 @@ def _finish(response: Response) -> Response:
 
 
 def _logged_query() -> str | None:
-    """The q parameter as it may be logged: redacted and cut (any bytes, never an error)."""
+    """The q parameter as it may be logged: redacted, then cut (any bytes, never an error)."""
     raw = request.query_string.decode("utf-8", "replace")
     values = parse_qs(raw, keep_blank_values=False).get("q")
-    return redact(values[0][:LOGGED_QUERY_CHARS]) if values else None
+    return redacted_excerpt(values[0], LOGGED_QUERY_CHARS) if values else None
 
 
 def _unbind(error: BaseException | None) -> None:

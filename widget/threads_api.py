@@ -13,17 +13,16 @@ version is dropped) and to the other workers within ``index_version_interval``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
 from indexer.errors import InvalidRecord, ThreadNotFound
-from indexer.threads import Thread, thread_from_record
+from indexer.threads import Thread, lone_surrogate_at, thread_from_record
 from widget import metrics
 from widget.auth import require_api_key
-from widget.bodies import bounded_body
+from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
 from widget.runtime import runtime_of
 
@@ -40,7 +39,8 @@ def upsert() -> Any:
     settings = engine.settings
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send threads as application/json")
-    records = _records(bounded_body(settings.write_max_bytes), settings.write_max_threads)
+    data = parsed_json(bounded_body(settings.write_max_bytes))
+    records = _records(data, settings.write_max_threads)
     parsed, errors = _validated(records)
     if errors:
         return jsonify(
@@ -79,13 +79,7 @@ def delete(thread_id: str) -> Any:
     return jsonify({"deleted": thread_id})
 
 
-def _records(body: bytes, max_threads: int) -> list[Any]:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadRequest(f"the body is not UTF-8 JSON: {e}") from e
-    except RecursionError as e:  # nesting deeper than the parser's stack
-        raise BadRequest("the body is nested too deeply") from e
+def _records(data: Any, max_threads: int) -> list[Any]:
     if isinstance(data, dict):
         return [data]
     if not isinstance(data, list):
@@ -105,8 +99,12 @@ def _validated(records: list[Any]) -> tuple[list[Thread], list[dict[str, Any]]]:
         try:
             parsed.append(thread_from_record(record))
         except InvalidRecord as e:
-            given = record.get("id") if isinstance(record, dict) else None
-            errors.append(
-                {"index": index, "id": given if isinstance(given, str) else None, "error": str(e)}
-            )
+            errors.append({"index": index, "id": _given_id(record), "error": str(e)})
     return parsed, errors
+
+
+def _given_id(record: Any) -> str | None:
+    """The id a bad record gives, to name it in the error; None if it has none that is text
+    (a lone surrogate cannot even be sent back in the answer)."""
+    given = record.get("id") if isinstance(record, dict) else None
+    return given if isinstance(given, str) and lone_surrogate_at(given) is None else None

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from indexer.errors import InvalidEvent
-from indexer.privacy import redact
+from indexer.privacy import redacted_excerpt
+from indexer.threads import lone_surrogate_at
 
 JUDGEMENTS_FILE = "events.sqlite"  # the event store's file (indexer.analytics.store)
 SCHEMA = """
@@ -65,20 +66,16 @@ class JudgementStore:
         """Store a judgement (committed when this returns).
 
         Raises:
-            InvalidEvent: an id is empty or too long, or a thread is judged its own duplicate.
+            InvalidEvent: as :func:`check_judgement`.
         """
-        _check_id(thread, "thread")
-        if duplicate_of is not None:
-            _check_id(duplicate_of, "duplicate_of")
-            if duplicate_of == thread:
-                raise InvalidEvent("a thread cannot be a duplicate of itself")
+        check_judgement(thread, duplicate_of, query)
         received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
         row = (
             received_at,
             thread,
             duplicate_of,
             agent[:MAX_AGENT_CHARS],
-            redact(query[:MAX_QUERY_CHARS]),
+            redacted_excerpt(query, MAX_QUERY_CHARS),
         )
         with self._lock, self._db:
             self._db.execute(
@@ -155,8 +152,29 @@ class JudgedDuplicates:
                 self._store = None
 
 
+def check_judgement(thread: str, duplicate_of: str | None, query: str = "") -> None:
+    """Refuse a judgement that cannot be one, before its threads are looked up.
+
+    Raises:
+        InvalidEvent: an id is empty or too long, a value holds a lone surrogate (which no
+            index, database or log can hold), or a thread is judged its own duplicate.
+    """
+    _check_id(thread, "thread")
+    if duplicate_of is not None:
+        _check_id(duplicate_of, "duplicate_of")
+        if duplicate_of == thread:
+            raise InvalidEvent("a thread cannot be a duplicate of itself")
+    _check_text(query, "query")
+
+
 def _check_id(value: str, name: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidEvent(f"{name} must be a thread id")
     if len(value) > MAX_ID_CHARS:
         raise InvalidEvent(f"{name} is longer than {MAX_ID_CHARS} characters")
+    _check_text(value, name)
+
+
+def _check_text(value: str, name: str) -> None:
+    if lone_surrogate_at(value) is not None:
+        raise InvalidEvent(f"{name} holds a lone surrogate, which is not text")

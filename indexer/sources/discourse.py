@@ -14,12 +14,12 @@ boards. The live API is read by :mod:`indexer.sources.discourse_api`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from indexer.errors import InvalidRecord
+from indexer.errors import InvalidRecord, UnreadableJson
+from indexer.json_input import parse_json
 from indexer.sources.base import Gone, RecordError, SyncItem
 from indexer.threads import thread_from_record
 
@@ -120,7 +120,7 @@ def read_discourse_export(
             continue
         try:
             topic = _load(file)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (OSError, UnicodeDecodeError, UnreadableJson) as e:
             yield RecordError(file.name, f"not a JSON file: {e}")
             continue
         if isinstance(topic, dict) and "post_stream" not in topic and "topic_list" in topic:
@@ -145,8 +145,7 @@ def category_names(answer: Any) -> dict[int, str]:
 
 
 def _load(file: Path) -> Any:
-    with file.open(encoding="utf-8-sig") as handle:
-        return json.load(handle)
+    return parse_json(file.read_text(encoding="utf-8-sig"))
 
 
 def _topic_id(topic: Mapping[str, Any]) -> str:

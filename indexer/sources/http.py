@@ -19,6 +19,7 @@ from typing import Any
 import requests
 
 from indexer.errors import SourceUnavailable
+from indexer.json_input import parse_json
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class ApiClient:
             if response.status_code >= 400:
                 raise SourceUnavailable(f"{url} answered {response.status_code}")
             try:
-                return response.json()
+                return parse_json(response.content)
             except ValueError as e:
                 raise SourceUnavailable(f"{url} did not answer JSON") from e
         raise SourceUnavailable(f"{url} kept failing")  # not reached: the loop returns

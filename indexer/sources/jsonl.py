@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from indexer.errors import InvalidRecord
+from indexer.errors import InvalidRecord, UnreadableJson
+from indexer.json_input import parse_json
 from indexer.sources.base import RecordError, SourceItem
 from indexer.threads import thread_from_record
 
@@ -25,9 +25,9 @@ def read_jsonl(path: Path) -> Iterator[SourceItem]:
                 continue
             location = f"{path.name}:{line_number}"
             try:
-                record = json.loads(line.rstrip("\r\n"))
-            except json.JSONDecodeError as e:
-                yield RecordError(location, f"broken JSON: {e.msg} (column {e.colno})")
+                record = parse_json(line.rstrip("\r\n"))
+            except UnreadableJson as e:
+                yield RecordError(location, f"broken JSON: {e}")
                 continue
             try:
                 yield thread_from_record(record)

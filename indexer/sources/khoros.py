@@ -28,7 +28,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from indexer.errors import InvalidRecord
+from indexer.errors import InvalidRecord, UnreadableJson
+from indexer.json_input import parse_json
 from indexer.sources.base import Gone, RecordError, SyncItem
 from indexer.threads import parse_timestamp, thread_from_record
 
@@ -124,9 +125,8 @@ def read_khoros_export(path: Path, include_gone: bool = False) -> Iterator[SyncI
     with MessageStaging() as staging:
         for file in files:
             try:
-                with file.open(encoding="utf-8-sig") as handle:
-                    items = liql_items(json.load(handle))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError, InvalidRecord) as e:
+                items = liql_items(parse_json(file.read_text(encoding="utf-8-sig")))
+            except (OSError, UnicodeDecodeError, UnreadableJson, InvalidRecord) as e:
                 yield RecordError(file.name, f"not a LiQL answer: {e}")
                 continue
             for number, message in enumerate(items, start=1):

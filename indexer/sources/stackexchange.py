@@ -18,7 +18,7 @@ from lxml import etree
 
 from indexer.errors import InvalidRecord
 from indexer.sources.base import RecordError, SourceItem
-from indexer.threads import thread_from_record
+from indexer.threads import stored_count, thread_from_record
 
 QUESTION = "1"
 ANSWER = "2"
@@ -195,7 +195,7 @@ def _int(row: etree._Element, name: str) -> int:
     if value is None or value == "":
         return 0
     try:
-        return int(value)
+        return stored_count(int(value), name)
     except ValueError as e:
         raise InvalidRecord(f"{name} must be an integer, not {value!r}") from e
 

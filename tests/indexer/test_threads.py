@@ -10,7 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.errors import InvalidRecord
-from indexer.threads import MAX_ID_CHARS, Answer, Thread, parse_timestamp, thread_from_record
+from indexer.threads import (
+    MAX_COUNT,
+    MAX_ID_CHARS,
+    MIN_COUNT,
+    Answer,
+    Thread,
+    parse_timestamp,
+    thread_from_record,
+)
 
 FULL_RECORD: dict[str, Any] = {
     "id": " t-1 ",
@@ -140,6 +148,19 @@ def test_id_of_exactly_the_maximum_length_is_accepted() -> None:
             "kudos must be an integer, not 'viele'",
         ),
         ({"id": "a", "title": "t", "duplicate_of": 3}, "duplicate_of must be a string, not int"),
+        # Issue 16: counts a 64-bit integer cannot hold stopped whole indexing runs.
+        (
+            {"id": "h", "title": "t", "kudos": 99999999999999999999999999},
+            f"kudos is out of range: a 64-bit integer, at most {MAX_COUNT:,}",
+        ),
+        (
+            {"id": "h", "title": "t", "views": MAX_COUNT + 1},
+            f"views is out of range: a 64-bit integer, at most {MAX_COUNT:,}",
+        ),
+        (
+            {"id": "h", "title": "t", "accepted_answer": {"body": "x", "kudos": MIN_COUNT - 1}},
+            f"kudos is out of range: a 64-bit integer, at most {MAX_COUNT:,}",
+        ),
     ],
 )
 def test_invalid_record_is_rejected_with_a_message_that_names_the_problem(
@@ -148,6 +169,11 @@ def test_invalid_record_is_rejected_with_a_message_that_names_the_problem(
     with pytest.raises(InvalidRecord) as raised:
         thread_from_record(record)
     assert str(raised.value) == message
+
+
+def test_the_64_bit_bounds_themselves_are_counts() -> None:
+    thread = thread_from_record({"id": "a", "title": "t", "kudos": MIN_COUNT, "views": MAX_COUNT})
+    assert (thread.kudos, thread.views) == (MIN_COUNT, MAX_COUNT)
 
 
 @pytest.mark.parametrize("answers", [False, 0, "", {}])
@@ -235,9 +261,10 @@ RECORD_LIKE = st.fixed_dictionaries(
 TIMESTAMPS = st.datetimes(
     min_value=datetime(1970, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
 ).map(datetime.isoformat)
+COUNTS = st.integers(min_value=MIN_COUNT, max_value=MAX_COUNT)  # what the index can store
 ANSWERS = st.fixed_dictionaries(
     {"body": st.text(min_size=1).filter(str.strip)},
-    optional={"id": st.text() | st.integers(), "author": st.text(), "kudos": st.integers()},
+    optional={"id": st.text() | st.integers(), "author": st.text(), "kudos": COUNTS},
 )
 VALID_RECORDS = st.fixed_dictionaries(
     {
@@ -249,8 +276,8 @@ VALID_RECORDS = st.fixed_dictionaries(
         "tags": st.lists(st.text()),
         "lang": st.sampled_from(["de", "en", "DE", "fr"]),
         "created_at": TIMESTAMPS,
-        "kudos": st.integers(),
-        "views": st.integers(min_value=0),
+        "kudos": COUNTS,
+        "views": st.integers(min_value=0, max_value=MAX_COUNT),
         "solved": st.booleans(),
         "accepted_answer": st.none() | ANSWERS,
         "answers": st.lists(ANSWERS, max_size=3),

@@ -211,6 +211,19 @@ def test_bad_judgements_are_refused_with_the_reason(client: FlaskClient) -> None
     assert huge.status_code == 413
 
 
+def test_a_judgements_query_is_redacted_before_it_is_cut(
+    client: FlaskClient, agent_engine: Engine
+) -> None:
+    query = "x" * 495 + " hans.meier@example.de"  # the cut at 500 falls inside the address
+    body = {"thread": "wlan-001", "duplicate_of": None, "query": query}
+    assert client.post("/api/agent/duplicates", json=body, headers=BEARER).status_code == 201
+    store = JudgementStore(agent_engine.settings.data_dir)
+    last = list(store.read())[-1]
+    store.close()
+    assert last.query == "x" * 495 + " "  # the placeholder did not fit: left out whole
+    assert "hans" not in last.query
+
+
 # --- the date range in /api/search -------------------------------------------------------
 
 

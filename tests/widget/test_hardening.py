@@ -108,6 +108,38 @@ def test_log_lines_are_json_with_the_request_id_and_a_redacted_query(
     assert "12345678" not in log_lines.getvalue()
 
 
+@pytest.mark.parametrize(
+    "personal", ["hans.meier@example.de", "DE89 3704 0044 0532 0130 00", "+49 151 23456789"]
+)
+def test_a_long_query_is_redacted_before_the_log_cuts_it(
+    client: FlaskClient, log_lines: io.StringIO, personal: str
+) -> None:
+    # The cut at 200 characters falls inside the personal datum.
+    query = "Frage " * 32 + personal
+    assert client.get("/api/suggest", query_string={"q": query}).status_code in (200, 400)
+    [line] = [entry for entry in parsed(log_lines) if entry["logger"] == "askfind.access"]
+    assert str(line["query"]).startswith("Frage Frage") and len(str(line["query"])) <= 200
+    assert personal[:4] not in log_lines.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("typed", "logged"),
+    [
+        ("Kundennummer lautet K123456", "Kundennummer lautet [number]"),
+        ("Kundennr. ist KD1234567", "Kundennr. ist [number]"),
+        ("Antwort an max.mustermann(at)example.de", "Antwort an [email]"),
+        ("IBAN DE89-3704-0044-0532-0130-00", "IBAN [iban]"),
+        ("Rückruf +49 (0) 151 / 234 567 89", "Rückruf [phone]"),
+    ],
+)
+def test_german_forms_of_personal_data_are_redacted_in_the_log(
+    client: FlaskClient, log_lines: io.StringIO, typed: str, logged: str
+) -> None:
+    assert client.get("/api/suggest", query_string={"q": typed}).status_code == 200
+    [line] = [entry for entry in parsed(log_lines) if entry["logger"] == "askfind.access"]
+    assert line["query"] == logged
+
+
 def test_configure_logging_writes_json_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("json", "INFO")
     try:

@@ -108,6 +108,21 @@ def test_truncated_line_reports_the_column_where_it_breaks_off(tmp_path: Path) -
     ]
 
 
+def test_lines_python_cannot_decode_are_bad_records_not_crashes(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    lines = [
+        "[" * 2000 + "]" * 2000,
+        '{"id": "n", "kudos": ' + "9" * 5000 + "}",
+        '{"id": "a", "title": "t"}',
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert list(read_jsonl(path)) == [
+        RecordError("odd.jsonl:1", "broken JSON: nested too deeply"),
+        RecordError("odd.jsonl:2", "broken JSON: holds a number of more than 4300 digits"),
+        Thread(id="a", title="t"),
+    ]
+
+
 def test_byte_order_mark_does_not_break_the_first_record(tmp_path: Path) -> None:
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b'\xef\xbb\xbf{"id": "a", "title": "Erste Zeile"}\n')

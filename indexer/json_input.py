@@ -1,0 +1,37 @@
+"""JSON from outside (request bodies, export files, source lines), read so that every way
+it can be unreadable is one error naming the reason, never a crash."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from indexer.errors import UnreadableJson
+
+
+def parse_json(data: bytes | str) -> Any:
+    """Decode UTF-8 JSON text.
+
+    Python's decoder fails in more ways than ``JSONDecodeError``: a structure nested
+    deeper than the interpreter's stack ends in a RecursionError (4,000 bytes suffice),
+    and an integer of more digits than ``sys.get_int_max_str_digits()`` in a plain
+    ValueError. Both are the sender's fault, so both are reported like broken JSON.
+
+    Raises:
+        UnreadableJson: its message says why, without the word "JSON", for the caller
+            to put after its own ("the body is not UTF-8 JSON: nested too deeply").
+    """
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(text)
+    except UnicodeDecodeError as e:
+        raise UnreadableJson(f"not UTF-8 ({e.reason} at byte {e.start})") from e
+    except json.JSONDecodeError as e:
+        where = f"column {e.colno}" if e.lineno == 1 else f"line {e.lineno}, column {e.colno}"
+        raise UnreadableJson(f"{e.msg} ({where})") from e
+    except RecursionError as e:
+        raise UnreadableJson("nested too deeply") from e
+    except ValueError as e:  # the decoder's limit on the digits of an integer
+        limit = sys.get_int_max_str_digits()
+        raise UnreadableJson(f"holds a number of more than {limit} digits") from e
