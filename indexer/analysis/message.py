@@ -157,7 +157,7 @@ def _sentences(message: str) -> tuple[str, list[str]]:
             continue
         stripped = line.strip()
         closing = _CLOSING.match(stripped) and len(stripped) <= CLOSING_MAX_CHARS
-        if kept and closing and "?" not in stripped:
+        if (kept or subject) and closing and "?" not in stripped:
             break  # the closing formula: the name and the signature follow
         if not kept:
             stripped = _without_greeting(stripped)
