@@ -92,12 +92,22 @@ def run_gunicorn(settings: Settings, listener: socket.socket) -> None:
 
 
 def run_dev_server(settings: Settings, listener: socket.socket) -> None:
-    """Serve on ``listener`` with Flask's development server (one process, no workers)."""
+    """Serve on ``listener`` with Werkzeug's development server (one process, a thread per
+    request) until Ctrl-C."""
+    from werkzeug.serving import make_server
+
     from widget.app import create_app
 
     configure_logging(settings.log_format, settings.log_level)
     host, port = listener.getsockname()[:2]
-    create_app(settings).run(host=host, port=port, debug=False, fd=listener.fileno())
+    app = create_app(settings)
+    server = make_server(host, port, app, threaded=True, fd=listener.fileno())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def _metrics_directory() -> Path | None:
