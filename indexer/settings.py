@@ -434,8 +434,10 @@ class Settings(BaseSettings):
     )
 
     # --- logs --------------------------------------------------------------------------
-    log_format: Literal["json", "text"] = Field(
-        "json", description="Logs as one JSON object a line (with request ids), or as text."
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto",
+        description="Logs as one JSON object a line (with request ids), or as text; auto: "
+        "text when stderr is a terminal, JSON otherwise.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Least severe log level written."

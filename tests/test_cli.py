@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import pty
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -167,9 +171,9 @@ def test_sync_refuses_what_it_cannot_read(tmp_path: Path) -> None:
 def test_serve_runs_gunicorn_and_stops_gracefully(tmp_path: Path) -> None:
     source = write_jsonl(tmp_path / "in.jsonl", [GOOD])
     assert askfind("index", str(source), "--data-dir", str(tmp_path / "d")).returncode == 0
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
+    runtime_dir = tmp_path / "run"  # where gunicorn 25.1+ would put its control socket
+    runtime_dir.mkdir()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -184,50 +188,129 @@ def test_serve_runs_gunicorn_and_stops_gracefully(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "ASKFIND_LOG_FORMAT": "json"},
+        env={**_without_askfind_settings(), "XDG_RUNTIME_DIR": str(runtime_dir)},
     )
     try:
         answer = _wait_for(f"http://127.0.0.1:{port}/api/suggest?q=Passwort+vergessen")
         assert json.loads(answer)["items"][0]["id"] == "g1"
+        assert list(runtime_dir.iterdir()) == []  # no control socket
     finally:
         server.send_signal(signal.SIGTERM)
         _, logs = server.communicate(timeout=60)
     assert server.returncode == 0
-    # gunicorn's lines and askfind's alike: one JSON object a line, on stderr (the one
-    # other line is the address, printed before the logs start).
+    # stderr is not a terminal, so the logs are JSON (log_format = auto): gunicorn's lines
+    # and askfind's alike, one object a line (the one other line is the address, printed
+    # before the logs start).
     printed = logs.splitlines()
-    assert printed[0] == f"serving on http://127.0.0.1:{port}/"
+    assert printed[0] == f"serving on http://127.0.0.1:{port}/ (Ctrl-C stops it)"
     lines = [json.loads(line) for line in printed[1:]]
     messages = " | ".join(line["message"] for line in lines)
     assert "Starting gunicorn" in messages and "Booting worker" in messages
     assert any(line.get("endpoint") == "api.suggest" for line in lines)
     # Each worker, once loaded, leaves what it loaded out of garbage collection.
     assert "objects loaded left out, first generation at 10000" in messages
+    assert "faiss" not in messages  # which CPU build it loaded is no news
 
 
-def test_demo_indexes_the_sample_and_serves_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_port_in_use_is_one_line_with_the_way_out_and_exit_status_2(
+    tmp_path: Path, command: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = askfind(command, "--port", str(port), "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"Error: port {port} on 127.0.0.1 is already in use (another askfind?): stop that "
+        "one, or choose another port with --port"
+    ]
+    assert done.stdout == ""  # the demo checks before it indexes
+    assert not (tmp_path / "d" / "index").exists()
+
+
+def test_demo_is_quiet_and_its_instructions_open_the_agents_page(tmp_path: Path) -> None:
     """The README's first command: `askfind demo` answers over HTTP (a regression: its
-    workers once inherited the indexing's threads and never answered)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    workers once inherited the indexing's threads and never answered), says in a few lines
+    where and how, and prints no logs, not even for requests, on a quiet run."""
+    port = _free_port()
     command = [sys.executable, "-m", "widget.cli", "demo", "--port", str(port)]
     server = subprocess.Popen(
         [*command, "--data-dir", str(tmp_path / "d")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=_without_askfind_settings(),
     )
+    base = f"http://127.0.0.1:{port}/"
+    assert server.stdout is not None
+    printed = [server.stdout.readline().rstrip("\n")]
     try:
-        answer = _wait_for(f"http://127.0.0.1:{port}/api/suggest?q=WLAN+bricht+abends+ab")
+        while printed[-1] != "Ctrl-C stops it." and len(printed) < 20:
+            printed.append(server.stdout.readline().rstrip("\n"))
+        answer = _wait_for(f"{base}api/suggest?q=WLAN+bricht+abends+ab")
         assert json.loads(answer)["items"], "the demo index suggests nothing"
-        page = _wait_for(f"http://127.0.0.1:{port}/")
+        page = _wait_for(base)
         assert "embed.js" in page
+        # The printed user and password open the agents' page (a browser's login prompt
+        # sends them so); nothing else does.
+        agents = next(line for line in printed if line.startswith("agents' page:"))
+        user, password = re.fullmatch(
+            rf"agents' page: {base}agent, user (\S+), password (\S+) \(new each run\)", agents
+        ).groups()  # type: ignore[union-attr]
+        assert _status_as(f"{base}agent", user, password) == 200
+        assert _status_as(f"{base}agent", user, password + "x") == 401
     finally:
         server.send_signal(signal.SIGTERM)
-        _, logs = server.communicate(timeout=60)
+        rest, logs = server.communicate(timeout=60)
     assert server.returncode == 0
-    assert "Starting gunicorn" in logs
+    printed += rest.splitlines()
+    assert printed[0] == f"indexing the sample community into {tmp_path / 'd'} ..."
+    assert "read 300, indexed 300" in printed[1]
+    assert f"serving the demo help page on {base} (in English: {base}en)" in printed
+    assert printed[-1] == "Ctrl-C stops it."
+    assert len(printed) <= 10
+    assert logs == ""  # no request lines, no gunicorn lines, no third-party notes
+
+
+def test_log_format_auto_is_text_on_a_terminal_and_json_elsewhere() -> None:
+    log_a_line = (
+        "import logging; from widget.logs import configure_logging; "
+        "configure_logging('auto', 'INFO'); logging.getLogger('askfind').info('hello')"
+    )
+    piped = subprocess.run(
+        [sys.executable, "-c", log_a_line], capture_output=True, text=True, check=True
+    )
+    assert json.loads(piped.stderr)["message"] == "hello"
+    controller, terminal = pty.openpty()
+    try:
+        subprocess.run([sys.executable, "-c", log_a_line], stderr=terminal, check=True)
+        shown = os.read(controller, 4096).decode()
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert shown.rstrip().endswith("INFO askfind: hello") and "{" not in shown
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _without_askfind_settings() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("ASKFIND_")}
+
+
+def _status_as(url: str, user: str, password: str) -> int:
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
 
 
 def _wait_for(url: str, seconds: float = 120) -> str:

@@ -28,12 +28,27 @@ def _size(folder: Path) -> int:
 @pytest.mark.slow
 def test_the_default_install_is_lean_and_works(tmp_path: Path, sample_path: Path) -> None:
     venv = tmp_path / "venv"
-    subprocess.run(
+    installed = subprocess.run(
         [str(ROOT / "scripts" / "install")],
         env={**os.environ, "VENV": str(venv)},
         check=True,
         capture_output=True,
+        text=True,
     )
+    # Off a terminal: one line per step, nothing of pip's or setuptools'.
+    assert installed.stdout == ""
+    steps = installed.stderr.splitlines()
+    assert [line.split(":")[0] for line in steps] == [
+        f"installing askfind into {venv}, step {number} of 3" for number in (1, 2, 3)
+    ], installed.stderr
+    again = subprocess.run(
+        [str(ROOT / "scripts" / "install")],
+        env={**os.environ, "VENV": str(venv)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert again.stderr == f"askfind is installed in {venv} and up to date\n"
     packages = subprocess.run(
         [str(venv / "bin" / "pip"), "list", "--format", "json"],
         check=True,

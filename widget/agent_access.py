@@ -28,6 +28,15 @@ from widget.auth import current_principal
 from widget.context import engine_of
 
 REALM = "askfind agents"
+# Named in every 401, whatever agent_auth is: the message is also how one learns the other.
+SIGN_IN_WAYS = (
+    "Two ways to sign in: an API key (setting agent_auth = api-key, the default): "
+    "`askfind api-key` makes one, its digest goes into api_keys (ASKFIND_API_KEYS), the key "
+    "into the browser's login prompt as the password (any user name) or into "
+    "'Authorization: Bearer <key>'; or a user and password (agent_auth = password, "
+    "ASKFIND_AGENT_AUTH=password): `askfind agent-user NAME` prints the entry for "
+    "agent_users (ASKFIND_AGENT_USERS)"
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -86,14 +95,27 @@ def _unknown_user_hash() -> str:
 
 
 def _unauthorized() -> Unauthorized:
-    settings = engine_of(current_app).settings
-    if settings.agent_auth == "api-key" and not settings.api_keys:
-        message = "the agents' page needs an API key, and none is configured (setting api_keys)"
-    elif settings.agent_auth == "password" and not settings.agent_users:
-        message = "the agents' page needs a user, and none is configured (setting agent_users)"
-    elif request.authorization is None and not request.headers.get("X-API-Key"):
-        message = "the agents' page needs you to log in"
-    else:
-        message = "these credentials are not valid for the agents' page"
+    """A 401 that says what was wrong, then every way to sign in with the settings for it."""
     challenge = WWWAuthenticate("basic", {"realm": REALM, "charset": "UTF-8"})
-    return Unauthorized(message, www_authenticate=challenge)
+    return Unauthorized(f"{_problem()}. {SIGN_IN_WAYS}", www_authenticate=challenge)
+
+
+def _problem() -> str:
+    """What keeps this request out, in the terms of the settings."""
+    settings = engine_of(current_app).settings
+    presented = request.authorization is not None or bool(request.headers.get("X-API-Key"))
+    if settings.agent_auth == "api-key":
+        if not settings.api_keys:
+            problem = "the agents' page takes an API key (agent_auth = api-key): none is configured"
+        elif not presented:
+            problem = "the agents' page needs an API key (agent_auth = api-key)"
+        else:
+            problem = "this API key is not valid for the agents' page (agent_auth = api-key)"
+        if settings.agent_users:  # users made with `askfind agent-user` are not read then
+            problem += "; the users of agent_users sign in only with agent_auth = password"
+        return problem
+    if not settings.agent_users:
+        return "the agents' page takes a user (agent_auth = password), and none is configured"
+    if not presented:
+        return "the agents' page needs a user name and password (agent_auth = password)"
+    return "this user name and password are not valid for the agents' page"

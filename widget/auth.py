@@ -36,6 +36,12 @@ API_KEY_HEADER = "X-API-Key"
 # Browsers show their login prompt for Basic; scripts read the realm and use Bearer.
 REALM = "askfind"
 F = TypeVar("F", bound=Callable[..., Any])
+# Named in every 401: where a key comes from, where its digest goes, how to send it.
+HOW_TO_SEND_A_KEY = (
+    "`askfind api-key` makes a key; its digest goes into the setting api_keys "
+    "(ASKFIND_API_KEYS), and the key into 'Authorization: Bearer <key>', 'X-API-Key: <key>' "
+    "or the password of a login prompt"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +128,14 @@ def require_api_key(view: F) -> F:
 
 
 def unauthorized() -> Unauthorized:
+    """A 401 that says what was wrong and how to send a key, with the settings to use."""
     from widget.context import engine_of
 
     if not engine_of(current_app).settings.api_keys:
-        message = "this needs an API key, and none is configured (setting api_keys)"
+        problem = "this needs an API key, and none is configured"
     elif presented_key(request) is None:
-        message = "this needs an API key (Authorization: Bearer <key>)"
+        problem = "this needs an API key"
     else:
-        message = "the API key is not valid"
+        problem = "the API key is not valid"
     challenge = WWWAuthenticate("basic", {"realm": REALM, "charset": "UTF-8"})
-    return Unauthorized(message, www_authenticate=challenge)
+    return Unauthorized(f"{problem}. {HOW_TO_SEND_A_KEY}", www_authenticate=challenge)

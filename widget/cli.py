@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
+import socket
 import sys
 from importlib import resources
 from pathlib import Path
@@ -28,6 +30,9 @@ from widget.cli_common import (
 
 SAMPLE = "sample_community.jsonl"
 EXIT_REBUILD_RUNNING = 75  # EX_TEMPFAIL of sysexits.h: cron may simply try again later
+EXIT_ADDRESS_UNAVAILABLE = 2  # as click's usage errors: run it again with another --port
+DEMO_AGENT = "demo"
+DEMO_PASSWORD_BYTES = 9  # 12 characters, letters, digits, - and _: safe in a shell and a URL
 DEMO_QUERIES = ("WLAN bricht ständig ab", "eSIM auf neues iPhone", "cancel my contract")
 
 
@@ -130,13 +135,39 @@ def index(
 @click.option("--port", type=int, default=None, help="Port to listen on [setting: port].")
 @click.option("--workers", type=int, default=None, help="gunicorn workers [setting: workers].")
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "text"]),
+    default=None,
+    help="Logs as JSON or text; auto: text on a terminal, JSON otherwise [setting: log_format].",
+)
+# The socket `askfind demo` bound before it indexed, passed on when it becomes this command.
+@click.option("--listen-fd", type=int, default=None, hidden=True)
 @data_dir_option
 def serve(
-    host: str | None, port: int | None, workers: int | None, dev: bool, data_dir: Path | None
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    dev: bool,
+    log_format: str | None,
+    listen_fd: int | None,
+    data_dir: Path | None,
 ) -> None:
-    """Serve the HTTP API (and widget pages) under gunicorn."""
-    settings = command_settings(data_dir=data_dir, host=host, port=port, workers=workers)
-    _serve(settings, dev)
+    """Serve the HTTP API (and widget pages) under gunicorn, until SIGTERM or Ctrl-C.
+
+    Exit status: 0 stopped, 2 the address cannot be listened on (the port is in use).
+    """
+    from widget.listening import inherited, url_of
+
+    settings = command_settings(
+        data_dir=data_dir, host=host, port=port, workers=workers, log_format=log_format
+    )
+    if listen_fd is not None:
+        listener = inherited(listen_fd)
+    else:
+        listener = _listen(settings)
+        click.echo(f"serving on {url_of(listener)} (Ctrl-C stops it)", err=True)
+    _serve(settings, listener, dev)
 
 
 @main.command()
@@ -206,25 +237,33 @@ def search(
 @click.option("--port", type=int, default=None, help="Port to listen on [setting: port].")
 @data_dir_option
 def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | None) -> None:
-    """Index the bundled sample community and serve it."""
-    from indexer.search import SearchRequest
+    """Index the bundled sample community and serve it, with a user for the agents' page.
 
+    The console shows what is done, the addresses and how to stop; the logs show only
+    warnings and errors (unless the settings ask for more). Exit status: 0 stopped,
+    1 failed, 2 the port is in use (checked before indexing).
+    """
     settings = command_settings(data_dir=data_dir, host=host, port=port)
-    engine = command_engine(settings)
-    try:
-        with resources.as_file(resources.files("indexer.data").joinpath(SAMPLE)) as sample:
-            report = engine.indexer().run(read_source(sample), on_error=error_printer())
-        click.echo(f"demo index in {settings.data_dir}: {report.summary()}")
-        for text in DEMO_QUERIES:
-            result = engine.search.search(SearchRequest(text=text, limit=1, apply_floor=True))
-            top = result.items[0].thread.title if result.items else "(nothing above the floor)"
-            click.echo(f"  {text!r} -> {top}")
-    except AskfindError as e:
-        raise click.ClickException(str(e)) from e
-    finally:
-        engine.close()
-    if not no_serve:
-        _serve_in_a_fresh_process(settings)
+    listener = None if no_serve else _listen(settings)
+    click.echo(f"indexing the sample community into {settings.data_dir} ...")
+    _index_the_sample(settings)
+    if listener is None:
+        return
+    from widget.listening import url_of
+
+    url = url_of(listener)
+    environment = {**os.environ, **_quiet_logs(settings)}
+    click.echo(f"serving the demo help page on {url} (in English: {url}en)")
+    if _agent_access_configured(settings):
+        click.echo(f"agents' page: {url}agent (sign in as your agent_auth setting says)")
+    else:
+        password = secrets.token_urlsafe(DEMO_PASSWORD_BYTES)
+        environment.update(_demo_agent_user(DEMO_AGENT, password))
+        click.echo(
+            f"agents' page: {url}agent, user {DEMO_AGENT}, password {password} (new each run)"
+        )
+    click.echo("Ctrl-C stops it.")
+    _serve_in_a_fresh_process(settings, listener, environment)
 
 
 @main.command(name="settings")
@@ -252,29 +291,96 @@ def settings_table() -> str:
     return "\n".join(lines)
 
 
-def _serve(settings: Settings, dev: bool) -> None:
+def _listen(settings: Settings) -> socket.socket:
+    """The socket to serve on, or one line naming the problem and exit status 2."""
+    from widget.listening import AddressUnavailable, listen
+
+    try:
+        return listen(settings.host, settings.port)
+    except AddressUnavailable as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(EXIT_ADDRESS_UNAVAILABLE)
+
+
+def _serve(settings: Settings, listener: socket.socket, dev: bool) -> None:
     from widget.server import run_dev_server, run_gunicorn
 
-    click.echo(f"serving on http://{settings.host}:{settings.port}/", err=True)
     if dev:
-        run_dev_server(settings)
+        run_dev_server(settings, listener)
     else:
-        run_gunicorn(settings)
+        run_gunicorn(settings, listener)
 
 
-def _serve_in_a_fresh_process(settings: Settings) -> None:
-    """``askfind serve`` in place of this process.
+def _index_the_sample(settings: Settings) -> None:
+    """Index the bundled sample community (a progress bar on a terminal), then print what
+    three questions find in it."""
+    from indexer.search import SearchRequest
+
+    engine = command_engine(settings)
+    try:
+        with (
+            resources.as_file(resources.files("indexer.data").joinpath(SAMPLE)) as sample,
+            _ProgressBar(sys.stderr.isatty(), leave=False) as bar,
+        ):
+            report = engine.indexer().run(
+                read_source(sample), on_error=error_printer(), on_progress=bar.update
+            )
+        click.echo(f"  {report.summary()}")
+        for text in DEMO_QUERIES:
+            result = engine.search.search(SearchRequest(text=text, limit=1, apply_floor=True))
+            top = result.items[0].thread.title if result.items else "(nothing above the floor)"
+            click.echo(f"  {text!r} -> {top}")
+    except AskfindError as e:
+        raise click.ClickException(str(e)) from e
+    finally:
+        engine.close()
+
+
+def _quiet_logs(settings: Settings) -> dict[str, str]:
+    """The demo's logging, as settings for the server it becomes: warnings and errors, no
+    line per request; whatever the settings file or the environment says wins."""
+    quiet = {"log_level": "WARNING", "access_log": "false"}
+    return {
+        f"ASKFIND_{name.upper()}": value
+        for name, value in quiet.items()
+        if name not in settings.model_fields_set
+    }
+
+
+def _agent_access_configured(settings: Settings) -> bool:
+    """Whether the settings say how agents sign in (then the demo leaves it as it is)."""
+    return bool({"agent_auth", "agent_users", "api_keys"} & settings.model_fields_set)
+
+
+def _demo_agent_user(name: str, password: str) -> dict[str, str]:
+    """Settings for a user of the agents' page, with this password, for this run only.
+
+    A user rather than an open page: the page stays protected if the demo is served
+    beyond this machine (--host 0.0.0.0), it is the sign-in real deployments use, and
+    judgements are stored under a name.
+    """
+    from widget.agent_access import password_entry
+
+    return {"ASKFIND_AGENT_AUTH": "password", "ASKFIND_AGENT_USERS": password_entry(name, password)}
+
+
+def _serve_in_a_fresh_process(
+    settings: Settings, listener: socket.socket, environment: dict[str, str]
+) -> None:
+    """``askfind serve`` on ``listener`` in place of this process.
 
     The demo has run the model and the search service here, and their threads would be
     forked into gunicorn's workers without themselves: a lock one of them held at the
     fork stays held in every worker, which then never answers. A new process image has
-    no such past; its settings come from the same file and environment, plus these.
+    no such past; its settings come from the same file and ``environment``, plus these.
+    The socket passes on open (connections made meanwhile wait in its queue).
     """
     command = [sys.executable, "-m", "widget.cli", "serve", "--data-dir", str(settings.data_dir)]
     command += ["--host", settings.host, "--port", str(settings.port)]
+    command += ["--listen-fd", str(listener.fileno())]
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, command)
+    os.execve(sys.executable, command, environment)
 
 
 def _chain(iterables: Any) -> Any:
@@ -283,17 +389,21 @@ def _chain(iterables: Any) -> Any:
 
 
 class _ProgressBar:
-    """A tqdm counter of threads read, on stderr, for long runs."""
+    """A tqdm counter of threads read, on stderr, for long runs (``leave``: the last state
+    stays on the screen)."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, leave: bool = True) -> None:
         self._bar: Any = None
         self._enabled = enabled
+        self._leave = leave
 
     def __enter__(self) -> _ProgressBar:
         if self._enabled:
             from tqdm import tqdm
 
-            self._bar = tqdm(unit=" threads", file=sys.stderr, dynamic_ncols=True)
+            self._bar = tqdm(
+                unit=" threads", file=sys.stderr, dynamic_ncols=True, leave=self._leave
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:

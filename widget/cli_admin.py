@@ -8,6 +8,7 @@ Registered on the ``askfind`` group by ``widget.cli``.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +85,28 @@ def api_key_command(key: str | None) -> None:
 @click.password_option(help="The user's password (asked for when not given).")
 def agent_user_command(name: str, password: str) -> None:
     """Make an `agent_users` entry for the agents' page (agent_auth = password): NAME and a
-    salted hash of the password, never the password itself."""
+    salted hash of the password, never the password itself.
+
+    Prints the entry, then the same as a shell line and as settings-file lines, ready to
+    paste: the hash holds `$`, which a shell expands unless it is quoted.
+    """
     from widget.agent_access import password_entry
 
     try:
         entry = password_entry(name, password)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="NAME") from e
-    click.echo(f"{entry}   (add this to agent_users / ASKFIND_AGENT_USERS)")
+    click.echo(entry)
+    click.echo("In a shell (several users: their entries joined by commas):")
+    click.echo(f"  {agent_user_shell_line(entry)}")
+    click.echo("Or in askfind.toml:")
+    click.echo('  agent_auth = "password"')
+    click.echo(f"  agent_users = [{json.dumps(entry, ensure_ascii=False)}]")
+
+
+def agent_user_shell_line(entry: str) -> str:
+    """The ``export`` that makes ``entry`` the agents' page's one user, quoted for a shell."""
+    return f"export ASKFIND_AGENT_AUTH=password ASKFIND_AGENT_USERS={shlex.quote(entry)}"
 
 
 def format_report(data: dict[str, Any]) -> str:

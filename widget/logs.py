@@ -1,5 +1,9 @@
 """Structured logs: one JSON object a line, each with the id of the request it belongs to.
 
+Or text, for a person at a terminal: ``log_format = "auto"`` (the default) writes JSON
+when stderr, where the logs go, is not a terminal (a service manager, a container, a
+pipe, a file) and text when it is.
+
 The request id comes from the caller's ``X-Request-Id`` (when it is a sane token) or is
 made here, is sent back in the answer's ``X-Request-Id``, and is attached to every log
 record written while the request runs, so one request's lines can be found among many
@@ -13,6 +17,7 @@ import json
 import logging
 import logging.config
 import re
+import sys
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -77,9 +82,16 @@ class TextFormatter(logging.Formatter):
 
 
 def formatter(log_format: str) -> logging.Formatter:
-    if log_format == "json":
+    if resolved_format(log_format) == "json":
         return JsonFormatter()
     return TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def resolved_format(log_format: str) -> str:
+    """``json`` or ``text``: ``auto`` is text on a terminal and JSON everywhere else."""
+    if log_format != "auto":
+        return log_format
+    return "text" if sys.stderr.isatty() else "json"
 
 
 def configure_logging(log_format: str, level: str) -> None:
@@ -96,8 +108,10 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
     askfind's handler with theirs.)
     """
     # The Elasticsearch client logs every request it sends at INFO: four lines a
-    # suggestion. Its warnings and errors still come through; DEBUG shows everything.
-    client = level if level == "DEBUG" else "WARNING"
+    # suggestion. faiss's loader logs at INFO which of its CPU builds (AVX2, AVX512) it
+    # tried and failed to load, in every worker. Their warnings and errors still come
+    # through; DEBUG shows everything.
+    chatty = level if level == "DEBUG" else "WARNING"
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -113,6 +127,7 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
-            "elastic_transport": {"level": client},
+            "elastic_transport": {"level": chatty},
+            "faiss": {"level": chatty},
         },
     }

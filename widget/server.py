@@ -6,6 +6,7 @@ import gc
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -46,13 +47,15 @@ GC_FIRST_GENERATION_THRESHOLD = 10_000
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
     """gunicorn with its configuration from askfind's settings, not from a config file."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, listener: socket.socket) -> None:
         self._settings = settings
+        self._listener = listener
         super().__init__()
 
     def load_config(self) -> None:
         options = {
-            "bind": f"{self._settings.host}:{self._settings.port}",
+            # askfind has bound the socket already (widget.listening): gunicorn serves it.
+            "bind": f"fd://{self._listener.fileno()}",
             "workers": self._settings.workers,
             # gthread, answering gunicorn's own refusals as JSON.
             "worker_class": "widget.gunicorn_worker.JsonErrorWorker",
@@ -72,6 +75,12 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "child_exit": _child_exit,
             "worker_exit": _worker_exit,
         }
+        # gunicorn 25.1+ opens a control socket for ``gunicornc`` at one path per user
+        # ($XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl), which a second
+        # server takes over from the first. askfind is managed through signals and its
+        # settings, so it opens none.
+        if "control_socket_disable" in self.cfg.settings:
+            options["control_socket_disable"] = True
         for key, value in options.items():
             self.cfg.set(key, value)
 
@@ -81,22 +90,35 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app(self._settings)
 
 
-def run_gunicorn(settings: Settings) -> None:
-    """Serve under gunicorn until SIGTERM or SIGINT (then shut down gracefully)."""
+def run_gunicorn(settings: Settings, listener: socket.socket) -> None:
+    """Serve on ``listener`` under gunicorn until SIGTERM or SIGINT (then shut down
+    gracefully)."""
     configure_logging(settings.log_format, settings.log_level)
     metrics_dir = _metrics_directory()
     try:
-        _Gunicorn(settings).run()
+        _Gunicorn(settings, listener).run()
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def run_dev_server(settings: Settings) -> None:
+def run_dev_server(settings: Settings, listener: socket.socket) -> None:
+    """Serve on ``listener`` with Werkzeug's development server (one process, a thread per
+    request) until Ctrl-C."""
+    from werkzeug.serving import make_server
+
     from widget.app import create_app
 
     configure_logging(settings.log_format, settings.log_level)
-    create_app(settings).run(host=settings.host, port=settings.port, debug=False)
+    host, port = listener.getsockname()[:2]
+    app = create_app(settings)
+    server = make_server(host, port, app, threaded=True, fd=listener.fileno())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def _metrics_directory() -> Path | None:

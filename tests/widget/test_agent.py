@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from flask.testing import FlaskClient
 
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
+from indexer.settings import load_settings
 from tests.conftest import AGENT_KEY
 from widget.agent_access import password_entry
 from widget.app import create_app
@@ -95,38 +98,93 @@ def test_password_users_log_in_with_their_own_password(
     assert ">maria<" in page
 
 
-def test_askfind_agent_user_makes_an_entry_that_logs_in(agent_engine: Engine) -> None:
+def test_askfind_agent_user_prints_lines_a_shell_and_the_settings_file_take_as_they_are(
+    agent_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hash holds `$`: pasted unquoted, a shell would expand it away."""
     from click.testing import CliRunner
 
     from widget.cli import main
 
-    made = CliRunner().invoke(main, ["agent-user", "jonas", "--password", "Kabel-7!"])
+    made = CliRunner().invoke(main, ["agent-user", "d'Artagnan", "--password", "Kabel-7!"])
     assert made.exit_code == 0, made.output
-    entry = made.output.split()[0]
-    assert entry.startswith("jonas:") and "Kabel-7!" not in made.output
-    settings = agent_engine.settings.model_copy(
-        update={"agent_auth": "password", "agent_users": (entry,)}
-    )
-    engine = Engine(
-        settings, agent_engine.analyzer, agent_engine.embedder, agent_engine.backend,
-        agent_engine.search,
-    )  # fmt: skip
-    client = create_app(engine=engine).test_client()
-    assert client.get("/agent", headers=basic("jonas", "Kabel-7!")).status_code == 200
-    assert client.get("/agent", headers=basic("jonas", "kabel-7!")).status_code == 401
+    assert "Kabel-7!" not in made.output
+    lines = made.output.splitlines()
+    entry = lines[0]
+    assert entry.startswith("d'Artagnan:") and "$" in entry
+    shell_line = next(line.strip() for line in lines if line.strip().startswith("export "))
+    # What a shell makes of the pasted line is what askfind reads.
+    environment = subprocess.run(
+        ["bash", "-c", f"{shell_line} && env"],
+        capture_output=True, text=True, check=True, env={"PATH": os.environ["PATH"]},
+    ).stdout.splitlines()  # fmt: skip
+    assert "ASKFIND_AGENT_AUTH=password" in environment
+    assert f"ASKFIND_AGENT_USERS={entry}" in environment
+    # And the settings-file lines make a file the settings read.
+    toml_lines = lines[lines.index("Or in askfind.toml:") + 1 :]
+    config = tmp_path / "askfind.toml"
+    config.write_text("\n".join(line.strip() for line in toml_lines) + "\n", encoding="utf-8")
+    for name in [name for name in os.environ if name.startswith("ASKFIND_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("ASKFIND_CONFIG", str(config))
+    from_file = load_settings()
+    assert from_file.agent_auth == "password" and from_file.agent_users == (entry,)
+    client = _app_with(agent_engine, agent_auth="password", agent_users=(entry,)).test_client()
+    assert client.get("/agent", headers=basic("d'Artagnan", "Kabel-7!")).status_code == 200
+    assert client.get("/agent", headers=basic("d'Artagnan", "kabel-7!")).status_code == 401
     refused = CliRunner().invoke(main, ["agent-user", "a:b", "--password", "x"])
     assert refused.exit_code == 2 and "must not be empty or contain" in refused.output
 
 
-def test_without_any_key_configured_the_answer_says_so(agent_engine: Engine) -> None:
-    settings = agent_engine.settings.model_copy(update={"api_keys": ()})
-    engine = Engine(
-        settings, agent_engine.analyzer, agent_engine.embedder, agent_engine.backend,
-        agent_engine.search,
-    )  # fmt: skip
-    answer = create_app(engine=engine).test_client().get("/agent", headers=BEARER)
+# Every way to sign in, with its settings, named in every 401.
+SIGN_IN_HINTS = (
+    "askfind api-key",
+    "api_keys (ASKFIND_API_KEYS)",
+    "askfind agent-user NAME",
+    "ASKFIND_AGENT_AUTH=password",
+    "agent_users (ASKFIND_AGENT_USERS)",
+)
+MARIA = password_entry("maria", "s3cret!")
+
+
+@pytest.mark.parametrize(
+    ("settings", "headers", "problem"),
+    [
+        ({"api_keys": ()}, BEARER, "takes an API key (agent_auth = api-key): none is configured"),
+        ({}, {}, "needs an API key (agent_auth = api-key)"),
+        ({}, {"Authorization": "Bearer wrong"}, "this API key is not valid"),
+        (  # a user made with `askfind agent-user`, but agent_auth still says api-key
+            {"agent_users": (MARIA,)},
+            basic("maria", "s3cret!"),
+            "the users of agent_users sign in only with agent_auth = password",
+        ),
+        ({"agent_auth": "password"}, {}, "takes a user (agent_auth = password), and none is"),
+        ({"agent_auth": "password", "agent_users": (MARIA,)}, {}, "needs a user name and pass"),
+        (
+            {"agent_auth": "password", "agent_users": (MARIA,)},
+            basic("maria", "wrong"),
+            "this user name and password are not valid",
+        ),
+    ],
+)
+def test_every_refusal_says_why_and_names_each_way_to_sign_in(
+    agent_engine: Engine, settings: dict[str, Any], headers: dict[str, str], problem: str
+) -> None:
+    answer = _app_with(agent_engine, **settings).test_client().get("/agent", headers=headers)
     assert answer.status_code == 401
-    assert "none is configured" in answer.json["error"]
+    assert answer.headers["WWW-Authenticate"].startswith("Basic realm=")
+    message = answer.json["error"]
+    assert problem in message
+    for hint in SIGN_IN_HINTS:
+        assert hint in message
+
+
+def _app_with(agent_engine: Engine, **settings: Any) -> Flask:
+    engine = Engine(
+        agent_engine.settings.model_copy(update=settings), agent_engine.analyzer,
+        agent_engine.embedder, agent_engine.backend, agent_engine.search,
+    )  # fmt: skip
+    return create_app(engine=engine)
 
 
 def test_the_agent_api_is_protected_too(client: FlaskClient) -> None:
