@@ -48,13 +48,13 @@ def period(
     end = _timestamp(until, "until") if until else now
     if since:
         if days:
-            raise InvalidQuery("give since or days, not both")
+            raise InvalidQuery("give since or days, not both", "days")
         start = _timestamp(since, "since")
     else:
         count = integer({"days": days or ""}, "days", DEFAULT_DAYS, 1, MAX_DAYS)
         start = end - timedelta(days=count)
     if start >= end:
-        raise InvalidQuery("since must be before until")
+        raise InvalidQuery("since must be before until", "since")
     return start, end
 
 
@@ -62,4 +62,4 @@ def _timestamp(value: str, name: str) -> datetime:
     try:
         return parse_timestamp(value)
     except ValueError as e:
-        raise InvalidQuery(f"{name} must be an ISO 8601 date or time, not {value!r}") from e
+        raise InvalidQuery(f"{name} must be an ISO 8601 date or time, not {value!r}", name) from e

@@ -6,14 +6,20 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from indexer.backends.base import Filters
-from indexer.errors import InvalidQuery, ThreadNotFound
+from indexer.errors import ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
 from widget.cache import normalise_query
 from widget.context import engine_of
 from widget.items import result_item
 from widget.lifecycle import admit
-from widget.params import boolean, choice, date_range, integer, strict_args
+from widget.params import (
+    choice,
+    integer,
+    query_text,
+    search_filters,
+    search_request,
+    strict_args,
+)
 from widget.runtime import runtime_of
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -26,24 +32,26 @@ def suggest() -> Any:
     runtime = runtime_of(current_app)
     settings = engine.settings
     args = strict_args(request)
-    text = normalise_query(_query_text(args, settings.query_max_chars))
-    search_request = SearchRequest(
+    text = normalise_query(query_text(args, settings.query_max_chars))
+    suggestion_request = SearchRequest(
         text=text,
         limit=integer(args, "limit", settings.suggest_limit, 1, settings.suggest_max_limit),
-        filters=_filters(args, with_solved=False),
+        filters=search_filters(args, settings.languages, engine.backend.boards, with_solved=False),
         lang=choice(args, "lang", settings.languages),
         apply_floor=True,
     )
     # Everything the answer depends on: the request, the index, the feedback.
     feedback = runtime.feedback.version if runtime.feedback is not None else ""
-    key = runtime.suggestions.key(runtime.index_version.current(), feedback, repr(search_request))
+    key = runtime.suggestions.key(
+        runtime.index_version.current(), feedback, repr(suggestion_request)
+    )
     # The rate limit and the cache in one Redis round trip.
     admission = admit(read=key if runtime.suggestions.enabled else None)
     body = runtime.suggestions.get(key, admission)
     outcome = "hit"
     if body is None:
         outcome = "miss"
-        result = runtime.search.search(search_request)
+        result = runtime.search.search(suggestion_request)
         answer = {"query": text, "items": _items(result, settings.snippet_chars)}
         body = current_app.json.dumps(answer).encode("utf-8")
         runtime.suggestions.put(key, body)
@@ -55,25 +63,14 @@ def search() -> Any:
     """Ranked search for agents and evaluation: everything that matches, with paging."""
     engine = engine_of(current_app)
     settings = engine.settings
-    args = strict_args(request)
-    text = _query_text(args, settings.query_max_chars)
-    limit = integer(args, "limit", 10, 1, settings.search_max_limit)
-    offset = integer(args, "offset", 0, 0, settings.search_max_offset)
-    search_request = SearchRequest(
-        text=text,
-        limit=limit,
-        offset=offset,
-        filters=_filters(args, with_solved=True),
-        lang=choice(args, "lang", settings.languages),
-        partial=boolean(args, "partial") is True,
-    )
-    result = runtime_of(current_app).search.search(search_request)
+    asked = search_request(strict_args(request), settings, engine.backend.boards)
+    result = runtime_of(current_app).search.search(asked)
     return jsonify(
         {
-            "query": text,
+            "query": asked.text,
             "total": result.total,
-            "offset": offset,
-            "limit": limit,
+            "offset": asked.offset,
+            "limit": asked.limit,
             "items": _items(result, settings.snippet_chars),
         }
     )
@@ -87,30 +84,6 @@ def get_thread(thread_id: str) -> Any:
     if thread_id not in found:
         raise ThreadNotFound(f"no thread with id {thread_id!r}")
     return jsonify(found[thread_id].to_record())
-
-
-def _query_text(args: dict[str, str], max_chars: int) -> str:
-    text = args.get("q", "").strip()
-    if not text:
-        raise InvalidQuery("q is required and must not be empty")
-    if len(text) > max_chars:
-        raise InvalidQuery(f"q is longer than {max_chars} characters")
-    return text
-
-
-def _filters(args: dict[str, str], with_solved: bool) -> Filters:
-    engine = engine_of(current_app)
-    board = args.get("board") or None
-    if board is not None and board not in engine.backend.boards():
-        raise InvalidQuery(f"unknown board {board!r}")
-    created_from, created_to = date_range(args.get("from"), args.get("to"))
-    return Filters(
-        board=board,
-        lang=choice(args, "lang", engine.settings.languages),
-        solved=boolean(args, "solved") if with_solved else None,
-        created_from=created_from,
-        created_to=created_to,
-    )
 
 
 def _items(result: SearchResult, snippet_chars: int) -> list[dict[str, Any]]:
