@@ -10,7 +10,15 @@ class ConfigError(AskfindError):
 
 
 class InvalidQuery(AskfindError):
-    """A search request cannot be answered as asked (empty, too long, bad filter...)."""
+    """A search request cannot be answered as asked (empty, too long, bad filter...).
+
+    ``parameter``: the name of the parameter at fault, where one is (as the HTTP API
+    names it: "q", "board", "from", ...), so the command line can name its own option.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class InvalidEvent(AskfindError):

@@ -185,7 +185,8 @@ class Settings(BaseSettings):
     )
     model_cache_dir: Path = Field(
         Path.home() / ".cache" / "askfind" / "models",
-        description="Where models converted for ONNX Runtime are kept (shared by all indexes).",
+        description="Where models converted for ONNX Runtime and the lemmatiser's dictionaries "
+        "are kept (shared by all indexes).",
     )
     embedding_batch_size: int = Field(
         64, ge=1, description="Documents per batch where sentence-transformers embeds them."

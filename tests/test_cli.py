@@ -15,12 +15,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
+from indexer.engine import Engine
 from tests.community_servers import API_KEY, FakeDiscourse, serving
 from tests.conftest import write_jsonl
+from widget.app import create_app
 
 DISCOURSE_EXPORT = Path(__file__).parent / "fixtures" / "discourse" / "export"
 GOOD = {"id": "g1", "title": "WLAN Passwort vergessen", "body": "Wie ändere ich das Passwort?"}
@@ -105,6 +108,87 @@ def test_search_without_an_index_says_so(tmp_path: Path) -> None:
     assert "no index" in done.stderr
 
 
+def test_version_is_the_installed_packages() -> None:
+    done = askfind("--version")
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"askfind {version('askfind')}"
+
+
+TOO_LONG = "x" * 501  # query_max_chars is 500 by default
+
+
+@pytest.mark.parametrize(
+    ("options", "params"),
+    [
+        (["Router", "--board", "Nope"], {"q": "Router", "board": "Nope"}),
+        (["Router", "--lang", "fr"], {"q": "Router", "lang": "fr"}),
+        (["Router", "--from", "2024-13-01"], {"q": "Router", "from": "2024-13-01"}),
+        (["Router", "--to", "last week"], {"q": "Router", "to": "last week"}),
+        (
+            ["Router", "--from", "2024-05-02", "--to", "2024-05-01"],
+            {"q": "Router", "from": "2024-05-02", "to": "2024-05-01"},
+        ),
+        (["Router", "--limit", "500"], {"q": "Router", "limit": "500"}),
+        (["Router", "--limit", "ten"], {"q": "Router", "limit": "ten"}),
+        (["Router", "--offset", "-1"], {"q": "Router", "offset": "-1"}),
+        (["   "], {"q": "   "}),
+        ([TOO_LONG], {"q": TOO_LONG}),
+    ],
+)
+def test_search_refuses_what_the_api_refuses_with_its_message(
+    sample_engine: Engine, options: list[str], params: dict[str, str]
+) -> None:
+    answer = create_app(engine=sample_engine).test_client().get("/api/search", query_string=params)
+    assert answer.status_code == 400
+    message = answer.get_json()["error"]
+    done = askfind("search", *options, "--data-dir", str(sample_engine.settings.data_dir))
+    assert done.returncode == 2, done.stderr  # click's status for a usage error
+    assert message in done.stderr
+    assert done.stdout == ""
+
+
+def test_search_answers_as_the_api_with_every_filter(sample_engine: Engine) -> None:
+    params = {"q": "WLAN", "board": "Router & WLAN", "lang": "de", "solved": "true"}
+    params |= {"from": "2025-01-01", "to": "2026-12-31", "limit": "3", "offset": "1"}
+    api = create_app(engine=sample_engine).test_client().get("/api/search", query_string=params)
+    expected = api.get_json()
+    done = askfind(
+        "search", "WLAN", "--board", "Router & WLAN", "--lang", "de", "--solved",
+        "--from", "2025-01-01", "--to", "2026-12-31", "--limit", "3", "--offset", "1",
+        "--json", "--data-dir", str(sample_engine.settings.data_dir),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)
+    assert expected["total"] > 3, "the filters leave too little to page through"
+    assert (printed["total"], printed["offset"], printed["limit"]) == (expected["total"], 1, 3)
+    assert [i["id"] for i in printed["items"]] == [i["id"] for i in expected["items"]]
+    assert all(i["board"] == "Router & WLAN" and i["solved"] for i in printed["items"])
+
+
+def test_report_says_none_for_every_empty_section(tmp_path: Path) -> None:
+    done = askfind("report", "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 0, done.stderr
+    sections = done.stdout.split("\n\n")[1:]
+    titles = [section.splitlines()[0] for section in sections]
+    assert titles == [
+        "top queries:",
+        "zero-result queries (content gaps):",
+        "queries shown suggestions but not clicked:",
+        "by language:",
+        "by board:",
+    ]
+    assert all(section.splitlines()[1:] == ["  (none)"] for section in sections)
+
+
+def test_report_refuses_a_bad_period_as_a_usage_error(tmp_path: Path) -> None:
+    data = ("--data-dir", str(tmp_path / "d"))
+    bad_since = askfind("report", "--since", "yesterday", *data)
+    assert bad_since.returncode == 2
+    assert "since must be an ISO 8601 date or time, not 'yesterday'" in bad_since.stderr
+    both = askfind("report", "--since", "2024-01-01", "--days", "3", *data)
+    assert both.returncode == 2 and "give since or days, not both" in both.stderr
+
+
 def test_demo_no_serve_builds_the_sample_index(tmp_path: Path) -> None:
     done = askfind("demo", "--no-serve", "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 0, done.stderr
@@ -163,7 +247,7 @@ def test_sync_refuses_what_it_cannot_read(tmp_path: Path) -> None:
     assert unconfigured.returncode == 1 and "setting khoros_url" in unconfigured.stderr
     source = write_jsonl(tmp_path / "in.jsonl", [GOOD])
     bad_time = askfind("sync", str(source), "--since", "yesterday", *data)
-    assert bad_time.returncode == 1 and "--since must be a date" in bad_time.stderr
+    assert bad_time.returncode == 2 and "--since must be a date" in bad_time.stderr
     all_bad = askfind("sync", str(write_jsonl(tmp_path / "bad.jsonl", ["{"])), *data)
     assert all_bad.returncode == 1 and "every record was bad" in all_bad.stderr
 

@@ -52,7 +52,7 @@ def period(
     end = _timestamp(until, "until") if until else now
     if since:
         if days:
-            raise InvalidQuery("give since or days, not both")
+            raise InvalidQuery("give since or days, not both", "days")
         start = _timestamp(since, "since")
     else:
         count = integer({"days": days or ""}, "days", DEFAULT_DAYS, 1, MAX_DAYS)
@@ -63,7 +63,7 @@ def period(
                 f"the period is out of range: {count} days before {end.date()} is before the year 1"
             ) from e
     if start >= end:
-        raise InvalidQuery("since must be before until")
+        raise InvalidQuery("since must be before until", "since")
     return start, end
 
 
@@ -73,10 +73,10 @@ def _timestamp(value: str, name: str) -> datetime:
     try:
         parsed = parse_timestamp(value)
     except ValueError as e:
-        raise InvalidQuery(f"{name} must be an ISO 8601 date or time, not {value!r}") from e
+        raise InvalidQuery(f"{name} must be an ISO 8601 date or time, not {value!r}", name) from e
     try:
         return parsed.astimezone(UTC)
     except OverflowError as e:
         raise InvalidQuery(
-            f"{name} is out of range: {value!r} is not in years 1 to 9999 in UTC"
+            f"{name} is out of range: {value!r} is not in years 1 to 9999 in UTC", name
         ) from e

@@ -16,7 +16,6 @@ import hashlib
 import json
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -30,16 +29,6 @@ from widget.redis_link import RedisLink
 
 KEY_PREFIX = "askfind"
 _FAILED = object()
-
-
-def normalise_query(text: str) -> str:
-    """The form a query is searched and cached in: NFC, trimmed, whitespace collapsed.
-
-    Case is kept: the embedding model and language detection may see it (the analyser
-    folds case itself). Searching the normalised text, not the raw one, makes the cached
-    answer exactly the answer the key stands for.
-    """
-    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 class LocalCache:

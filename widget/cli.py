@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from indexer.errors import AskfindError
+from indexer.errors import AskfindError, InvalidQuery
 from indexer.settings import Settings, describe_settings
 from indexer.sources import FORMATS, read_source
 from widget.cli_common import (
@@ -26,6 +26,7 @@ from widget.cli_common import (
     command_settings,
     data_dir_option,
     error_printer,
+    usage_error,
 )
 
 SAMPLE = "sample_community.jsonl"
@@ -37,6 +38,7 @@ DEMO_QUERIES = ("WLAN bricht ständig ab", "eSIM auf neues iPhone", "cancel my c
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="askfind", message="askfind %(version)s")
 def main() -> None:
     """askfind: find the threads that already answer a question, while it is being typed."""
 
@@ -170,10 +172,24 @@ def serve(
     _serve(settings, listener, dev)
 
 
+# The API's parameters and the options of ``askfind search`` that carry them.
+SEARCH_OPTIONS = {
+    "q": "QUERY",
+    "limit": "--limit",
+    "offset": "--offset",
+    "board": "--board",
+    "lang": "--lang",
+    "solved": "--solved/--unsolved",
+    "from": "--from",
+    "to": "--to",
+}
+
+
 @main.command()
 @click.argument("query")
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--limit", default=None, metavar="N", help="Results to show [10; at most "
+              "setting search_max_limit].")  # fmt: skip
+@click.option("--offset", default=None, metavar="N", help="Results to skip first [0].")
 @click.option("--board", default=None, help="Only threads of this board.")
 @click.option("--lang", default=None, help="Only threads in this language (and analyse as it).")
 @click.option("--solved/--unsolved", default=None, help="Only solved (or unsolved) threads.")
@@ -181,12 +197,12 @@ def serve(
               "day (YYYY-MM-DD) or time (ISO 8601).")  # fmt: skip
 @click.option("--to", "date_to", default=None, help="Only threads created up to this day "
               "(inclusive) or time.")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's items) instead.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's answer) instead.")
 @data_dir_option
 def search(
     query: str,
-    limit: int,
-    offset: int,
+    limit: str | None,
+    offset: str | None,
     board: str | None,
     lang: str | None,
     solved: bool | None,
@@ -196,38 +212,45 @@ def search(
     data_dir: Path | None,
 ) -> None:
     """Search the index the way agents do (no confidence floor): the same results, with the
-    same filters, as GET /api/search and the agents' page."""
-    from indexer.backends.base import Filters
-    from indexer.search import SearchRequest
+    same filters, as GET /api/search and the agents' page. A request the API refuses is
+    refused here with its message (exit status 2)."""
     from widget.items import result_item
-    from widget.params import date_range
+    from widget.params import search_request
 
+    given = {
+        "q": query,
+        "limit": limit,
+        "offset": offset,
+        "board": board,
+        "lang": lang,
+        "solved": None if solved is None else str(solved).lower(),
+        "from": date_from,
+        "to": date_to,
+    }
+    args = {name: value for name, value in given.items() if value is not None}
     settings = command_settings(data_dir=data_dir)
     engine = command_engine(settings)
     try:
-        created_from, created_to = date_range(date_from, date_to)
-        filters = Filters(
-            board=board,
-            lang=lang,
-            solved=solved,
-            created_from=created_from,
-            created_to=created_to,
-        )
-        result = engine.search.search(
-            SearchRequest(
-                text=query, limit=limit, offset=offset, filters=filters, lang=lang, partial=False
-            )
-        )
+        asked = search_request(args, settings, engine.backend.boards)
+        result = engine.search.search(asked)
+    except InvalidQuery as e:
+        raise usage_error(e, SEARCH_OPTIONS) from e
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
     finally:
         engine.close()
     items = [result_item(item, settings.snippet_chars) for item in result.items]
     if as_json:
-        answer = {"query": query, "total": result.total, "offset": offset, "limit": limit}
-        click.echo(json.dumps({**answer, "items": items}, ensure_ascii=False, indent=2))
+        answer = {
+            "query": asked.text,
+            "total": result.total,
+            "offset": asked.offset,
+            "limit": asked.limit,
+            "items": items,
+        }
+        click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
-    click.echo(_table(items, offset))
+    click.echo(_table(items, asked.offset))
     click.echo(f"{result.total} matching threads")
 
 

@@ -14,10 +14,13 @@ from typing import Any
 
 import click
 
-from indexer.errors import AskfindError
-from widget.cli_common import command_settings
+from indexer.errors import AskfindError, InvalidQuery
+from widget.cli_common import command_settings, data_dir_option, usage_error
 
 REPORT_QUERIES_SHOWN = 10
+NONE = "  (none)"
+# The report API's parameters and the options of ``askfind report`` that carry them.
+REPORT_OPTIONS = {"since": "--since", "until": "--until", "days": "--days"}
 
 
 @click.command(name="report")
@@ -26,12 +29,7 @@ REPORT_QUERIES_SHOWN = 10
 @click.option("--days", type=click.IntRange(1), default=None, help="The last N days [7].")
 @click.option("--top", type=click.IntRange(1), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where the embedded index and caches live [env ASKFIND_DATA_DIR; ./askfind-data].",
-)
+@data_dir_option
 def report_command(
     since: str | None,
     until: str | None,
@@ -53,6 +51,8 @@ def report_command(
             report = build_report(store.read(start, end), start, end, top)
         finally:
             store.close()
+    except InvalidQuery as e:
+        raise usage_error(e, REPORT_OPTIONS) from e
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
     data = report.to_dict()
@@ -126,10 +126,14 @@ def format_report(data: dict[str, Any]) -> str:
         ("queries shown suggestions but not clicked", "no_click_queries"),
     ):
         lines.append(f"\n{title}:")
-        rows = data[key][:REPORT_QUERIES_SHOWN] or [{"query": "(none)", "searches": ""}]
+        rows = data[key][:REPORT_QUERIES_SHOWN]
         lines.extend(f"  {row['searches']:>6}  {row['query']}" for row in rows)
+        if not rows:
+            lines.append(NONE)
     for title, key in (("by language", "by_language"), ("by board", "by_board")):
         lines.append(f"\n{title}:")
+        if not data[key]:
+            lines.append(NONE)
         for name, rates in data[key].items():
             lines.append(
                 f"  {name:<24} searches {rates['searches']:>6}  "

@@ -7,13 +7,13 @@ and none of them from another.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import click
 
-from indexer.errors import AskfindError
+from indexer.errors import AskfindError, InvalidQuery
 from indexer.settings import Settings, load_settings
 from indexer.sources import RecordError
 
@@ -44,6 +44,19 @@ def command_engine(settings: Settings) -> Any:
         return open_engine(settings)
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
+
+
+def usage_error(error: InvalidQuery, options: Mapping[str, str]) -> click.UsageError:
+    """A request the API would answer with 400, as click's usage error (exit status 2)
+    with the API's message, naming the command's option for the parameter at fault.
+
+    ``options``: the command's option (or argument) by the API's parameter name.
+    """
+    context = click.get_current_context(silent=True)
+    hint = options.get(error.parameter or "")
+    if hint is None:
+        return click.UsageError(str(error), ctx=context)
+    return click.BadParameter(str(error), ctx=context, param_hint=hint)
 
 
 def error_printer() -> Callable[[RecordError], None]:

@@ -14,11 +14,11 @@ from typing import cast
 
 import click
 
-from indexer.errors import AskfindError
+from indexer.errors import AskfindError, InvalidQuery
 from indexer.settings import Settings
 from indexer.sources import FORMATS, SourceFormat, SyncItem, read_source
 from indexer.sources.live import LIVE_SOURCES, open_live_source
-from widget.cli_common import command_engine, command_settings, error_printer
+from widget.cli_common import command_engine, command_settings, error_printer, usage_error
 
 
 @click.command(name="sync")
@@ -79,6 +79,8 @@ def sync_command(
                 report = apply_changes(engine.indexer(), items, on_error=error_printer())
             finally:
                 engine.close()
+    except InvalidQuery as e:
+        raise usage_error(e, {"--since": "--since"}) from e
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
     click.echo(report.summary())

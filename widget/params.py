@@ -1,16 +1,28 @@
-"""Validation of query-string parameters where they enter: a clear 400 for anything wrong."""
+"""Validation of search parameters where they enter: a clear 400 for anything wrong in the
+HTTP API, and the same message (as a usage error) for the same mistake on the command line.
+
+Parameters are text, named as the API names them ("q", "limit", "board", "from", ...):
+``askfind search`` hands its options over as text too, so both go through
+``search_request``. No Flask at import time: the command line loads this module.
+"""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Collection
+import unicodedata
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
-from flask import Request
+from indexer.backends.base import Filters
+from indexer.errors import InvalidQuery, UnreadableJson
+from indexer.json_input import parse_json
+from indexer.search import SearchRequest
+from indexer.settings import Settings
 
-from indexer.errors import InvalidQuery
+if TYPE_CHECKING:
+    from flask import Request
 
 TRUE = ("true", "1", "yes")
 FALSE = ("false", "0", "no")
@@ -39,12 +51,103 @@ def strict_args(request: Request) -> dict[str, str]:
     args = {}
     for name, values in parsed.items():
         if len(values) > 1:
-            raise InvalidQuery(f"parameter {name!r} is given more than once")
+            raise InvalidQuery(f"parameter {name!r} is given more than once", name)
         args[name] = values[0]
     return args
 
 
-def known_only(args: dict[str, str], known: Collection[str]) -> dict[str, str]:
+def search_request(
+    args: Mapping[str, str], settings: Settings, boards: Callable[[], Collection[str]]
+) -> SearchRequest:
+    """The request of ``GET /api/search`` and ``askfind search``: ranked search with paging,
+    every filter, and no confidence floor.
+
+    ``boards``: the boards of the index (asked only when a board is given).
+
+    Raises:
+        InvalidQuery: any parameter is wrong or unknown; its ``parameter`` names which.
+    """
+    known_only(args, SEARCH_PARAMS)
+    limit = integer(args, "limit", 10, 1, settings.search_max_limit)
+    return typed_request(args, settings, boards, limit, with_solved=True)
+
+
+def typed_request(
+    args: Mapping[str, str],
+    settings: Settings,
+    boards: Callable[[], Collection[str]],
+    limit: int,
+    with_solved: bool,
+) -> SearchRequest:
+    """The request of a typed query, the one way for ``/api/suggest``, ``/api/search`` and
+    ``askfind search``: the same normalised text, the last word taken as still being typed
+    unless ``partial=false``, the same filters (``solved`` and paging with
+    ``with_solved``)."""
+    offset = integer(args, "offset", 0, 0, settings.search_max_offset) if with_solved else 0
+    return SearchRequest(
+        text=normalise_query(query_text(args, settings.query_max_chars)),
+        limit=limit,
+        offset=offset,
+        filters=search_filters(args, settings.languages, boards, with_solved=with_solved),
+        lang=choice(args, "lang", settings.languages),
+        partial=boolean(args, "partial") is not False,
+    )
+
+
+def normalise_query(text: str) -> str:
+    """The form a query is searched and cached in: NFC, trimmed, whitespace collapsed.
+
+    Case is kept: the embedding model and language detection may see it (the analyser
+    folds case itself). Searching the normalised text, not the raw one, makes the cached
+    answer exactly the answer the key stands for.
+    """
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def query_text(args: Mapping[str, str], max_chars: int) -> str:
+    """The query ``q``, stripped.
+
+    Raises:
+        InvalidQuery: it is missing, empty or longer than ``max_chars``.
+    """
+    text = args.get("q", "").strip()
+    if not text:
+        raise InvalidQuery("q is required and must not be empty", "q")
+    if len(text) > max_chars:
+        raise InvalidQuery(
+            f"q is longer than {max_chars} characters; send a longer text (a whole message) "
+            'as POST /api/search with a JSON body {"q": "..."}',
+            "q",
+        )
+    return text
+
+
+def search_filters(
+    args: Mapping[str, str],
+    languages: Collection[str],
+    boards: Callable[[], Collection[str]],
+    with_solved: bool,
+) -> Filters:
+    """The filters ``board``, ``lang``, ``from``/``to`` and (``with_solved``) ``solved``.
+
+    Raises:
+        InvalidQuery: a board the index does not have, a language not configured, a bad
+            date or range, or a ``solved`` that is not a boolean.
+    """
+    board = args.get("board") or None
+    if board is not None and board not in boards():
+        raise InvalidQuery(f"unknown board {board!r}", "board")
+    created_from, created_to = date_range(args.get("from"), args.get("to"))
+    return Filters(
+        board=board,
+        lang=choice(args, "lang", languages),
+        solved=boolean(args, "solved") if with_solved else None,
+        created_from=created_from,
+        created_to=created_to,
+    )
+
+
+def known_only(args: Mapping[str, str], known: Collection[str]) -> Mapping[str, str]:
     """``args``, once every name in it is known: a misspelt filter ("bord=") is refused,
     not silently ignored.
 
@@ -53,7 +156,9 @@ def known_only(args: dict[str, str], known: Collection[str]) -> dict[str, str]:
     """
     unknown = sorted(set(args) - set(known))
     if unknown:
-        raise InvalidQuery(f"unknown parameter {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        raise InvalidQuery(
+            f"unknown parameter {unknown[0]!r} (known: {', '.join(sorted(known))})", unknown[0]
+        )
     return args
 
 
@@ -65,11 +170,9 @@ def json_args(body: bytes, kinds: dict[str, type]) -> dict[str, str]:
         InvalidQuery: not UTF-8 JSON, not an object, an unknown name or a wrong type.
     """
     try:
-        parsed = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise InvalidQuery("the body is not valid UTF-8") from e
-    except ValueError as e:
-        raise InvalidQuery(f"the body is not valid JSON: {e}") from e
+        parsed = parse_json(body)
+    except UnreadableJson as e:
+        raise InvalidQuery(f"the body is not UTF-8 JSON: {e}") from e
     if not isinstance(parsed, dict):
         raise InvalidQuery('the body must be a JSON object, e.g. {"q": "..."}')
     args = known_only({str(name): value for name, value in parsed.items()}, kinds)
@@ -99,20 +202,20 @@ def _is_encodable(text: str) -> bool:
 _JSON_NAMES = {str: "string", int: "whole number", bool: "boolean (true or false)"}
 
 
-def integer(args: dict[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+def integer(args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
     value = args.get(name)
     if value is None or value == "":
         return default
     try:
         number = int(value)
     except ValueError as e:
-        raise InvalidQuery(f"{name} must be a whole number, not {value!r}") from e
+        raise InvalidQuery(f"{name} must be a whole number, not {value!r}", name) from e
     if not minimum <= number <= maximum:
-        raise InvalidQuery(f"{name} must be between {minimum} and {maximum}, not {number}")
+        raise InvalidQuery(f"{name} must be between {minimum} and {maximum}, not {number}", name)
     return number
 
 
-def boolean(args: dict[str, str], name: str) -> bool | None:
+def boolean(args: Mapping[str, str], name: str) -> bool | None:
     value = args.get(name)
     if value is None or value == "":
         return None
@@ -120,15 +223,15 @@ def boolean(args: dict[str, str], name: str) -> bool | None:
         return True
     if value.lower() in FALSE:
         return False
-    raise InvalidQuery(f"{name} must be true or false, not {value!r}")
+    raise InvalidQuery(f"{name} must be true or false, not {value!r}", name)
 
 
-def choice(args: dict[str, str], name: str, allowed: set[str] | tuple[str, ...]) -> str | None:
+def choice(args: Mapping[str, str], name: str, allowed: Collection[str]) -> str | None:
     value = args.get(name)
     if value is None or value == "":
         return None
     if value not in allowed:
-        raise InvalidQuery(f"unknown {name} {value!r}")
+        raise InvalidQuery(f"unknown {name} {value!r}", name)
     return value
 
 
@@ -151,7 +254,7 @@ def date_bound(value: str | None, name: str, end: bool = False) -> datetime | No
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as e:
         raise InvalidQuery(
-            f"{name} must be a date (YYYY-MM-DD) or ISO 8601 time, not {text!r}"
+            f"{name} must be a date (YYYY-MM-DD) or ISO 8601 time, not {text!r}", name
         ) from e
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -167,5 +270,5 @@ def date_range(
     low = date_bound(date_from, "from")
     high = date_bound(date_to, "to", end=True)
     if low is not None and high is not None and high < low:
-        raise InvalidQuery("the date range ends before it starts (to is before from)")
+        raise InvalidQuery("the date range ends before it starts (to is before from)", "to")
     return low, high

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import simplemma
 import Stemmer
 
 from indexer.analysis.compounds import CompoundSplitter
 from indexer.analysis.language import LanguageDetector, LanguageGuess
+from indexer.analysis.lemmas import cached_lemmatizer
 from indexer.analysis.umlauts import UmlautRestorer, german_stem_fold, respell, transliterate
 from indexer.settings import Settings
 
@@ -38,6 +38,7 @@ SNOWBALL = {
 WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 MAX_TERM_CHARS = 40
 TOKEN_CACHE_SIZE = 500_000
+LEMMA_CACHE_SIZE = 500_000
 MIN_WORDS_TO_DETECT = 3
 # How many characters a typed word may run past the stem of the word being typed:
 # "konfigurati" still finds the stem "konfigur" of "Konfiguration".
@@ -122,6 +123,8 @@ class Analyzer:
         # PyStemmer objects are not thread-safe: one set per thread.
         self._local = threading.local()
         self._token_terms = lru_cache(maxsize=TOKEN_CACHE_SIZE)(self._analyse_token)
+        self._lemmatizer = cached_lemmatizer(settings.model_cache_dir)
+        self._lemma = lru_cache(maxsize=LEMMA_CACHE_SIZE)(self._dictionary_form)
 
     # --- documents -------------------------------------------------------------------
 
@@ -199,7 +202,7 @@ class Analyzer:
             starts.update(dict.fromkeys(forms))
             # The stem the word has if it is already complete ("aendert" -> ändern -> and).
             complete = self._respell(word, lang)
-            exact[self._stem(_lemma(complete, lang), lang)] = None
+            exact[self._stem(self._lemma(complete, lang), lang)] = None
             for form in forms:
                 for end in range(
                     len(form) - 1, max(shortest_stem, len(form) - PREFIX_OVERSHOOT) - 1, -1
@@ -237,10 +240,10 @@ class Analyzer:
     def _word_terms(self, word: str, lang: str, split: bool) -> Iterator[str]:
         if len(word) < 2:
             return
-        yield self._stem(_lemma(word, lang), lang)
+        yield self._stem(self._lemma(word, lang), lang)
         if split and lang == "de" and self._splitter is not None:
             for part in self._splitter.split(word):
-                yield self._stem(_lemma(part, lang), lang)
+                yield self._stem(self._lemma(part, lang), lang)
 
     def _respell(self, token: str, lang: str) -> str:
         """A word in the spelling its language's analysis expects: German with the umlauts
@@ -251,6 +254,15 @@ class Analyzer:
             return token
         restore = self._restorer.restore
         return WORD_PIECE.sub(lambda piece: restore(piece.group()), token)
+
+    def _dictionary_form(self, word: str, lang: str) -> str:
+        """The dictionary form of a word (simplemma), or the word where none is known."""
+        try:
+            lemma = self._lemmatizer.lemmatize(word, lang=lang)
+        except ValueError:  # a language simplemma has no dictionary for
+            return word
+        lemma = lemma.casefold()
+        return lemma if lemma and WORD.fullmatch(lemma) else word
 
     def _stem(self, word: str, lang: str) -> str:
         stemmers = self._local.__dict__.setdefault("stemmers", {})
@@ -269,14 +281,3 @@ def _stop_words(lang: str) -> frozenset[str]:
         return frozenset()
     lines = resource.read_text(encoding="utf-8").splitlines()
     return frozenset(normalize(line.strip()) for line in lines if line and not line.startswith("#"))
-
-
-@lru_cache(maxsize=500_000)
-def _lemma(word: str, lang: str) -> str:
-    """The dictionary form of a word (simplemma), or the word where none is known."""
-    try:
-        lemma = simplemma.lemmatize(word, lang=lang)
-    except ValueError:  # a language simplemma has no dictionary for
-        return word
-    lemma = lemma.casefold()
-    return lemma if lemma and WORD.fullmatch(lemma) else word

@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
-import wordfreq
+from indexer.analysis.word_lists import german_frequencies
 
 # Fugenelemente, the linking morphemes between the parts of a German compound.
 LINKING_MORPHEMES = ("", "s", "es", "n", "en", "e", "er")
@@ -67,10 +67,9 @@ class CompoundSplitter:
         Only words frequent enough to be parts are kept (a fifth of the list, a fifth of
         the memory); a rarer whole word then counts as unseen, which changes nothing but
         for compounds rarer than Zipf 2.5 and their own parts, none of which are words.
+        The list is read when a word is first long enough to be split.
         """
-        minimum = 10 ** (MIN_PART_ZIPF - 9)
-        frequencies = wordfreq.get_frequency_dict("de", wordlist="large")
-        common = {word: f for word, f in frequencies.items() if f >= minimum}
+        common = german_frequencies(minimum=10 ** (MIN_PART_ZIPF - 9))
         return cls(common, stop_words, min_chars, respell=respell)
 
     def _split(self, word: str) -> tuple[str, ...]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 
@@ -29,26 +31,39 @@ class LanguageDetector:
             raise ConfigError(f"default_language {default!r} is not one of {list(languages)}")
         self.languages = tuple(languages)
         self.default = default
-        self._detector = None
-        if len(languages) > 1:
-            # Low-accuracy mode uses trigram models only: about 10 MB instead of about 120
-            # for two languages. Short, unsure queries are analysed in every language anyway.
-            self._detector = (
-                LanguageDetectorBuilder.from_languages(*map(_lingua_language, languages))
-                .with_low_accuracy_mode()
-                .with_preloaded_language_models()
-                .build()
-            )
+        # Checked here, so a language lingua does not know fails at start-up.
+        self._lingua_languages = (
+            [_lingua_language(code) for code in self.languages] if len(languages) > 1 else []
+        )
+        self._detector: Any = None
+        self._lock = threading.Lock()
 
     def detect(self, text: str) -> LanguageGuess:
         """Return the best guess; with no letters to go by, the default language."""
-        if self._detector is None or not any(ch.isalpha() for ch in text):
+        if len(self.languages) < 2 or not any(ch.isalpha() for ch in text):
             return LanguageGuess(self.default, 0.0)
-        values = self._detector.compute_language_confidence_values(text[:DETECTION_CHARS])
+        values = self._built().compute_language_confidence_values(text[:DETECTION_CHARS])
         if not values:
             return LanguageGuess(self.default, 0.0)
         best = values[0]
         return LanguageGuess(best.language.iso_code_639_1.name.lower(), best.value)
+
+    def _built(self) -> Any:
+        """The lingua detector, built on first use: a tenth of a second that a process
+        answering only short queries (which are never detected) does not spend."""
+        if self._detector is None:
+            with self._lock:
+                if self._detector is None:
+                    # Low-accuracy mode uses trigram models only: about 10 MB instead of
+                    # about 120 for two languages. Short, unsure queries are analysed in
+                    # every language anyway.
+                    self._detector = (
+                        LanguageDetectorBuilder.from_languages(*self._lingua_languages)
+                        .with_low_accuracy_mode()
+                        .with_preloaded_language_models()
+                        .build()
+                    )
+        return self._detector
 
 
 def _lingua_language(code: str) -> Language:

@@ -36,7 +36,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
-import wordfreq
+from indexer.analysis.word_lists import german_frequencies
 
 UMLAUT_OF = {"a": "ä", "o": "ö", "u": "ü"}
 # The places where a transliterated umlaut may stand. After "q", "ue" is the "u" of "qu"
@@ -81,8 +81,8 @@ class UmlautRestorer:
     @classmethod
     def german(cls) -> UmlautRestorer:
         """A restorer over wordfreq's large German word list (the list the compound
-        splitter reads too; wordfreq keeps one copy of it however often it is asked for)."""
-        return cls(wordfreq.get_frequency_dict("de", wordlist="large"))
+        splitter reads too), read when a word first has an ae/oe/ue to restore."""
+        return cls(german_frequencies())
 
     def _restore(self, word: str) -> str:
         """Return ``word`` (lower case) with umlauts for its ae/oe/ue where that spelling
@@ -133,6 +133,8 @@ def respell(text: str, restorer: UmlautRestorer) -> str:
 
 @lru_cache(maxsize=50_000)
 def _is_english_word(word: str) -> bool:
+    import wordfreq  # late: importing it takes a quarter of a second (ftfy, regex, ...)
+
     return wordfreq.zipf_frequency(word, "en") >= ENGLISH_WORD_ZIPF
 
 

@@ -123,7 +123,7 @@ def _question(record: dict[str, Any]) -> TypedQuestion:
         raise ValueError(f"lang must be one of {LANGUAGES}, split one of {SPLITS}")
     if not record["answers"]:
         raise ValueError("no answering thread")
-    # The form the API searches: NFC, whitespace collapsed (widget.cache.normalise_query).
+    # The form the API searches: NFC, whitespace collapsed (widget.params.normalise_query).
     text = " ".join(unicodedata.normalize("NFC", str(record["text"])).split())
     if len(text) < WIDGET_MIN_CHARS:
         raise ValueError(f"text shorter than {WIDGET_MIN_CHARS} characters")

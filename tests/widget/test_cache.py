@@ -18,7 +18,8 @@ from indexer.engine import Engine
 from tests.conftest import engine_on
 from tests.widget.helpers import AUTH, writable_app
 from widget.app import create_app
-from widget.cache import IndexVersion, LocalCache, normalise_query
+from widget.cache import IndexVersion, LocalCache
+from widget.params import normalise_query
 
 QUESTION = "eSIM auf neues iPhone übertragen"
 
