@@ -55,7 +55,8 @@ def test_the_body_is_checked_like_the_query_string(client: FlaskClient) -> None:
         '{"q": "WLAN", "partial": true}': "unknown parameter 'partial'",
         '["WLAN"]': "must be a JSON object",
         '{"q": "WLAN \\ud800"}': "unpaired surrogate",
-        "{": "not valid JSON",
+        "{": "not UTF-8 JSON",
+        "[" * 5000 + "]" * 5000: "nested too deeply",
     }
     for body, expected in cases.items():
         answer = client.post("/api/search", data=body, content_type="application/json")
