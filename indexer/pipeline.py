@@ -22,6 +22,7 @@ from indexer.errors import AskfindError
 from indexer.settings import Settings
 from indexer.sources.base import RecordError, SourceItem
 from indexer.threads import Thread
+from indexer.visibility import grants, with_board_groups
 
 # Bump when analysis or cleaning changes what a thread turns into: every thread is then
 # prepared anew instead of carried over.
@@ -73,6 +74,7 @@ class ThreadPreparer:
         self.analyzer = analyzer
         self.embedder = embedder
         self.cache = cache
+        self._board_groups = grants(settings.restricted_boards)
         self._fingerprint_prefix = "|".join(
             [
                 ANALYSIS_VERSION,
@@ -84,7 +86,7 @@ class ThreadPreparer:
 
     def fingerprint(self, thread: Thread) -> str:
         """Content hash of a thread as given, and of everything that shapes its index entry."""
-        record = json.dumps(thread.to_record(), sort_keys=True, ensure_ascii=False)
+        record = json.dumps(self.restricted(thread).to_record(), sort_keys=True, ensure_ascii=False)
         return content_hash(f"{self._fingerprint_prefix}|{record}")
 
     def prepare(
@@ -96,6 +98,7 @@ class ThreadPreparer:
         threads while this one detects languages and analyses (Python, holding the GIL;
         the models' matrix products release it): on two cores, both are busy.
         """
+        threads = [self.restricted(thread) for thread in threads]
         texts = [_PlainText.of(thread) for thread in threads]
         vectors = self._vectors([self._embedding_text(text) for text in texts])
         langs = [
@@ -122,6 +125,10 @@ class ThreadPreparer:
                 threads, langs, analysed, vectors.result(), fingerprints, strict=True
             )
         ]
+
+    def restricted(self, thread: Thread) -> Thread:
+        """The thread with the groups of its board, if ``restricted_boards`` names it."""
+        return with_board_groups(thread, self._board_groups) if self._board_groups else thread
 
     def vectors(self, threads: Sequence[Thread]) -> list:
         """The threads' vectors as indexing computes them (from the cache when there)."""

@@ -122,7 +122,14 @@ class SearchService:
             ranked = [r for r in ranked if r.confidence >= self.settings.confidence_floor]
         page = ranked[request.offset : request.offset + request.limit]
         records = self.backend.get_threads([r.id for r in page])
-        items = [ResultItem(records[r.id], r) for r in page if r.id in records]
+        # The legs let no thread through that the viewer may not see; checked once more
+        # on the records that leave, which cost nothing here.
+        sees = request.filters.sees
+        items = [
+            ResultItem(records[r.id], r)
+            for r in page
+            if r.id in records and sees(records[r.id].visibility)
+        ]
         return SearchResult(items=items, total=len(ranked), query=query, searched=searched)
 
     def rank(self, text: str, query: AnalyzedQuery, filters: Filters, wanted: int) -> list[Ranked]:

@@ -130,6 +130,12 @@ class Settings(BaseSettings):
         description="Secret of askfind's Khoros hook; X-Askfind-Signature: sha256=<HMAC-SHA256 "
         "of the body> is checked against it (empty: the hook is refused).",
     )
+    restricted_boards: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Boards only some groups may see (Khoros exports carry no permissions): "
+        "board:group|group entries, comma-separated; a public thread of such a board is "
+        "indexed as restricted to those groups, whatever its source.",
+    )
     khoros_page_size: int = Field(
         100, ge=1, le=1000, description="Messages per LiQL request (its LIMIT)."
     )
@@ -338,6 +344,13 @@ class Settings(BaseSettings):
         description="Users of the agents' page with agent_auth = password: name:hash entries, "
         "comma-separated (`askfind agent-user NAME` makes one; the hash is salted scrypt).",
     )
+    agent_groups: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="What agents may see beyond public threads: name:group|group entries, "
+        "comma-separated; the name is a user of agent_users, key:<first 12 hex digits of an "
+        "API key's digest> for a key, or anonymous with agent_auth = off; * is every group. "
+        "Agents not named see public threads only.",
+    )
     agent_duplicates: bool = Field(
         True,
         description="Fold threads that agents marked as duplicates into their canonical thread "
@@ -487,6 +500,19 @@ class Settings(BaseSettings):
                 raise ValueError(
                     f"{name or entry!r} is not name:hash (`askfind agent-user NAME` makes one)"
                 )
+        return entries
+
+    @field_validator("agent_groups", "restricted_boards", mode="before")
+    @classmethod
+    def _group_grants(cls, value: Any, info: ValidationInfo) -> Any:
+        """Accept "name:group|group,name:group" or a list; each entry names its groups."""
+        if isinstance(value, str):
+            value = [entry for entry in value.split(",") if entry.strip()]
+        entries = tuple(str(entry).strip() for entry in value)
+        for entry in entries:
+            name, _, groups = entry.rpartition(":")
+            if not name.strip() or not [g for g in groups.split("|") if g.strip()]:
+                raise ValueError(f"{info.field_name}: {entry!r} is not name:group|group")
         return entries
 
     @field_validator("widget_origins", mode="before")

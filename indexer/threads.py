@@ -13,6 +13,10 @@ MAX_ID_CHARS = 200
 # Counts are stored as 64-bit integers (SQLite INTEGER, Elasticsearch long): a larger one
 # cannot be written, and stopped whole batches before it was refused here.
 MIN_COUNT, MAX_COUNT = -(2**63), 2**63 - 1
+# The visibility of a thread everyone may see (DESIGN.md decision 8).
+PUBLIC = "public"
+MAX_GROUPS = 50
+MAX_GROUP_CHARS = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,13 @@ class Thread:
     accepted_answer: Answer | None = None
     answers: tuple[Answer, ...] = field(default_factory=tuple)
     duplicate_of: str | None = None
+    # The groups allowed to see the thread; empty: public. A restricted thread never
+    # reaches the public widget or API (``Filters.viewer_groups``).
+    visibility: tuple[str, ...] = ()
+
+    @property
+    def is_public(self) -> bool:
+        return not self.visibility
 
     def to_record(self) -> dict[str, Any]:
         """Return the thread as a JSON-ready dict in the thread format.
@@ -79,6 +90,7 @@ class Thread:
             "accepted_answer": self.accepted_answer.to_record() if self.accepted_answer else None,
             "answers": [answer.to_record() for answer in self.answers],
             "duplicate_of": self.duplicate_of,
+            "visibility": list(self.visibility) if self.visibility else PUBLIC,
         }
 
     def with_changes(self, **changes: Any) -> Thread:
@@ -131,7 +143,37 @@ def thread_from_record(record: Any) -> Thread:
             if (answer := _answer(item, f"answers[{index}]")) is not None
         ),
         duplicate_of=_optional_text(record, "duplicate_of"),
+        visibility=visibility_of(record.get("visibility")),
     )
+
+
+def visibility_of(value: Any) -> tuple[str, ...]:
+    """The groups of a ``visibility`` field: ``"public"`` or missing is public (no
+    groups); a group name or a list of them restricts the thread to those groups.
+
+    An empty list is refused rather than read as public: a connector that found no group
+    for a private board must not publish it.
+
+    Raises:
+        InvalidRecord: not "public", a group name or a non-empty list of group names.
+    """
+    if value is None or value == PUBLIC:
+        return ()
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise InvalidRecord('visibility must be "public", a group name or a list of group names')
+    groups = tuple(dict.fromkeys(name.strip() for name in names if name.strip()))
+    if not groups:
+        raise InvalidRecord('visibility names no group: give "public" or the groups allowed')
+    if PUBLIC in groups:
+        raise InvalidRecord(f'visibility lists "{PUBLIC}" among groups: give one or the other')
+    if len(groups) > MAX_GROUPS:
+        raise InvalidRecord(f"visibility names more than {MAX_GROUPS} groups")
+    for index, group in enumerate(groups):
+        _check_encodable(group, f"visibility[{index}]")
+        if len(group) > MAX_GROUP_CHARS:
+            raise InvalidRecord(f"visibility[{index}] is longer than {MAX_GROUP_CHARS} characters")
+    return tuple(sorted(groups))
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -40,7 +40,12 @@ from werkzeug.exceptions import (
 from indexer.analytics.judgements import JudgementStore, check_judgement
 from indexer.cleaning import clean_text, clean_title
 from indexer.errors import InvalidEvent, ThreadNotFound
-from widget.agent_access import current_agent, require_agent
+from widget.agent_access import (
+    agent_viewer_groups,
+    current_agent,
+    require_agent,
+    visible_threads,
+)
 from widget.agent_text import (
     COOKIE,
     COOKIE_MAX_AGE_S,
@@ -101,7 +106,7 @@ def page() -> Any:
 def thread_detail(thread_id: str) -> Any:
     """One thread as plain text: question, full accepted solution, duplicate links."""
     engine = engine_of(current_app)
-    found = engine.backend.get_threads([thread_id])
+    found = visible_threads(engine.backend, [thread_id], agent_viewer_groups())
     if thread_id not in found:
         raise ThreadNotFound(f"no thread with id {thread_id!r}")
     thread = found[thread_id]
@@ -146,7 +151,8 @@ def mark_duplicate() -> Any:
         raise InvalidEvent("query must be a string")
     check_judgement(thread, duplicate_of, query)
     wanted = [thread] if duplicate_of is None else [thread, duplicate_of]
-    found = engine_of(current_app).backend.get_threads(wanted)
+    # Threads the agent may not see are unknown to them, here as everywhere.
+    found = visible_threads(engine_of(current_app).backend, wanted, agent_viewer_groups())
     for thread_id in wanted:
         if thread_id not in found:
             raise ThreadNotFound(f"no thread with id {thread_id!r}")

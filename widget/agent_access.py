@@ -9,13 +9,17 @@ The page is an internal tool; ``agent_auth`` says how it is protected:
   against a salted scrypt hash (``askfind agent-user NAME`` makes one).
 - ``off``: no check, for a deployment behind a proxy that authenticates agents itself.
 
+What an agent may see beyond the public threads is what ``agent_groups`` grants their
+name (``request_viewer_groups``): the agents' endpoints and ``/api/search`` with an
+agent's credentials show those restricted threads, nothing else ever does.
+
 Either way the browser shows its own login prompt (a 401 with a Basic challenge) and then
 sends the credentials with every same-origin request of the page, its fetches included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache, wraps
 from typing import Any, TypeVar
 
@@ -24,7 +28,10 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from widget.auth import current_principal
+from indexer.backends.base import Backend, Filters
+from indexer.threads import Thread
+from indexer.visibility import viewer_groups
+from widget.auth import API_KEY_HEADER, current_principal
 from widget.context import engine_of
 
 REALM = "askfind agents"
@@ -57,6 +64,36 @@ def current_agent() -> str | None:
         g.askfind_agent = _authenticate()
     agent: str | None = g.askfind_agent
     return agent
+
+
+def request_viewer_groups() -> frozenset[str] | None:
+    """What this request may see (``Filters.viewer_groups``): the public threads, and with
+    an agent's credentials what ``agent_groups`` grants that agent.
+
+    Credentials are checked only where they are presented: the public widget sends none.
+
+    Raises:
+        Unauthorized: credentials were presented and are not an agent's (as on /agent).
+    """
+    if not _presents_credentials():
+        return frozenset()
+    if current_agent() is None:
+        raise _unauthorized()
+    return agent_viewer_groups()
+
+
+def agent_viewer_groups() -> frozenset[str] | None:
+    """What the agent of this request may see (public threads only without an agent)."""
+    return viewer_groups(current_agent(), engine_of(current_app).settings.agent_groups)
+
+
+def visible_threads(
+    backend: Backend, ids: Sequence[str], groups: frozenset[str] | None
+) -> dict[str, Thread]:
+    """The stored threads among ``ids`` that a viewer of ``groups`` may see."""
+    sees = Filters(viewer_groups=groups).sees
+    found = backend.get_threads(ids)
+    return {thread_id: thread for thread_id, thread in found.items() if sees(thread.visibility)}
 
 
 def require_agent(view: F) -> F:
@@ -100,10 +137,14 @@ def _unauthorized() -> Unauthorized:
     return Unauthorized(f"{_problem()}. {SIGN_IN_WAYS}", www_authenticate=challenge)
 
 
+def _presents_credentials() -> bool:
+    return request.authorization is not None or bool(request.headers.get(API_KEY_HEADER))
+
+
 def _problem() -> str:
     """What keeps this request out, in the terms of the settings."""
     settings = engine_of(current_app).settings
-    presented = request.authorization is not None or bool(request.headers.get("X-API-Key"))
+    presented = _presents_credentials()
     if settings.agent_auth == "api-key":
         if not settings.api_keys:
             problem = "the agents' page takes an API key (agent_auth = api-key): none is configured"

@@ -11,6 +11,7 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
+from widget.agent_access import request_viewer_groups, visible_threads
 from widget.bodies import bounded_body
 from widget.context import engine_of
 from widget.items import result_item
@@ -51,6 +52,8 @@ def suggest() -> Any:
         limit=integer(args, "limit", settings.suggest_limit, 1, settings.suggest_max_limit),
         with_solved=False,
     )
+    # The public widget's: public threads only (the default filters), whoever asks, so
+    # the cache key (made of the request, viewer included) never meets an agent's answer.
     asked = replace(asked, apply_floor=True)
     text = asked.text
     # Everything the answer depends on: the request, the index, the feedback.
@@ -80,6 +83,11 @@ def search() -> Any:
     return _search_answer(
         search_request(strict_args(request), engine.settings, engine.backend.boards)
     )
+
+
+def _for_viewer(asked: SearchRequest) -> SearchRequest:
+    """The request restricted to what its sender may see (``request_viewer_groups``)."""
+    return replace(asked, filters=replace(asked.filters, viewer_groups=request_viewer_groups()))
 
 
 @api.post("/search")
@@ -115,7 +123,9 @@ def search_message() -> Any:
 
 
 def _search_answer(asked: SearchRequest) -> Any:
+    """The answer of ``/api/search``: public threads, and an agent's by their rights."""
     settings = engine_of(current_app).settings
+    asked = _for_viewer(asked)
     result = runtime_of(current_app).search.search(asked)
     answer = {
         "query": asked.text,
@@ -132,8 +142,10 @@ def _search_answer(asked: SearchRequest) -> Any:
 # path: ids may hold "/" (sent as %2F), as thread ids from other systems do.
 @api.get("/threads/<path:thread_id>")
 def get_thread(thread_id: str) -> Any:
+    """A thread's record; a restricted one only for an agent allowed to see it, and for
+    anyone else the same 404 as for a thread that does not exist."""
     engine = engine_of(current_app)
-    found = engine.backend.get_threads([thread_id])
+    found = visible_threads(engine.backend, [thread_id], request_viewer_groups())
     if thread_id not in found:
         raise ThreadNotFound(f"no thread with id {thread_id!r}")
     return jsonify(found[thread_id].to_record())

@@ -7,7 +7,7 @@ confidence - happens once, in ``indexer.ranking``, for every backend alike.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,12 +43,21 @@ class IndexedThread:
     content_hash: str
 
 
+# ``Filters.viewer_groups`` of operators' tools, which see every thread.
+EVERY_GROUP = None
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Restrictions every candidate must meet; None means "any".
 
     ``created_from`` and ``created_to`` bound ``created_at`` (both inclusive, timezone-aware);
     a thread without ``created_at`` does not pass a date bound.
+
+    ``viewer_groups`` says who is looking (DESIGN.md decision 8): the groups whose
+    restricted threads they may see besides the public ones. The default, no group, is
+    the public: a filter built without a thought for visibility shows no restricted
+    thread. ``EVERY_GROUP`` (None) sees every thread: only for operators' tools.
     """
 
     board: str | None = None
@@ -56,6 +65,7 @@ class Filters:
     solved: bool | None = None
     created_from: datetime | None = None
     created_to: datetime | None = None
+    viewer_groups: frozenset[str] | None = frozenset()
 
     @property
     def is_empty(self) -> bool:
@@ -64,6 +74,7 @@ class Filters:
             and self.lang is None
             and self.solved is None
             and not self.has_date_range
+            and self.viewer_groups is EVERY_GROUP
         )
 
     @property
@@ -77,7 +88,14 @@ class Filters:
             and (self.lang is None or signals.lang == self.lang)
             and (self.solved is None or signals.solved == self.solved)
             and (not self.has_date_range or self.admits_created(signals.created_at))
+            and self.sees(signals.visibility)
         )
+
+    def sees(self, visibility: Collection[str]) -> bool:
+        """Tell whether the viewer may see a thread of this visibility (no groups: public)."""
+        if not visibility or self.viewer_groups is EVERY_GROUP:
+            return True
+        return not self.viewer_groups.isdisjoint(visibility)
 
     def admits_created(self, created_at: str | None) -> bool:
         """Tell whether a creation time (ISO 8601) lies within the date range."""
@@ -103,6 +121,9 @@ class Signals:
     duplicate_of: str | None = None
     board: str | None = None
     lang: str | None = None
+    # The groups allowed to see the thread (empty: public); last, so that signals packed
+    # before it existed (Elasticsearch) read as public, which every thread then was.
+    visibility: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, thread: Thread) -> Signals:
@@ -116,6 +137,7 @@ class Signals:
             duplicate_of=thread.duplicate_of,
             board=thread.board,
             lang=thread.lang,
+            visibility=thread.visibility,
         )
 
 

@@ -10,11 +10,18 @@ unlisted or a private message is *gone*: never indexed, and removed by a sync.
 Exports are what ``curl https://forum/t/<id>.json`` saves: a folder of such files (or
 one), optionally with the forum's ``categories.json`` so threads get category names as
 boards. The live API is read by :mod:`indexer.sources.discourse_api`.
+
+A secure category (``read_restricted``) makes its topics restricted threads: visible to
+the groups its ``group_permissions`` name (what an admin's API key sees), or to
+``staff`` (who may read every category) where the answer does not name them. A
+subcategory listed without ``read_restricted`` takes its parent's restriction, and a
+category missing from a known list is taken for a secure one (staff only).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +34,22 @@ REGULAR_POST = 1  # post_type: 2 moderator action, 3 small action, 4 whisper
 LIKE_ACTION = 2  # actions_summary id of likes
 OTHER_ANSWERS_KEPT = 3
 CATEGORIES_FILE = "categories.json"
+STAFF_GROUP = "staff"
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """What a topic takes from its category: the board name and who may read it."""
+
+    name: str
+    groups: tuple[str, ...] = ()  # empty: public
 
 
 def topic_items(
     topic: Any,
     location: str,
     base_url: str | None,
-    categories: Mapping[int, str],
+    categories: Mapping[int, Category],
     include_gone: bool = False,
 ) -> Iterator[SyncItem]:
     """The thread of one topic JSON, or its Gone (if asked for), or a RecordError."""
@@ -59,7 +75,7 @@ def is_gone(topic: Mapping[str, Any]) -> bool:
 
 
 def topic_record(
-    topic: Mapping[str, Any], base_url: str | None, categories: Mapping[int, str]
+    topic: Mapping[str, Any], base_url: str | None, categories: Mapping[int, Category]
 ) -> dict[str, Any]:
     """The thread-format record of a topic JSON.
 
@@ -83,14 +99,14 @@ def topic_record(
         (post for post in replies if post is not accepted and _cooked(post).strip()),
         key=lambda post: -_likes(post),
     )[:OTHER_ANSWERS_KEPT]
-    category = topic.get("category_id")
+    category = _category_of(topic.get("category_id"), categories)
     solution = _answer(accepted, url) if accepted else _excerpt_answer(topic, url)
     return {
         "id": topic_id,
         "title": topic.get("title"),
         "body": _cooked(question),
         "url": url,
-        "board": categories.get(category, str(category)) if isinstance(category, int) else None,
+        "board": category.name if category else _board_id(topic.get("category_id")),
         "tags": _tags(topic.get("tags")),
         "created_at": topic.get("created_at") or question.get("created_at"),
         "updated_at": topic.get("last_posted_at") or topic.get("bumped_at"),
@@ -100,6 +116,7 @@ def topic_record(
         "solved": solution is not None or topic.get("has_accepted_answer") is True,
         "accepted_answer": solution,
         "answers": [_answer(post, url) for post in others],
+        "visibility": list(category.groups) if category and category.groups else "public",
     }
 
 
@@ -112,9 +129,9 @@ def read_discourse_export(
     other files that are not topics (topic lists) are passed over.
     """
     files = sorted(path.glob("*.json")) if path.is_dir() else [path]
-    categories: dict[int, str] = {}
+    categories: dict[int, Category] = {}
     if path.is_dir() and (path / CATEGORIES_FILE).is_file():
-        categories = category_names(_load(path / CATEGORIES_FILE))
+        categories = categories_of(_load(path / CATEGORIES_FILE))
     for file in files:
         if file.name == CATEGORIES_FILE:
             continue
@@ -131,17 +148,56 @@ def read_discourse_export(
         yield from topic_items(topic, location, base_url, categories, include_gone)
 
 
-def category_names(answer: Any) -> dict[int, str]:
-    """Category id -> name, from ``/categories.json`` (subcategories too, when listed)."""
-    names: dict[int, str] = {}
+def categories_of(answer: Any) -> dict[int, Category]:
+    """Category id -> Category, from ``/categories.json`` (subcategories too, when listed)."""
+    found: dict[int, Category] = {}
     listing = answer.get("category_list", {}) if isinstance(answer, dict) else {}
     for category in listing.get("categories", []) if isinstance(listing, dict) else []:
-        if isinstance(category, dict) and isinstance(category.get("id"), int):
-            names[category["id"]] = str(category.get("name") or category["id"])
+        if isinstance(category, dict) and _is_id(category.get("id")):
+            parent = found[category["id"]] = _category(category, ())
             for child in category.get("subcategory_list") or []:
-                if isinstance(child, dict) and isinstance(child.get("id"), int):
-                    names[child["id"]] = str(child.get("name") or child["id"])
-    return names
+                if isinstance(child, dict) and _is_id(child.get("id")):
+                    found[child["id"]] = _category(child, parent.groups)
+    return found
+
+
+def _category(category: Mapping[str, Any], inherited: tuple[str, ...]) -> Category:
+    """A category: its name, and the groups that may read it if it is secure."""
+    name = str(category.get("name") or category["id"])
+    restricted = category.get("read_restricted")
+    if restricted is None:
+        return Category(name, inherited)
+    if restricted is not True:
+        return Category(name)
+    groups = {
+        permission["group_name"].strip()
+        for permission in category.get("group_permissions") or []
+        if isinstance(permission, dict)
+        and isinstance(permission.get("group_name"), str)
+        and permission["group_name"].strip()
+    }
+    # "everyone" reading a secure category means it is not secure for readers after all.
+    if "everyone" in groups:
+        return Category(name)
+    return Category(name, tuple(sorted(groups or {STAFF_GROUP})))
+
+
+def _category_of(category_id: Any, categories: Mapping[int, Category]) -> Category | None:
+    """A topic's category. One missing from a known list of categories may be a secure
+    one the list left out: its topics are kept to staff rather than shown to everyone."""
+    if not _is_id(category_id):
+        return None
+    if category_id in categories or not categories:
+        return categories.get(category_id)
+    return Category(str(category_id), (STAFF_GROUP,))
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _board_id(category_id: Any) -> str | None:
+    return str(category_id) if _is_id(category_id) else None
 
 
 def _load(file: Path) -> Any:

@@ -5,7 +5,7 @@
   topic (pinned ones aside) whose ``bumped_at`` is older.
 - A topic: ``/t/<id>.json``; its posts beyond the first batch (``post_stream.stream`` lists
   every id) from ``/t/<id>/posts.json?post_ids[]=...``, in chunks.
-- Categories: ``/categories.json``, for board names.
+- Categories: ``/categories.json``, for board names and secure categories' groups.
 - Authentication: ``Api-Key`` and ``Api-Username`` headers (settings ``discourse_api_key``,
   ``discourse_api_username``); without a key, what anonymous visitors see.
 - Webhooks: topic, post and Solved-plugin events name a topic; it is fetched anew (a post
@@ -26,7 +26,7 @@ from typing import Any
 from indexer.errors import SourceUnavailable
 from indexer.settings import Settings
 from indexer.sources.base import Gone, RecordError, SyncItem
-from indexer.sources.discourse import category_names, topic_items
+from indexer.sources.discourse import Category, categories_of, topic_items
 from indexer.sources.http import ApiClient
 from indexer.threads import parse_timestamp
 
@@ -54,7 +54,7 @@ class DiscourseSource:
         self.client = client or ApiClient(
             self.base_url, headers, settings.source_timeout, settings.source_retries
         )
-        self._categories: dict[int, str] | None = None
+        self._categories: dict[int, Category] | None = None
 
     def read(self, since: datetime | None = None, include_gone: bool = False) -> Iterator[SyncItem]:
         """Every topic with activity since ``since`` (all topics without), fetched whole."""
@@ -96,10 +96,11 @@ class DiscourseSource:
             self._complete_posts(topic)
         yield from topic_items(topic, location, self.base_url, self.categories(), include_gone)
 
-    def categories(self) -> dict[int, str]:
+    def categories(self) -> dict[int, Category]:
+        """The forum's categories: board names, and who may read secure ones."""
         if self._categories is None:
             answer = self.client.get("categories.json", {"include_subcategories": "true"})
-            self._categories = category_names(answer) if answer is not None else {}
+            self._categories = categories_of(answer) if answer is not None else {}
         return self._categories
 
     def changes_from_hook(self, event: str, payload: Any) -> Iterator[SyncItem]:

@@ -302,3 +302,26 @@ def test_thread_from_record_raises_nothing_but_invalid_record(record: Any) -> No
 def test_a_valid_thread_survives_the_round_trip_through_its_record(record: dict[str, Any]) -> None:
     thread = thread_from_record(record)
     assert thread_from_record(thread.to_record()) == thread
+
+
+@pytest.mark.parametrize(
+    ("value", "groups"),
+    [
+        (None, ()),
+        ("public", ()),
+        ("staff", ("staff",)),
+        ([" staff ", "moderators", "staff"], ("moderators", "staff")),
+    ],
+)
+def test_visibility_is_public_or_the_groups_allowed(value: object, groups: tuple) -> None:
+    parsed = thread_from_record({"id": "x", "title": "t", "visibility": value})
+    assert parsed.visibility == groups
+    record = parsed.to_record()
+    assert record["visibility"] == (list(groups) if groups else "public")
+    assert thread_from_record(record) == parsed
+
+
+@pytest.mark.parametrize("value", [[], [" "], ["public", "staff"], 7, [1], {"groups": ["a"]}])
+def test_a_visibility_that_names_no_group_is_refused_not_made_public(value: object) -> None:
+    with pytest.raises(InvalidRecord, match="visibility"):
+        thread_from_record({"id": "x", "title": "t", "visibility": value})

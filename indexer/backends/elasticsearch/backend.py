@@ -25,6 +25,7 @@ from elasticsearch.helpers import scan
 
 from indexer.analysis.analyzer import AnalyzedQuery, PrefixTerm
 from indexer.backends.base import (
+    EVERY_GROUP,
     FIELDS,
     Filters,
     Hit,
@@ -39,6 +40,7 @@ from indexer.backends.elasticsearch.mapping import (
     CONTENT_HASH,
     RECORD,
     TERMS_SOURCE,
+    VISIBILITY,
     alias_name,
 )
 from indexer.backends.elasticsearch.mirror import VocabularyMirror
@@ -71,6 +73,7 @@ class ElasticsearchBackend:
         self._boards_lock = threading.Lock()
         self._recent = RecentSignals()
         self._expansions = RecentExpansions()
+        self._visibility_mapped = False
         self._vocabulary = VocabularyMirror(
             self.client, self.terms_alias, settings.elasticsearch_vocabulary_in_memory
         )
@@ -119,7 +122,9 @@ class ElasticsearchBackend:
     def vector_scores(self, vector: np.ndarray, ids: Sequence[str]) -> dict[str, float]:
         scores: dict[str, float] = {}
         for chunk in _chunks(ids):
-            arguments = queries.knn_search(vector, len(chunk), len(chunk), Filters(), ids=chunk)
+            # Every thread asked about: the leg that found them applied the viewer's rights.
+            everyone = Filters(viewer_groups=EVERY_GROUP)
+            arguments = queries.knn_search(vector, len(chunk), len(chunk), everyone, ids=chunk)
             response = self._search("scoring threads by cosine", arguments, keep_signals=False)
             scores.update((hit.id, hit.score) for hit in queries.vector_hits(response))
         return scores
@@ -265,6 +270,7 @@ class ElasticsearchBackend:
         if not self.live_indices():
             with self.rebuild() as rebuild:  # the first write creates an empty index
                 rebuild.commit()
+        self._map_visibility()
         actions = [
             bulk.index_action(self.alias, item.thread.id, documents.document(item))
             for item in threads
@@ -273,6 +279,21 @@ class ElasticsearchBackend:
         terms = {term for item in threads for name in FIELDS for term in item.terms.get(name, ())}
         # Terms already known answer 409 to "create": not a failure here.
         self.send(vocabulary.new_term_actions(self.terms_alias, terms), tolerated=(409,))
+
+    def _map_visibility(self) -> None:
+        """Add ``visibility`` to a live index written before it existed, once a process.
+
+        Adding a field is allowed on a live index (its mapping is strict: a document with
+        the field would be refused otherwise); its threads, all public then, have no value
+        for it, which is what public means. The next rebuild writes the whole layout.
+        """
+        if self._visibility_mapped:
+            return
+        with self.errors("adding the visibility field to the live index"):
+            self.client.indices.put_mapping(
+                index=self.alias, properties={VISIBILITY: {"type": "keyword"}}
+            )
+        self._visibility_mapped = True
 
     def delete(self, ids: Sequence[str]) -> int:
         if not ids or not self.live_indices():

@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from indexer.backends.elasticsearch.mapping import (
     RECORD,
     SIGNALS,
     VECTOR,
+    VISIBILITY,
 )
 from indexer.threads import Thread, parse_timestamp, thread_from_record
 
@@ -47,6 +49,7 @@ def document(indexed: IndexedThread) -> dict[str, Any]:
         "created_at": thread.created_at,
         CREATED: epoch_millis(parse_timestamp(thread.created_at)) if thread.created_at else None,
         "duplicate_of": thread.duplicate_of,
+        VISIBILITY: list(thread.visibility) or None,
         SIGNALS: pack_signals(Signals.of(thread)),
         CONTENT_HASH: indexed.content_hash,
         RECORD: thread.to_record(),
@@ -104,4 +107,6 @@ def signals_of(thread_id: str, values: Mapping[str, list[Any]]) -> Signals:
     packed = values.get(SIGNALS)
     if not packed:
         return Signals(id=thread_id)
-    return Signals(thread_id, *orjson.loads(packed[0]))
+    signals = Signals(thread_id, *orjson.loads(packed[0]))
+    # JSON has no tuples: the groups come back as a list.
+    return replace(signals, visibility=tuple(signals.visibility))

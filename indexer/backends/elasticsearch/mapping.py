@@ -15,6 +15,9 @@ An index holds, per thread:
   (which also make Elasticsearch check their types), the signals once more packed into
   one doc value for searches to read (``signals``), and ``content_hash`` to skip
   unchanged threads;
+- ``visibility``: the groups allowed to see a restricted thread, no value for a public
+  one (so that threads of an index written before visibility existed read as public,
+  which they all were), filtered on inside both legs (``queries.visibility_clause``);
 - ``record``: the thread as given (not indexed), for ``get_threads``.
 
 The mapping's ``_meta`` names the layout (see ``clone.layout_id``): a rebuild clones the
@@ -39,6 +42,7 @@ VECTOR = "vector"
 RECORD = "record"
 CONTENT_HASH = "content_hash"
 CREATED = "created"
+VISIBILITY = "visibility"
 TERMS_SOURCE = [*FIELDS, CONTENT_HASH, VECTOR, RECORD]
 # A thread's ranking signals, packed into one keyword doc value (``documents.pack_signals``):
 # a hit reads one doc value instead of eight, which made a search of 100 hits 1.5 ms
@@ -136,6 +140,8 @@ def mappings(dimension: int) -> dict[str, Any]:
             # Elasticsearch's date formats.
             CREATED: {"type": "date", "format": "epoch_millis"},
             "duplicate_of": keyword,
+            # The groups allowed to see a restricted thread; none for a public one.
+            VISIBILITY: keyword,
             # What searches read (as a doc value); never searched.
             SIGNALS: {"type": "keyword", "index": False},
             CONTENT_HASH: {"type": "keyword", "index": False, "doc_values": False},

@@ -39,9 +39,9 @@ from typing import Any
 
 import numpy as np
 
-from indexer.backends.base import Filters, Hit
+from indexer.backends.base import EVERY_GROUP, Filters, Hit
 from indexer.backends.elasticsearch.documents import epoch_millis
-from indexer.backends.elasticsearch.mapping import CREATED, SIGNALS, VECTOR
+from indexer.backends.elasticsearch.mapping import CREATED, SIGNALS, VECTOR, VISIBILITY
 
 CLAUSE_NAME = "clause-{}"
 # What a hit brings back: its id and ranking signals from doc values, nothing from the
@@ -77,7 +77,22 @@ def filter_clauses(filters: Filters) -> list[dict[str, Any]]:
             bounds["lte"] = epoch_millis(filters.created_to)
         # A thread without created_at has no value here, and fails any range.
         clauses.append({"range": {CREATED: bounds}})
+    visible = visibility_clause(filters.viewer_groups)
+    if visible is not None:
+        clauses.append(visible)
     return clauses
+
+
+def visibility_clause(viewer_groups: frozenset[str] | None) -> dict[str, Any] | None:
+    """The threads a viewer may see: public ones (no ``visibility``) and those of their
+    groups; None when they may see every thread."""
+    if viewer_groups is EVERY_GROUP:
+        return None
+    public = {"bool": {"must_not": {"exists": {"field": VISIBILITY}}}}
+    if not viewer_groups:
+        return public
+    groups = {"terms": {VISIBILITY: sorted(viewer_groups)}}
+    return {"bool": {"should": [public, groups], "minimum_should_match": 1}}
 
 
 # --- the lexical leg --------------------------------------------------------------------

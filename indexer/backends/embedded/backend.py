@@ -119,11 +119,11 @@ class EmbeddedBackend:
         return scores
 
     def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
-        generation = self._live_or_none()
+        generation = self._readable_or_none()
         return generation.store.content_hashes(ids) if generation else {}
 
     def indexed(self, ids: Sequence[str]) -> dict[str, IndexedThread]:
-        generation = self._live_or_none()
+        generation = self._readable_or_none()
         return generation.store.indexed(ids) if generation else {}
 
     def boards(self) -> frozenset[str]:
@@ -201,6 +201,14 @@ class EmbeddedBackend:
                 f"no index in {self.index_dir}: run `askfind index` or `askfind demo` first"
             )
         return generation
+
+    def _readable_or_none(self) -> _Generation | None:
+        """The serving generation, or None where there is none this version can read (one
+        written by another version of askfind): a rebuild then starts from scratch."""
+        try:
+            return self._live_or_none()
+        except IndexNotFound:
+            return None
 
     def _live_or_none(self) -> _Generation | None:
         """The serving generation, reloaded if another process rebuilt or changed it."""

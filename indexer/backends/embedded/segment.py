@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.analysis.analyzer import AnalyzedQuery
-from indexer.backends.base import Filters, Hit
+from indexer.backends.base import EVERY_GROUP, Filters, Hit
 from indexer.backends.embedded.lexical import LexicalIndex
 from indexer.backends.embedded.store import StoredRow
 from indexer.backends.embedded.vectors import VectorIndex
@@ -23,6 +23,7 @@ from indexer.threads import parse_timestamp
 
 NO_CODE = -1
 CREATED_FILE = "created.npy"
+VISIBILITY_FILE = "visibility.json"
 
 
 @dataclass
@@ -40,11 +41,16 @@ class Segment:
     # created_at as seconds since the epoch, NaN when unknown (date-range filters). None in
     # a snapshot written before it was kept: the backend fills it in from the store.
     created: np.ndarray | None = None
+    # Restricted threads: the positions each group may see (a thread in none is public).
+    group_positions: dict[str, np.ndarray] = field(default_factory=dict)
     alive: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.alive = np.ones(len(self.ids), dtype=bool)
         self.positions = {thread_id: i for i, thread_id in enumerate(self.ids)}
+        self.public = np.ones(len(self.ids), dtype=bool)
+        for positions in self.group_positions.values():
+            self.public[positions] = False
 
     # --- building --------------------------------------------------------------------
 
@@ -65,7 +71,10 @@ class Segment:
         langs: list[str | None] = []
         solved: list[bool] = []
         created: list[str | None] = []
+        groups: dict[str, list[int]] = {}
         for row in rows:
+            for group in row.visibility:
+                groups.setdefault(group, []).append(len(ids))
             ids.append(row.id)
             documents.append(row.terms)
             vectors.append(row.vector)
@@ -86,6 +95,7 @@ class Segment:
             board_codes=board_codes,
             lang_codes=lang_codes,
             created=epoch_seconds(created),
+            group_positions={g: np.array(p, dtype=np.int64) for g, p in groups.items()},
         )
 
     # --- searching -------------------------------------------------------------------
@@ -104,7 +114,17 @@ class Segment:
             mask = _and(mask, self.created >= filters.created_from.timestamp())
         if filters.created_to is not None and self.created is not None:
             mask = _and(mask, self.created <= filters.created_to.timestamp())
-        return mask
+        visible = self.visible_to(filters.viewer_groups)
+        return mask if visible is None else _and(mask, visible)
+
+    def visible_to(self, viewer_groups: frozenset[str] | None) -> np.ndarray | None:
+        """Mask of the positions a viewer may see; None when they may see every one."""
+        if viewer_groups is EVERY_GROUP or not self.group_positions:
+            return None
+        visible = self.public.copy()
+        for group in viewer_groups & self.group_positions.keys():
+            visible[self.group_positions[group]] = True
+        return visible
 
     def lexical_top_k(
         self,
@@ -158,6 +178,8 @@ class Segment:
         np.save(folder / "solved.npy", self.solved)
         if self.created is not None:
             np.save(folder / CREATED_FILE, self.created)
+        groups = {group: p.tolist() for group, p in self.group_positions.items()}
+        (folder / VISIBILITY_FILE).write_text(json.dumps(groups, ensure_ascii=False))
         meta = {"ids": self.ids, "board_codes": self.board_codes, "lang_codes": self.lang_codes}
         (folder / "segment.json").write_text(json.dumps(meta, ensure_ascii=False))
 
@@ -174,6 +196,10 @@ class Segment:
             board_codes=meta["board_codes"],
             lang_codes=meta["lang_codes"],
             created=np.load(folder / CREATED_FILE) if (folder / CREATED_FILE).is_file() else None,
+            group_positions={
+                group: np.array(positions, dtype=np.int64)
+                for group, positions in json.loads((folder / VISIBILITY_FILE).read_text()).items()
+            },
         )
 
 

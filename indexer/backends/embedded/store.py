@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from indexer.backends.base import FIELDS, IndexedThread, Signals
+from indexer.errors import IndexNotFound
 from indexer.threads import Thread, thread_from_record
 
 SCHEMA = """
@@ -35,13 +36,14 @@ CREATE TABLE IF NOT EXISTS thread (
     created_at TEXT,
     duplicate_of TEXT,
     board TEXT,
-    lang TEXT
+    lang TEXT,
+    visibility TEXT -- the groups allowed to see the thread as a JSON list; NULL: public
 );
 CREATE INDEX IF NOT EXISTS thread_board ON thread (board);
 -- Covers signals(): ranking reads these for ~200 candidates per query, and from the table
 -- itself SQLite would walk past each row's record, terms and vector to reach them.
 CREATE INDEX IF NOT EXISTS thread_signals ON thread (
-    id, solved, kudos, views, replies, created_at, duplicate_of, board, lang
+    id, solved, kudos, views, replies, created_at, duplicate_of, board, lang, visibility
 );
 CREATE TABLE IF NOT EXISTS change (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -50,7 +52,14 @@ CREATE TABLE IF NOT EXISTS change (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-ROW_COLUMNS = "id, terms, vector, board, lang, solved, created_at"
+ROW_COLUMNS = "id, terms, vector, board, lang, solved, created_at, visibility"
+SIGNAL_COLUMNS = (
+    "id, solved, kudos, views, replies, created_at, duplicate_of, board, lang, visibility"
+)
+# Raised with every change of the file's layout. A generation of another layout is not
+# served: an older one could not tell restricted threads from public ones.
+FORMAT = "2"
+FORMAT_KEY = "format"
 # SQLite limits host parameters per statement; stay well below.
 CHUNK = 500
 
@@ -66,6 +75,7 @@ class StoredRow:
     lang: str | None
     solved: bool
     created_at: str | None = None
+    visibility: tuple[str, ...] = ()
 
 
 class Store:
@@ -82,12 +92,30 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             if create:
                 self._db.executescript(SCHEMA)
-            # Generations written before the covering index was added do without it.
-            covered = self._db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'thread_signals'"
-            ).fetchone()
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (FORMAT_KEY, FORMAT))
+                self._db.commit()
+            else:
+                self._check_format()
         # SQLite's planner prefers the primary key's index unless told otherwise.
-        self._signals_from = "thread INDEXED BY thread_signals" if covered else "thread"
+        self._signals_from = "thread INDEXED BY thread_signals"
+
+    def _check_format(self) -> None:
+        """Refuse a store of another layout, with what to do about it.
+
+        Raises:
+            IndexNotFound: the file was written by another version of askfind.
+        """
+        found = None
+        if self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone():
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (FORMAT_KEY,)).fetchone()
+            found = row[0] if row else None
+        if found != FORMAT:
+            self._db.close()
+            raise IndexNotFound(
+                f"the index in {self.path.parent.parent} was written by another version of "
+                f"askfind (format {found or 1}, this one reads {FORMAT}: threads now carry "
+                "a visibility): rebuild it with `askfind index`"
+            )
 
     # --- writing ---------------------------------------------------------------------
 
@@ -98,7 +126,7 @@ class Store:
                 seq = self._log(indexed.thread.id, deleted=False) if log_changes else 0
                 thread = indexed.thread
                 self._db.execute(
-                    f"INSERT OR REPLACE INTO thread VALUES ({_marks(range(14))})",
+                    f"INSERT OR REPLACE INTO thread VALUES ({_marks(range(15))})",
                     (
                         thread.id,
                         json.dumps(thread.to_record(), ensure_ascii=False),
@@ -114,6 +142,7 @@ class Store:
                         thread.duplicate_of,
                         thread.board,
                         thread.lang,
+                        json.dumps(thread.visibility) if thread.visibility else None,
                     ),
                 )
 
@@ -153,9 +182,11 @@ class Store:
         }
 
     def signals(self, ids: Sequence[str]) -> dict[str, Signals]:
-        columns = "id, solved, kudos, views, replies, created_at, duplicate_of, board, lang"
-        rows = self._by_ids(columns, ids, source=self._signals_from)
-        return {row[0]: Signals(row[0], bool(row[1]), *row[2:]) for row in rows}
+        rows = self._by_ids(SIGNAL_COLUMNS, ids, source=self._signals_from)
+        return {
+            row[0]: Signals(row[0], bool(row[1]), *row[2:-1], visibility=_groups(row[-1]))
+            for row in rows
+        }
 
     def content_hashes(self, ids: Sequence[str]) -> dict[str, str]:
         return dict(self._by_ids("id, content_hash", ids))
@@ -184,7 +215,7 @@ class Store:
                         self._db.execute(
                             "INSERT OR REPLACE INTO main.thread SELECT id, record, content_hash,"
                             " terms, vector, 0, solved, kudos, views, replies, created_at,"
-                            " duplicate_of, board, lang FROM other.thread"
+                            " duplicate_of, board, lang, visibility FROM other.thread"
                             f" WHERE id IN ({_marks(chunk)})",
                             chunk,
                         )
@@ -265,10 +296,18 @@ def _stored_row(
     lang: str | None,
     solved: int,
     created_at: str | None,
+    visibility: str | None,
 ) -> StoredRow:
     parsed = {name: text.split() for name, text in json.loads(terms).items()}
     vector_array = np.frombuffer(vector, dtype=np.float32)
-    return StoredRow(thread_id, parsed, vector_array, board, lang, bool(solved), created_at)
+    return StoredRow(
+        thread_id, parsed, vector_array, board, lang, bool(solved), created_at, _groups(visibility)
+    )
+
+
+def _groups(visibility: str | None) -> tuple[str, ...]:
+    """The groups of the ``visibility`` column (NULL: public)."""
+    return tuple(json.loads(visibility)) if visibility else ()
 
 
 def _chunks(items: list[str]) -> Iterator[list[str]]:

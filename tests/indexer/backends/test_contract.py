@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.backends.base import Backend, Filters, IndexedThread, Signals
+from indexer.backends.base import EVERY_GROUP, Backend, Filters, IndexedThread, Signals
 from indexer.backends.factory import create_backend
 from indexer.embedding import EmbeddingCache
 from indexer.engine import Engine
@@ -243,6 +243,7 @@ def test_signals_carry_every_field_of_the_thread(
         duplicate_of="wifi-2",
         board="Störungen „aktuell“ [DE]",
         lang="en",
+        visibility=("moderators", "staff"),
     )
     backend.upsert([IndexedThread(rich, source.terms, source.vector, "rich")])
     assert backend.signals(["rich-5", "wifi-2"]) == {
@@ -250,8 +251,57 @@ def test_signals_carry_every_field_of_the_thread(
         "wifi-2": Signals.of(source.thread),
     }
     # Elasticsearch: the signals a search's hits brought along, as ranking reads them.
-    assert "rich-5" in {hit.id for hit in backend.vector_top_k(source.vector, 10, Filters())}
+    staff = Filters(viewer_groups=frozenset({"staff"}))
+    assert "rich-5" in {hit.id for hit in backend.vector_top_k(source.vector, 10, staff)}
     assert backend.signals(["rich-5"]) == {"rich-5": Signals.of(rich)}
+
+
+def restricted(indexed: IndexedThread, thread_id: str, groups: tuple[str, ...]) -> IndexedThread:
+    """A copy of a thread, with the same terms and vector, visible to ``groups`` only."""
+    thread = indexed.thread.with_changes(id=thread_id, visibility=groups)
+    return IndexedThread(thread, indexed.terms, indexed.vector, f"hash-{thread_id}")
+
+
+def visible_ids(
+    backend: Backend, engine: Engine, text: str, filters: Filters
+) -> dict[str, set[str]]:
+    """What each leg finds for ``text`` (lexical, vector), k as large as the index."""
+    vector = engine.embedder.embed_query(text)
+    return {
+        "lexical": set(lexical_ids(backend, engine, text, filters)),
+        "vector": {hit.id for hit in backend.vector_top_k(vector, 4, filters)},
+    }
+
+
+def test_restricted_threads_are_filtered_inside_both_legs(
+    backend: Backend, engine: Engine, prepared: list[IndexedThread]
+) -> None:
+    """A rebuilt restricted thread and one upserted since (the embedded backend's snapshot
+    and delta) reach only the viewers of their groups, and a public search's k threads
+    are k public ones: the filter applies inside the leg, not after it."""
+    with backend.rebuild() as rebuild:
+        rebuild.add([*prepared, restricted(prepared[2], "staff-5", ("staff",))])
+        rebuild.commit()
+    backend.upsert([restricted(prepared[2], "mods-6", ("moderators", "staff"))])
+    text = "Rechnung doppelt so hoch wie sonst"
+    public = {"router-1", "wifi-2", "bill-3", "esim-4"}
+
+    seen = visible_ids(backend, engine, text, Filters())
+    assert seen == {"lexical": {"bill-3"}, "vector": public}
+    staff = visible_ids(backend, engine, text, Filters(viewer_groups=frozenset({"staff"})))
+    assert staff["lexical"] == {"bill-3", "staff-5", "mods-6"}
+    assert {"staff-5", "mods-6"} <= staff["vector"]
+    moderators = Filters(viewer_groups=frozenset({"moderators", "sales"}))
+    assert visible_ids(backend, engine, text, moderators)["lexical"] == {"bill-3", "mods-6"}
+    everyone = visible_ids(backend, engine, text, Filters(viewer_groups=EVERY_GROUP))
+    assert everyone["lexical"] == {"bill-3", "staff-5", "mods-6"}
+    outsiders = Filters(viewer_groups=frozenset({"sales"}), board="Rechnung")
+    assert visible_ids(backend, engine, text, outsiders)["vector"] == {"bill-3"}
+
+    found = backend.get_threads(["staff-5", "mods-6"])
+    assert found["mods-6"].visibility == ("moderators", "staff")
+    assert backend.signals(["staff-5"])["staff-5"].visibility == ("staff",)
+    assert not Filters().admits(backend.signals(["staff-5"])["staff-5"])
 
 
 def test_upsert_and_delete_single_threads_without_rebuild(

@@ -14,6 +14,7 @@ import pytest
 
 from indexer.backends.base import Filters
 from indexer.engine import Engine
+from indexer.errors import IndexNotFound
 from indexer.threads import thread_from_record
 from tests.conftest import engine_on, thread, write_jsonl
 
@@ -137,3 +138,23 @@ def test_a_generation_written_before_the_signals_index_still_ranks(
             db.execute("DROP INDEX thread_signals")
     reopened = engine_on(engine, tmp_path / "data")
     assert reopened.backend.signals(wanted) == expected
+
+
+def test_an_index_of_an_older_format_says_to_rebuild_and_is_rebuilt(
+    indexed: Engine, engine: Engine, tmp_path: Path
+) -> None:
+    """An index written before threads had a visibility cannot tell restricted threads
+    from public ones: it is not served (a clear error, no crash), and ``askfind index``
+    rebuilds it from the source as if there were none."""
+    generation = (tmp_path / "data" / "index" / "CURRENT").read_text().strip()
+    store = tmp_path / "data" / "index" / generation / "store.sqlite"
+    indexed.close()
+    with sqlite3.connect(store) as db:  # as the format before it: no format mark
+        db.execute("DELETE FROM meta WHERE key = 'format'")
+    reopened = engine_on(engine, tmp_path / "data")
+    with pytest.raises(IndexNotFound, match=r"another version of askfind.*`askfind index`"):
+        _ids(reopened, "Glasfaser")
+    report = reopened.indexer().run([thread_from_record(r) for r in RECORDS])
+    assert report.indexed == 40
+    assert len(_ids(reopened, "Glasfaser")) == 40
+    reopened.close()

@@ -15,6 +15,9 @@ from elasticsearch import Elasticsearch
 
 from indexer.backends.base import FIELDS, Filters, IndexedThread, Signals
 from indexer.backends.elasticsearch import ElasticsearchBackend
+from indexer.backends.elasticsearch import documents as documents_module
+from indexer.backends.elasticsearch import mapping as mapping_module
+from indexer.backends.elasticsearch import rebuild as rebuild_module
 from indexer.backends.elasticsearch.lease import LEASE_ID
 from indexer.backends.elasticsearch.mapping import lock_index_name
 from indexer.backends.embedded.backend import EmbeddedBackend
@@ -349,3 +352,37 @@ def test_live_writes_during_a_rebuild_are_not_lost(
         writer.join()
     assert errors == []
     assert sorted(backend.iter_ids()) == sorted(item.thread.id for item in prepared)
+
+
+def test_an_index_from_before_visibility_takes_restricted_threads_on_its_first_write(
+    backend: ElasticsearchBackend,
+    prepared: list[IndexedThread],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An index built by the version before (no ``visibility`` in its strict mapping) keeps
+    serving its threads as public, and the first write adds the field, so a restricted
+    thread upserted into it stays out of public searches."""
+    current_mappings, current_document = mapping_module.mappings, documents_module.document
+
+    def old_mappings(dimension: int) -> dict:
+        shape = current_mappings(dimension)
+        del shape["properties"][mapping_module.VISIBILITY]
+        return shape
+
+    def old_document(indexed: IndexedThread) -> dict:
+        document = current_document(indexed)
+        del document[mapping_module.VISIBILITY]
+        return document
+
+    monkeypatch.setattr(rebuild_module, "mappings", old_mappings)
+    monkeypatch.setattr(documents_module, "document", old_document)
+    build(backend, prepared)  # as the version before wrote it
+    monkeypatch.undo()
+    vector = prepared[0].vector
+    everything = {p.thread.id for p in prepared}
+    assert {h.id for h in backend.vector_top_k(vector, 10, Filters())} == everything
+    secret = prepared[0].thread.with_changes(id="staff-9", visibility=("staff",))
+    backend.upsert([IndexedThread(secret, prepared[0].terms, vector, "s")])
+    assert {h.id for h in backend.vector_top_k(vector, 10, Filters())} == everything
+    staff = Filters(viewer_groups=frozenset({"staff"}))
+    assert "staff-9" in {h.id for h in backend.vector_top_k(vector, 10, staff)}
