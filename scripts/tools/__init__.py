@@ -11,4 +11,5 @@ layout test (tests/test_layout.py) sees their dependencies and refuses a cycle a
   outside: HTTP clients and load, process tables, the machine's load, statistics.
 - ``benchmark``: the phases and the report of scripts/bench.
 - ``replay``: the simulated typists and the outages of scripts/replay.
+- ``redis_node``: a local Redis to kill and restart (scripts/redis_server.py).
 """

@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from redis_server import RedisServer
-
 from ..elasticsearch_node import ElasticsearchServer
 from ..instruments.eval_data import find_eval_data, read_real_query_titles
 from ..instruments.machine import LoadMonitor, machine
 from ..instruments.served import served
 from ..paths import REPO
 from ..ports import free_port
+from ..redis_node import RedisServer
 from .figures import HIT_REQUESTS
 from .phases import run_phases
 from .services import prepare_index, server_env

@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from redis_server import RedisServer
-
 from ..elasticsearch_node import ElasticsearchServer
 from ..instruments.machine import LoadMonitor
+from ..redis_node import RedisServer
 from .figures import cache_hit_latency, outage_figures, redis_keys, summary
 from .load import WARMUP_SECONDS, replay
 from .typists import TitleSupply
