@@ -12,6 +12,7 @@ would be two fixtures, and start two servers.
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import importlib.util
 import os
@@ -45,6 +46,18 @@ def load_script(file_name: str, module_name: str) -> ModuleType:
     finally:
         sys.path.remove(str(SCRIPTS))
     return module
+
+
+def script_module(name: str) -> ModuleType:
+    """Import a module of the scripts' own package, scripts/tools (``tools.benchmark.rows``).
+
+    scripts/ is on the path while it loads, as it is when a script runs.
+    """
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(str(SCRIPTS))
 
 
 @cache

@@ -6,7 +6,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.services import load_script
+from tests.services import script_module
 
 MS = {"n": 10, "p50": 1.0, "p95": 2.0, "p99": 3.0, "mean": 1.2, "max": 4.0}
 COSINES = {"n": 200, "min": 0.98, "mean": 0.99}
@@ -14,8 +14,8 @@ COSINES = {"n": 200, "min": 0.98, "mean": 0.99}
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    """scripts/bench, imported."""
-    return load_script("bench", "askfind_bench")
+    """The rows of scripts/bench's report (scripts/tools/benchmark/rows.py), imported."""
+    return script_module("tools.benchmark.rows")
 
 
 def test_a_full_run_reports_every_in_process_figure(bench: ModuleType) -> None:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("indexer", "widget")
+# scripts/tools: the modules behind the scripts of scripts/ (imported as ``tools``).
+PACKAGES = ("indexer", "widget", "scripts/tools")
 
 
 def module_name(path: Path) -> str:

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.services import load_script
+from tests.services import script_module
 
 
 @pytest.fixture(scope="module")
 def replay() -> ModuleType:
-    """scripts/replay, imported."""
-    return load_script("replay", "askfind_replay")
+    """scripts/replay's typists (scripts/tools/replay/typists.py), imported."""
+    return script_module("tools.replay.typists")
 
 
 @settings(max_examples=80, deadline=None, database=None)

@@ -1,21 +1,64 @@
-"""The Elasticsearch target of ``scripts/bench``: askfind pointed at a running cluster.
+"""The backends the benchmark measures: how askfind is pointed at each, and what it stores.
 
-Like the rest of the benchmark's instruments it talks to the cluster over plain HTTP
-(urllib), from the outside, as an operator would; askfind itself is configured through
-its ASKFIND_* environment.
+The Elasticsearch target talks to the cluster over plain HTTP (urllib), from the outside,
+as an operator would; askfind itself is configured through its ASKFIND_* environment.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+# How long one request to Elasticsearch may take (deleting a large index is slow).
 TIMEOUT_S = 120.0
+
+
+class Target(Protocol):
+    """What the benchmark needs of a backend: how askfind is pointed at it, how its index
+    and the embedding cache are thrown away, and what it occupies on disk.
+
+    The Elasticsearch target (ElasticsearchTarget below) returns ASKFIND_BACKEND,
+    ASKFIND_ELASTICSEARCH_URL and an index prefix from ``env``, also deletes the
+    benchmark's indices in ``reset`` and reads their size from ``_cat/indices`` in
+    ``footprint``; the phases stay as they are.
+    """
+
+    name: str
+
+    def env(self) -> dict[str, str]: ...
+
+    def reset(self, data_dir: Path) -> None: ...
+
+    def footprint(self, data_dir: Path) -> dict[str, int]: ...
+
+    def has_index(self, data_dir: Path) -> bool: ...
+
+
+class EmbeddedTarget:
+    """The default backend: index and embedding cache both live in the data dir."""
+
+    name = "embedded"
+
+    def env(self) -> dict[str, str]:
+        return {"ASKFIND_BACKEND": "embedded"}
+
+    def reset(self, data_dir: Path) -> None:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        data_dir.mkdir(parents=True)
+
+    def footprint(self, data_dir: Path) -> dict[str, int]:
+        cache = sum(_size(path) for path in data_dir.glob("embeddings.sqlite*"))
+        return {"index_bytes": _size(data_dir / "index"), "embedding_cache_bytes": cache}
+
+    def has_index(self, data_dir: Path) -> bool:
+        return (data_dir / "index").is_dir()
 
 
 class ElasticsearchTarget:
@@ -72,3 +115,21 @@ class ElasticsearchTarget:
             raise SystemExit(f"Elasticsearch at {self.url}: {method} {path}: {error}") from error
         except urllib.error.URLError as error:
             raise SystemExit(f"Elasticsearch at {self.url} does not answer: {error}") from error
+
+
+def _elasticsearch(args: argparse.Namespace) -> Target:
+    if not args.elasticsearch_url:
+        raise SystemExit("--backend elasticsearch needs --elasticsearch-url")
+    return ElasticsearchTarget(args.elasticsearch_url, f"askfind-bench-{args.threads}")
+
+
+TARGETS: dict[str, Callable[[argparse.Namespace], Target]] = {
+    "embedded": lambda args: EmbeddedTarget(),
+    "elasticsearch": _elasticsearch,
+}
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
