@@ -75,3 +75,10 @@ def test_out_of_fold_relevance_stays_at_the_recorded_level(
     assert final.confidence.models.keys() == settings.confidence_models.keys()
     for kind, model in final.confidence.models.items():
         assert model == pytest.approx(settings.confidence_models[kind], abs=0.05), kind
+
+
+def test_ci_requires_the_evaluation_data() -> None:
+    """CI runs the guard: .ci/run sets the variable that turns a missing data set into a
+    failure (a skipped guard let a lost vector leg pass once)."""
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
+    assert f"export {REQUIRE_EVAL_DATA_ENV}=1" in ci
