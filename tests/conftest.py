@@ -24,6 +24,7 @@ SAMPLE = resources.files("indexer.data").joinpath("sample_community.jsonl")
 # Variables that tell the tests where their data and services are, not askfind settings.
 TEST_VARIABLES = {
     "ASKFIND_EVAL_DATA",
+    "ASKFIND_REQUIRE_EVAL_DATA",
     "ASKFIND_SKIP_ELASTICSEARCH",
     "ASKFIND_TEST_ELASTICSEARCH_URL",
 }

@@ -23,6 +23,8 @@ from tests.conftest import make_settings
 
 BASELINE = Path(__file__).with_name("relevance_baseline.json")
 TOLERANCE = 1.0
+# Set by .ci/run: there the guard must run, and missing data fails it instead of skipping.
+REQUIRE_EVAL_DATA_ENV = "ASKFIND_REQUIRE_EVAL_DATA"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,8 @@ def eval_data() -> Path:
     except AskfindError as e:
         if os.environ.get(datasets.EVAL_DATA_ENV):
             raise  # named but missing: a broken setup, not an absent data set
+        if os.environ.get(REQUIRE_EVAL_DATA_ENV) == "1":
+            pytest.fail(f"{REQUIRE_EVAL_DATA_ENV}=1 and the evaluation data is missing: {e}")
         pytest.skip(f"evaluation data not available: {e}")
 
 
@@ -71,3 +75,10 @@ def test_out_of_fold_relevance_stays_at_the_recorded_level(
     assert final.confidence.models.keys() == settings.confidence_models.keys()
     for kind, model in final.confidence.models.items():
         assert model == pytest.approx(settings.confidence_models[kind], abs=0.05), kind
+
+
+def test_ci_requires_the_evaluation_data() -> None:
+    """CI runs the guard: .ci/run sets the variable that turns a missing data set into a
+    failure (a skipped guard let a lost vector leg pass once)."""
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
+    assert f"export {REQUIRE_EVAL_DATA_ENV}=1" in ci
