@@ -21,7 +21,7 @@ from elasticsearch.helpers import bulk, scan
 
 from indexer.analytics.events import EVENT_TYPES, Event, StoredEvent
 from indexer.backends.elasticsearch.connection import create_client, translated_errors
-from indexer.privacy import redact
+from indexer.privacy import redact, redacted_or_none
 from indexer.settings import Settings
 
 EVENTS_SUFFIX = "-events"
@@ -75,7 +75,7 @@ class ElasticsearchEventStore:
                     "session": event.session,
                     "query": redact(event.query),
                     "lang": event.lang,
-                    "board": event.board,
+                    "board": redacted_or_none(event.board),
                     "thread": event.thread,
                     "rank": event.rank,
                     "helpful": event.helpful,
@@ -114,6 +114,23 @@ class ElasticsearchEventStore:
             )
             for hit in hits:
                 yield _stored(hit["_source"])
+
+    def purge(self, before: datetime) -> int:
+        """Delete the events received before ``before`` and expunge them from the index's
+        segments (a deleted document otherwise stays on disk until a merge)."""
+        cut = before.astimezone(UTC).isoformat(timespec="milliseconds")
+        with translated_errors("purging events", self._url):
+            if not self._client.indices.exists(index=self.index):
+                return 0
+            answer = self._client.delete_by_query(
+                index=self.index,
+                query={"range": {"received_at": {"lt": cut}}},
+                conflicts="proceed",
+                refresh=True,
+            )
+            if answer.get("deleted"):
+                self._client.indices.forcemerge(index=self.index, only_expunge_deletes=True)
+        return int(answer.get("deleted", 0))
 
     def close(self) -> None:
         self._client.close()
