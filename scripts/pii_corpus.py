@@ -33,7 +33,7 @@ QUESTIONS = (
     # --- phone numbers ---------------------------------------------------------------------
     "Rufen Sie mich an unter [[+49 (0) 151 / 234 567 89]]",
     "Meine Nummer ist [[0171 9876543]], Anschluss tot",
-    "Festnetz [[030 12345678]] hat kein Freizeichen",
+    "Festnetz [[030 58274196]] hat kein Freizeichen",
     "Handy [[+49 160 5556677]] bekommt keine SMS",
     "Bitte Rückruf an [[0049 89 7654321]]",
     "Tel. [[(0221) 4455667]] seit gestern gestört",
@@ -53,7 +53,7 @@ QUESTIONS = (
     "Neue Bankverbindung [[de44 5001 0517 5407 3249 31]]",
     # --- customer, contract and other numbers after a label ------------------------------
     "Meine Kundennummer lautet [[K123456]]",
-    "Kundennr. ist [[KD1234567]] und der Router blinkt",
+    "Kundennr. ist [[KD7305914]] und der Router blinkt",
     "Vertragsnummer lautet [[V987654321]], Tarif wechseln",
     "Rechnungsnummer: [[RE-2024-778812]] doppelt abgebucht",
     "Auftragsnummer [[A-55512347]] Techniker kam nicht",
@@ -69,7 +69,7 @@ QUESTIONS = (
     "Ticketnummer lautet [[T-8675309-DE]]",
     # --- numbers without a label -------------------------------------------------------
     "Kreditkarte [[4111 1111 1111 1111]] wurde belastet",
-    "Steuer-ID [[12 345 678 901]] auf der Rechnung",
+    "Steuer-ID [[57 819 302 466]] auf der Rechnung",
     "Referenz [[KX99887766]] im Schreiben",
     # --- postal addresses ------------------------------------------------------------------
     "Umzug nach [[Lindenweg 17]], 10115 Berlin, Anschluss mitnehmen",
