@@ -117,20 +117,29 @@ class ElasticsearchEventStore:
 
     def purge(self, before: datetime) -> int:
         """Delete the events received before ``before`` and expunge them from the index's
-        segments (a deleted document otherwise stays on disk until a merge)."""
+        segments (a deleted document otherwise stays on disk until a merge).
+
+        Found by a scan and deleted in bulk, not by ``_delete_by_query``: that lives in
+        the reindex module, which minimal distributions leave out (DESIGN.md decision 1).
+        """
         cut = before.astimezone(UTC).isoformat(timespec="milliseconds")
         with translated_errors("purging events", self._url):
             if not self._client.indices.exists(index=self.index):
                 return 0
-            answer = self._client.delete_by_query(
+            self._client.indices.refresh(index=self.index)
+            old = scan(
+                self._client,
                 index=self.index,
-                query={"range": {"received_at": {"lt": cut}}},
-                conflicts="proceed",
-                refresh=True,
+                query={"query": {"range": {"received_at": {"lt": cut}}}, "_source": False},
+                size=SCAN_PAGE,
             )
-            if answer.get("deleted"):
+            deletes = (
+                {"_op_type": "delete", "_index": self.index, "_id": hit["_id"]} for hit in old
+            )
+            deleted, _ = bulk(self._client, deletes, raise_on_error=True, refresh=True)
+            if deleted:
                 self._client.indices.forcemerge(index=self.index, only_expunge_deletes=True)
-        return int(answer.get("deleted", 0))
+        return int(deleted)
 
     def close(self) -> None:
         self._client.close()
