@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from indexer.analytics.judgements import JUDGEMENTS_FILE, JudgementStore
-from indexer.analytics.store import open_event_store
+from indexer.analytics.store import EVENTS_FILE, open_event_store
 from indexer.settings import Settings
 
 LOCK_FILE = "purge.lock"
@@ -83,11 +83,14 @@ def last_purge(data_dir: Path) -> datetime | None:
 def _purge_now(settings: Settings, now: datetime | None) -> Purged:
     now = now or datetime.now(UTC)
     before = cutoff(settings, now)
-    store = open_event_store(settings)
-    try:
-        events = store.purge(before)
-    finally:
-        store.close()
+    events = 0
+    # No events file yet: nothing to purge, and none is made for it.
+    if settings.backend == "elasticsearch" or (settings.data_dir / EVENTS_FILE).is_file():
+        store = open_event_store(settings)
+        try:
+            events = store.purge(before)
+        finally:
+            store.close()
     judgement_queries = 0
     if (settings.data_dir / JUDGEMENTS_FILE).is_file():
         judgements = JudgementStore(settings.data_dir)
