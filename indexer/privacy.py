@@ -1,7 +1,7 @@
 """Redaction of personal data from free text before it is stored or logged (DESIGN.md #7).
 
 Customers type questions, and some of them type their e-mail address, phone number,
-IBAN or customer number into the box, in every form people write them: "max(at)
+IBAN, customer number or street address into the box, in every form people write them: "max(at)
 example.de", "DE89-3704-0044-...", "+49 (0) 151 / 234 567 89", "Kundennummer lautet
 K123456". None of that may reach the event store, the logs or a report. :func:`redact`
 replaces each such span with a placeholder that keeps the query readable for content-gap
@@ -24,7 +24,8 @@ EMAIL = "[email]"
 IBAN = "[iban]"
 PHONE = "[phone]"
 NUMBER = "[number]"
-PLACEHOLDERS = (EMAIL, IBAN, PHONE, NUMBER)
+ADDRESS = "[address]"
+PLACEHOLDERS = (EMAIL, IBAN, PHONE, NUMBER, ADDRESS)
 
 # The local part starts where a word starts: matching from inside a long word would
 # rescan it from every position (quadratic in its length).
@@ -81,6 +82,25 @@ _PHONE = re.compile(
 )
 PHONE_MIN_DIGITS = 7
 
+# A street and its house number: "Lindenweg 17", "Goethestr. 8", "Berliner Straße 5a",
+# "Am Sonnenhang 4", "221B Baker Street". The postcode and town alone name no one and stay.
+_HOUSE_NUMBER = r"\d{1,4}(?:\s?[a-zA-Z])?\b"
+_STREET_ENDINGS = (
+    r"(?:straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|pfad|steig|hang)"
+)
+# A street starts where a word starts (not after a hyphen inside it: that would rescan
+# a long hyphenated word from each of its parts).
+_GERMAN_STREET = re.compile(
+    rf"(?<![\w-])[A-ZÄÖÜ][\wäöüß-]*?{_STREET_ENDINGS}\s?{_HOUSE_NUMBER}"
+    rf"|(?<![\w-])[A-ZÄÖÜ][\wäöüß-]+\s(?:Straße|Strasse|Str\.|Weg|Gasse|Allee|Platz|Ring|"
+    rf"Damm)\s?{_HOUSE_NUMBER}"
+)
+_ENGLISH_STREET = re.compile(
+    r"\b\d{1,5}[A-Za-z]?\s(?:[A-Z][a-z]+\s){1,3}(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|"
+    r"Lane|Ln\.?|Drive|Dr\.?|Terrace|Way|Boulevard|Blvd\.?|Court|Ct\.?|Place|Close|Crescent|"
+    r"Square|Parkway)(?!\w)"
+)
+
 # Dates are not personal and matter to reports ("Rechnung vom 03.05.2024").
 _DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}")
 
@@ -91,14 +111,22 @@ _LONG_NUMBER = re.compile(r"(?<![\w])\d(?:[ ./-]?\d){5,}(?![\w])")
 
 def redact(text: str) -> str:
     """Return ``text`` with e-mail addresses, IBANs, phone, customer and contract numbers
-    replaced by ``[email]``, ``[iban]``, ``[phone]`` and ``[number]``."""
+    and street addresses replaced by ``[email]``, ``[iban]``, ``[phone]``, ``[number]``
+    and ``[address]``."""
     text = _EMAIL.sub(EMAIL, text)
     text = _OBFUSCATED_EMAIL.sub(EMAIL, text)
     text = _IBAN.sub(lambda m: IBAN if _looks_like_iban(m.group()) else m.group(), text)
+    text = _GERMAN_STREET.sub(ADDRESS, text)
+    text = _ENGLISH_STREET.sub(ADDRESS, text)
     text = _ACCOUNT.sub(lambda m: f"{m.group(1)}{m.group(2)}{NUMBER}", text)
     text = _PHONE.sub(_phone, text)
     text = _PREFIXED_NUMBER.sub(NUMBER, text)
     return _LONG_NUMBER.sub(lambda m: m.group() if _DATE.fullmatch(m.group()) else NUMBER, text)
+
+
+def redacted_or_none(text: str | None) -> str | None:
+    """:func:`redact` for an optional field."""
+    return None if text is None else redact(text)
 
 
 def redacted_excerpt(text: str, max_chars: int) -> str:

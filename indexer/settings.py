@@ -367,6 +367,13 @@ class Settings(BaseSettings):
     events_max_bytes: int = Field(
         4096, ge=256, description="Largest analytics event accepted by /api/events, in bytes."
     )
+    events_retention_days: int = Field(
+        90,
+        ge=1,
+        le=3650,
+        description="Days analytics events and agents' queries are kept; older ones are "
+        "deleted by `askfind purge`, which the service runs once a day.",
+    )
 
     # --- Redis: cache and rate limits ------------------------------------------------
     redis_url: str = Field(

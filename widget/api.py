@@ -13,6 +13,7 @@ from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
 from widget.agent_access import request_viewer_groups, visible_threads
 from widget.bodies import bounded_body
+from widget.cache import with_query
 from widget.context import engine_of
 from widget.items import result_item
 from widget.lifecycle import admit
@@ -66,10 +67,13 @@ def suggest() -> Any:
     if body is None:
         outcome = "miss"
         result = runtime.search.search(asked)
-        answer = {"query": text, "items": _items(result, settings.snippet_chars)}
+        # Cached without the query: what a customer typed is never stored in clear.
+        answer = {"items": _items(result, settings.snippet_chars)}
         body = current_app.json.dumps(answer).encode("utf-8")
         runtime.suggestions.put(key, body)
-    return Response(body, mimetype="application/json", headers={"X-Cache": outcome})
+    return Response(
+        with_query(text, body), mimetype="application/json", headers={"X-Cache": outcome}
+    )
 
 
 @api.get("/search")

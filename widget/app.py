@@ -68,9 +68,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def close_app(app: Flask) -> None:
     """Release what the app holds: the index, the event store, Redis connections."""
+    from widget.daily_purge import PURGE_KEY
     from widget.events import STORE_KEY
     from widget.runtime import runtime_of
 
+    purge = app.extensions.pop(PURGE_KEY, None)
+    if purge is not None:
+        purge.stop()
     runtime_of(app).redis.close()
     store = app.extensions.pop(STORE_KEY, None)
     if store is not None:

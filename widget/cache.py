@@ -3,8 +3,14 @@
 An answer is cached under a key made of everything it depends on: the normalised query,
 the filters and limit, the index version, the feedback version and the settings. Any
 write to the index changes its version, so no cached answer outlives a change to what
-it was computed from; nothing has to be deleted. Answers are stored as the finished JSON
+it was computed from; nothing has to be deleted. Answers are stored as finished JSON
 bytes: a hit costs one Redis GET and no serialisation.
+
+Nothing a customer typed is stored in clear (DESIGN.md decision 7): Redis writes its data
+to disk (``--save``), and a query may hold an e-mail address or a phone number. Keys are
+SHA-256 digests of what they depend on; an answer is stored without the ``query`` it
+echoes, which :func:`with_query` puts back on every read; query embeddings are keyed by
+a digest of the text and hold only the vector.
 
 While Redis is away, answers go to a small in-process LRU instead (the fallback of
 DESIGN.md decision 5); query embeddings then rely on the model's own in-process cache.
@@ -29,6 +35,19 @@ from widget.redis_link import RedisLink
 
 KEY_PREFIX = "askfind"
 _FAILED = object()
+_OBJECT_START = b"{"
+_EMPTY_OBJECT = b"{}"
+
+
+def with_query(query: str, stored: bytes) -> bytes:
+    """The answer to send: ``stored`` (a JSON object without the query) with ``"query"``
+    first, as the API's answers have it."""
+    head = b'{"query":' + json.dumps(query, ensure_ascii=False).encode("utf-8")
+    if not stored.startswith(_OBJECT_START):
+        raise ValueError("a cached answer must be a JSON object")
+    if stored.strip() == _EMPTY_OBJECT:
+        return head + b"}"
+    return head + b"," + stored[1:]
 
 
 class LocalCache:
@@ -96,6 +115,7 @@ class SuggestionCache:
         return found  # type: ignore[return-value]
 
     def put(self, key: str, body: bytes) -> None:
+        """Cache ``body``: an answer without the query it answers (see :func:`with_query`)."""
         if not self.enabled:
             return
         stored = self._link.run(lambda client: client.set(key, body, ex=self._ttl), _FAILED)

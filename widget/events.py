@@ -2,6 +2,10 @@
 
 The widget sends them with ``navigator.sendBeacon``, which posts a text/plain body and
 cannot read the answer; the status codes are for everyone else (and the tests).
+
+Every thread an event names (a click, a vote, the results of an impression) must be in
+the index: a vote for a thread that does not exist would boost nothing and could carry
+anything a sender likes into the event store.
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import Forbidden, UnsupportedMediaType
 
-from indexer.analytics.events import EventLimits, parse_event
+from indexer.analytics.events import Event, EventLimits, parse_event
 from indexer.analytics.store import EventStore, open_event_store
-from indexer.errors import AskfindError
+from indexer.errors import AskfindError, InvalidEvent
 from widget import metrics
 from widget.bodies import bounded_body
 from widget.context import engine_of
@@ -44,6 +48,7 @@ def receive() -> Any:
         max_query_chars=settings.query_max_chars,
     )
     event = parse_event(bounded_body(limits.max_bytes, "the event"), limits)
+    _check_threads_exist(event)
     try:
         event_store_of(current_app).add([event], origin=origin)
     except AskfindError:
@@ -51,6 +56,24 @@ def receive() -> Any:
         raise
     metrics.EVENTS.labels(type=event.type).inc()
     return jsonify({"stored": 1}), 202
+
+
+def _check_threads_exist(event: Event) -> None:
+    """Refuse an event naming a thread the index does not hold (400).
+
+    Raises:
+        InvalidEvent: naming the first unknown thread (its id is not echoed: it may be
+            anything a sender typed).
+    """
+    named = ([event.thread] if event.thread is not None else []) + list(event.results)
+    if not named:
+        return
+    known = engine_of(current_app).backend.content_hashes(named)
+    if event.thread is not None and event.thread not in known:
+        raise InvalidEvent(f"thread: no thread with this id is in the index ({event.type})")
+    unknown = [position for position, thread in enumerate(event.results) if thread not in known]
+    if unknown:
+        raise InvalidEvent(f"results[{unknown[0]}]: no thread with this id is in the index")
 
 
 def event_store_of(app: Flask) -> EventStore:

@@ -7,7 +7,9 @@ pipe, a file) and text when it is.
 The request id comes from the caller's ``X-Request-Id`` (when it is a sane token) or is
 made here, is sent back in the answer's ``X-Request-Id``, and is attached to every log
 record written while the request runs, so one request's lines can be found among many
-workers'. Query text reaches the logs only through :func:`indexer.privacy.redact`.
+workers'. Query text reaches the logs only through :func:`indexer.privacy.redact`, and
+so does every other text a record carries (:class:`RedactingFilter`): a path with an
+address in it, a refused request line, an exception's message.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from indexer.privacy import redact
+
 REQUEST_ID_HEADER = "X-Request-Id"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -30,6 +34,8 @@ _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 # Attributes every LogRecord has; anything else was passed in ``extra=`` and is logged.
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
 _HANDLER_NAME = "askfind"
+# A request id is askfind's own token or a caller's checked one; its digits are no number.
+_NOT_REDACTED = _STANDARD | {"request_id"}
 
 
 def request_id_from(header: str | None) -> str:
@@ -51,6 +57,33 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+class RedactingFilter(logging.Filter):
+    """Redact what a record was given besides its message template: string arguments,
+    string extras (a logged path) and the text of its exception.
+
+    The templates are askfind's and its libraries' own text; the arguments are where a
+    request's content gets in. Numbers pass as they are (a count is not personal).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted_argument(value) for value in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _redacted_argument(v) for key, v in record.args.items()}
+        for key, value in list(record.__dict__.items()):
+            if key not in _NOT_REDACTED and isinstance(value, str):
+                setattr(record, key, redact(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        return True
+
+
+def _redacted_argument(value: object) -> object:
+    if isinstance(value, int | float) or value is None:
+        return value
+    return redact(str(value))
+
+
 class JsonFormatter(logging.Formatter):
     """A log record as one line of JSON: time, level, logger, message, request id, extras."""
 
@@ -67,7 +100,9 @@ class JsonFormatter(logging.Formatter):
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key not in entry:
                 entry[key] = value
-        if record.exc_info:
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
@@ -116,10 +151,12 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {_HANDLER_NAME: {"()": formatter, "log_format": log_format}},
+        "filters": {_HANDLER_NAME: {"()": RedactingFilter}},
         "handlers": {
             _HANDLER_NAME: {
                 "class": "logging.StreamHandler",
                 "formatter": _HANDLER_NAME,
+                "filters": [_HANDLER_NAME],
                 "stream": "ext://sys.stderr",
             }
         },

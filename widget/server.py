@@ -15,6 +15,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from indexer.settings import Settings
+from widget.daily_purge import start_daily_purge
 from widget.logs import configure_logging, logging_config
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             "accesslog": None,  # askfind writes its own access log (widget.lifecycle)
             "errorlog": "-",
             "logconfig_dict": logging_config(self._settings.log_format, self._settings.log_level),
-            "post_worker_init": _settle_garbage_collection,
+            "post_worker_init": _worker_ready,
             "child_exit": _child_exit,
             "worker_exit": _worker_exit,
         }
@@ -112,6 +113,7 @@ def run_dev_server(settings: Settings, listener: socket.socket) -> None:
     configure_logging(settings.log_format, settings.log_level)
     host, port = listener.getsockname()[:2]
     app = create_app(settings)
+    start_daily_purge(app)
     server = make_server(host, port, app, threaded=True, fd=listener.fileno())
     try:
         server.serve_forever()
@@ -133,6 +135,16 @@ def _metrics_directory() -> Path | None:
     made = Path(tempfile.mkdtemp(prefix="askfind-metrics-"))
     os.environ[METRICS_ENV] = str(made)
     return made
+
+
+def _worker_ready(worker: Any) -> None:
+    """A worker has loaded the app: settle its garbage collection, start its daily purge."""
+    from flask import Flask
+
+    _settle_garbage_collection(worker)
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        start_daily_purge(app)
 
 
 def _settle_garbage_collection(worker: Any) -> None:

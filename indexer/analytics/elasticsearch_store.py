@@ -21,7 +21,7 @@ from elasticsearch.helpers import bulk, scan
 
 from indexer.analytics.events import EVENT_TYPES, Event, StoredEvent
 from indexer.backends.elasticsearch.connection import create_client, translated_errors
-from indexer.privacy import redact
+from indexer.privacy import redact, redacted_or_none
 from indexer.settings import Settings
 
 EVENTS_SUFFIX = "-events"
@@ -75,7 +75,7 @@ class ElasticsearchEventStore:
                     "session": event.session,
                     "query": redact(event.query),
                     "lang": event.lang,
-                    "board": event.board,
+                    "board": redacted_or_none(event.board),
                     "thread": event.thread,
                     "rank": event.rank,
                     "helpful": event.helpful,
@@ -114,6 +114,32 @@ class ElasticsearchEventStore:
             )
             for hit in hits:
                 yield _stored(hit["_source"])
+
+    def purge(self, before: datetime) -> int:
+        """Delete the events received before ``before`` and expunge them from the index's
+        segments (a deleted document otherwise stays on disk until a merge).
+
+        Found by a scan and deleted in bulk, not by ``_delete_by_query``: that lives in
+        the reindex module, which minimal distributions leave out (DESIGN.md decision 1).
+        """
+        cut = before.astimezone(UTC).isoformat(timespec="milliseconds")
+        with translated_errors("purging events", self._url):
+            if not self._client.indices.exists(index=self.index):
+                return 0
+            self._client.indices.refresh(index=self.index)
+            old = scan(
+                self._client,
+                index=self.index,
+                query={"query": {"range": {"received_at": {"lt": cut}}}, "_source": False},
+                size=SCAN_PAGE,
+            )
+            deletes = (
+                {"_op_type": "delete", "_index": self.index, "_id": hit["_id"]} for hit in old
+            )
+            deleted, _ = bulk(self._client, deletes, raise_on_error=True, refresh=True)
+            if deleted:
+                self._client.indices.forcemerge(index=self.index, only_expunge_deletes=True)
+        return int(deleted)
 
     def close(self) -> None:
         self._client.close()

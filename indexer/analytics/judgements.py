@@ -60,6 +60,7 @@ class JudgementStore:
         self._lock = threading.Lock()
         with self._lock, self._db:
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(SCHEMA)
 
     def record(self, thread: str, duplicate_of: str | None, agent: str, query: str = "") -> None:
@@ -105,6 +106,20 @@ class JudgementStore:
             yield DuplicateJudgement(
                 thread, duplicate_of, agent, query, datetime.fromisoformat(received_at)
             )
+
+    def forget_queries(self, before: datetime) -> int:
+        """Blank the queries of judgements received before ``before`` (retention: the
+        verdict stays, what the agent typed goes); returns how many were blanked."""
+        cut = before.astimezone(UTC).isoformat(timespec="milliseconds")
+        with self._lock:
+            with self._db:
+                blanked = self._db.execute(
+                    "UPDATE duplicate_judgement SET query = ''"
+                    " WHERE received_at < ? AND query != ''",
+                    (cut,),
+                )
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return blanked.rowcount
 
     def data_version(self) -> int:
         """A number that changes when another connection commits (cheap to poll)."""

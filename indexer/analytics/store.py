@@ -4,7 +4,8 @@ Query text is redacted here, on the way in, so nothing that reaches the file can
 personal data whoever the writer is. Writes go through one connection under a lock (one
 writer per process); gunicorn's workers share the file through WAL and a busy timeout.
 An event is committed before :meth:`SqliteEventStore.add` returns: the service answers
-only for events that are on disk.
+only for events that are on disk. Purged events are overwritten, not only unlinked
+(``secure_delete``), so that their bytes do not linger in free pages of the file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Protocol
 
 from indexer.analytics.events import EVENT_TYPES, Event, StoredEvent
 from indexer.errors import BackendUnavailable
-from indexer.privacy import redact
+from indexer.privacy import redact, redacted_or_none
 from indexer.settings import Settings
 
 EVENTS_FILE = "events.sqlite"
@@ -60,6 +61,10 @@ class EventStore(Protocol):
         """Events received in [since, until) (of ``types`` only, if given)."""
         ...
 
+    def purge(self, before: datetime) -> int:
+        """Delete the events received before ``before``; returns how many."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -73,6 +78,7 @@ class SqliteEventStore:
         self._lock = threading.Lock()
         with self._lock, self._db:
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -86,7 +92,7 @@ class SqliteEventStore:
                 event.session,
                 redact(event.query),
                 event.lang,
-                event.board,
+                redacted_or_none(event.board),
                 event.thread,
                 event.rank,
                 None if event.helpful is None else int(event.helpful),
@@ -131,6 +137,19 @@ class SqliteEventStore:
             if len(rows) < READ_PAGE:
                 return
             last_id = rows[-1][0]
+
+    def purge(self, before: datetime) -> int:
+        """Delete the events received before ``before``, zeroing their pages, and move
+        what the write-ahead log holds into the file (where the zeros are)."""
+        cut = before.astimezone(UTC).isoformat(timespec="milliseconds")
+        try:
+            with self._lock:
+                with self._db:
+                    deleted = self._db.execute("DELETE FROM event WHERE received_at < ?", (cut,))
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as e:
+            raise BackendUnavailable(f"the event store {self.path} cannot be purged: {e}") from e
+        return deleted.rowcount
 
     def close(self) -> None:
         with self._lock:

@@ -18,7 +18,7 @@ from indexer.engine import Engine
 from tests.conftest import engine_on
 from tests.widget.helpers import AUTH, writable_app
 from widget.app import create_app
-from widget.cache import IndexVersion, LocalCache
+from widget.cache import IndexVersion, LocalCache, with_query
 from widget.params import normalise_query
 
 QUESTION = "eSIM auf neues iPhone übertragen"
@@ -224,3 +224,27 @@ def test_normalised_query_keeps_case_and_collapses_space() -> None:
     assert normalise_query("  WLAN \t bricht\u00a0ab  ") == "WLAN bricht ab"
     assert normalise_query("Cafe\u0301") == "Café"
     assert json.dumps(normalise_query("x")) == '"x"'
+
+
+def test_redis_holds_no_query_in_clear_neither_in_keys_nor_in_answers(
+    app: Flask, redis_url: str
+) -> None:
+    """The reproduction of issue 16: the address was twice in Redis's dump file."""
+    client = app.test_client()
+    question = "Meine Mail ist lisa.test@example.de Router"
+    first, second = suggest(client, question), suggest(client, question)
+    assert second.headers["X-Cache"] == "hit"
+    assert first.get_json() == second.get_json()
+    assert second.get_json()["query"] == question  # put back on the way out
+    assert list(second.get_json()) == ["query", "items"]
+    with redis.Redis.from_url(redis_url) as store:
+        stored = [key + b"\n" + (store.dump(key) or b"") for key in store.scan_iter()]
+        assert stored
+        assert not [entry for entry in stored if b"lisa.test" in entry or b"example.de" in entry]
+        cached = store.get(keys(redis_url, "askfind:*:suggest:*")[0])
+    assert cached is not None and list(json.loads(cached)) == ["items"]
+
+
+def test_an_answer_without_items_gets_its_query_back() -> None:
+    assert json.loads(with_query('ä "x"', b"{}")) == {"query": 'ä "x"'}
+    assert json.loads(with_query("q", b'{"items":[1]}')) == {"query": "q", "items": [1]}

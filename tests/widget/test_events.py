@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from indexer.analytics.store import EVENTS_FILE, SqliteEventStore
 from indexer.engine import Engine
-from tests.conftest import engine_on
+from tests.conftest import engine_copy
 from widget.app import create_app
 
 OWN = "http://localhost"  # the test client's host
@@ -27,8 +27,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(engine: Engine, data_dir: Path) -> Iterator[FlaskClient]:
-    app = create_app(engine=engine_on(engine, data_dir, widget_origins=(PARTNER,)))
+def client(sample_engine: Engine, data_dir: Path) -> Iterator[FlaskClient]:
+    # Over the sample community: events must name threads the index holds.
+    app = create_app(engine=engine_copy(sample_engine, data_dir, widget_origins=(PARTNER,)))
     yield app.test_client()
 
 
@@ -76,8 +77,8 @@ def test_events_from_other_origins_are_refused(
     assert not (data_dir / EVENTS_FILE).exists()
 
 
-def test_any_origin_is_allowed_with_a_star(engine: Engine, tmp_path: Path) -> None:
-    app = create_app(engine=engine_on(engine, tmp_path, widget_origins=("*",)))
+def test_any_origin_is_allowed_with_a_star(sample_engine: Engine, tmp_path: Path) -> None:
+    app = create_app(engine=engine_copy(sample_engine, tmp_path, widget_origins=("*",)))
     assert post(app.test_client(), CLICK, origin="https://anywhere.example").status_code == 202
 
 
@@ -105,6 +106,39 @@ def test_personal_data_in_the_query_is_redacted_before_storing(
     event = {"type": "asked_anyway", "session": SESSION, "query": "Vertrag von max@example.de"}
     assert post(client, event).status_code == 202
     assert [e.event.query for e in stored(data_dir)] == ["Vertrag von [email]"]
+
+
+def test_personal_data_in_the_board_is_redacted_before_storing(
+    client: FlaskClient, data_dir: Path
+) -> None:
+    event = {"type": "asked_anyway", "session": SESSION, "query": "x", "board": "0171 9876543"}
+    assert post(client, event).status_code == 202
+    assert [e.event.board for e in stored(data_dir)] == ["[phone]"]
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"type": "helpful", "session": SESSION, "query": "wlan", "thread": "gone-1",
+          "helpful": True}, "thread"),
+        ({**CLICK, "thread": "lisa.test@example.de"}, "thread"),
+        ({"type": "impression", "session": SESSION, "query": "wlan",
+          "results": ["wlan-001", "no-such-thread"]}, "results[1]"),
+    ],
+)  # fmt: skip
+def test_an_event_naming_a_thread_the_index_lacks_is_a_400_and_not_stored(
+    client: FlaskClient, data_dir: Path, event: dict[str, Any], field: str
+) -> None:
+    answer = post(client, event)
+    assert answer.status_code == 400
+    error = answer.get_json()["error"]
+    assert error.startswith(f"{field}: no thread with this id is in the index")
+    assert "example.de" not in error  # the id is not echoed
+    assert stored(data_dir) == []
+    vote = {"type": "helpful", "session": SESSION, "query": "wlan", "thread": "wlan-001",
+            "helpful": True}  # fmt: skip
+    assert post(client, vote).status_code == 202
+    assert [e.event.thread for e in stored(data_dir)] == ["wlan-001"]
 
 
 def test_the_read_api_answers_allowed_origins_with_cors(client: FlaskClient) -> None:

@@ -152,6 +152,40 @@ def test_configure_logging_writes_json_to_stderr(capsys: pytest.CaptureFixture[s
     assert (line["level"], line["message"], line["n"]) == ("WARNING", "hello world", 1)
 
 
+def test_every_text_a_log_record_carries_is_redacted_numbers_and_request_ids_kept(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A path, a refused request line, an exception's message: not only the query."""
+    configure_logging("json", "INFO")
+    log = logging.getLogger("askfind.test")
+    try:
+        log.warning("invalid request: %s", ValueError("GET /x?q=lisa.test@example.de"))
+        log.info(
+            "read %d threads",
+            12345678,
+            extra={"path": "/api/threads/0171 9876543", "request_id": "0123456789abcdef"},
+        )
+        try:
+            raise KeyError("Hauptstraße 123a")
+        except KeyError:
+            log.exception("failed")
+        lines = [json.loads(line) for line in capsys.readouterr().err.strip().splitlines()]
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if h.get_name() == "askfind"]:
+            root.removeHandler(handler)
+    text = json.dumps(lines, ensure_ascii=False)
+    for personal in ("lisa.test", "9876543", "Hauptstraße 123a"):
+        assert personal not in text
+    assert lines[0]["message"] == "invalid request: GET /x?q=[email]"
+    assert lines[1]["message"] == "read 12345678 threads"  # a count, not a customer number
+    assert (lines[1]["path"], lines[1]["request_id"]) == (
+        "/api/threads/[phone]",
+        "0123456789abcdef",
+    )
+    assert "[address]" in lines[2]["exception"]
+
+
 def test_the_elasticsearch_clients_request_lines_are_left_out_unless_debugging(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

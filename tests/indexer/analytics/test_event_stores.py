@@ -3,6 +3,7 @@ Elasticsearch. The same assertions on both, as for the index backends."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from indexer.analytics.events import Event
 from indexer.analytics.report import build_report
-from indexer.analytics.store import EventStore, open_event_store
+from indexer.analytics.store import EventStore, SqliteEventStore, open_event_store
 from tests.conftest import backend_settings
 
 SESSION = "s-0123456789abcdef"
@@ -62,3 +63,25 @@ def test_queries_are_redacted_in_every_store(store: EventStore) -> None:
 
 def test_an_empty_store_reads_nothing_and_reports_zero(store: EventStore) -> None:
     assert build_report(store.read()).to_dict()["searches"] == 0
+
+
+def test_a_purge_deletes_the_events_received_before_the_cut_only(store: EventStore) -> None:
+    store.add([Event("asked_anyway", SESSION, "old one")])
+    time.sleep(0.01)
+    cut = datetime.now(UTC)
+    time.sleep(0.01)
+    store.add([Event("asked_anyway", SESSION, "new one")])
+    assert store.purge(cut) == 1
+    assert [e.event.query for e in store.read()] == ["new one"]
+    assert store.purge(cut) == 0
+
+
+def test_purged_events_leave_no_bytes_in_the_sqlite_file(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / "events.sqlite")
+    try:
+        store.add([Event("asked_anyway", SESSION, "unverwechselbar-7f3a9 Router")])
+        assert store.purge(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    finally:
+        store.close()
+    on_disk = b"".join(path.read_bytes() for path in tmp_path.glob("events.sqlite*"))
+    assert b"unverwechselbar-7f3a9" not in on_disk
