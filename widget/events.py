@@ -20,6 +20,7 @@ from indexer.analytics.events import Event, EventLimits, parse_event
 from indexer.analytics.store import EventStore, open_event_store
 from indexer.errors import AskfindError, InvalidEvent
 from widget import metrics
+from widget.agent_access import visible_threads
 from widget.bodies import bounded_body
 from widget.context import engine_of
 from widget.origins import is_allowed
@@ -59,7 +60,9 @@ def receive() -> Any:
 
 
 def _check_threads_exist(event: Event) -> None:
-    """Refuse an event naming a thread the index does not hold (400).
+    """Refuse an event naming a thread the index does not hold, or holds only for some
+    groups (400): events come from the public widget, and a restricted thread accepted
+    where an unknown one is refused would tell the public that it exists.
 
     Raises:
         InvalidEvent: naming the first unknown thread (its id is not echoed: it may be
@@ -68,7 +71,7 @@ def _check_threads_exist(event: Event) -> None:
     named = ([event.thread] if event.thread is not None else []) + list(event.results)
     if not named:
         return
-    known = engine_of(current_app).backend.content_hashes(named)
+    known = visible_threads(engine_of(current_app).backend, named, frozenset())  # the public
     if event.thread is not None and event.thread not in known:
         raise InvalidEvent(f"thread: no thread with this id is in the index ({event.type})")
     unknown = [position for position, thread in enumerate(event.results) if thread not in known]

@@ -197,6 +197,18 @@ def test_a_restricted_thread_never_reaches_the_public(app: Flask, redis_url: str
         assert missing.get_json()["error"].replace(record["id"], "X") == unknown.get_json()[
             "error"
         ].replace("intern-999", "X")
+        # An event (from the public widget) naming it is refused as for an unknown thread.
+        events = [
+            client.post(
+                "/api/events",
+                json={"type": "vote", "session": "s-0123456789abcdef", "query": "x",
+                      "thread": thread_id, "helpful": True},
+                headers={"Origin": "http://localhost"},
+            )
+            for thread_id in (record["id"], "intern-999")
+        ]  # fmt: skip
+        assert [e.status_code for e in events] == [400, 400]
+        assert events[0].get_json() == events[1].get_json()
     with redis.Redis.from_url(redis_url) as cache:
         cached = list(cache.scan_iter("askfind:*:suggest:*"))
         assert cached
