@@ -201,14 +201,15 @@ def test_a_restricted_thread_never_reaches_the_public(app: Flask, redis_url: str
         events = [
             client.post(
                 "/api/events",
-                json={"type": "vote", "session": "s-0123456789abcdef", "query": "x",
-                      "thread": thread_id, "helpful": True},
+                json={"type": "click", "session": "s-0123456789abcdef", "query": "x",
+                      "thread": thread_id, "rank": 1},
                 headers={"Origin": "http://localhost"},
             )
             for thread_id in (record["id"], "intern-999")
         ]  # fmt: skip
-        assert [e.status_code for e in events] == [400, 400]
+        assert [e.status_code for e in events] == [400, 400], events[0].get_json()
         assert events[0].get_json() == events[1].get_json()
+        assert "no thread with this id" in events[0].get_json()["error"]
     with redis.Redis.from_url(redis_url) as cache:
         cached = list(cache.scan_iter("askfind:*:suggest:*"))
         assert cached
