@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from indexer.privacy import redact
+from indexer.privacy import PLACEHOLDERS, redact
 
 # The focus is cut after this many words: a subject and two or three questions. More
 # would let a long message's many questions drown each other again.
@@ -87,7 +87,7 @@ _ANNOUNCED = re.compile(
     r"handy|phone|mobil)\s*[:#]?\s*(?:ist\s+|is\s+)?\[(?:number|phone|email|iban)\]",
     re.I,
 )
-_PLACEHOLDER = re.compile(r"\[(?:number|phone|email|iban)\]")
+_PLACEHOLDER = re.compile("|".join(re.escape(placeholder) for placeholder in PLACEHOLDERS))
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 _WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
 _QUESTION_START = re.compile(
