@@ -127,8 +127,8 @@ class Settings(BaseSettings):
     )
     khoros_webhook_secret: SecretStr = Field(
         SecretStr(""),
-        description="Secret of askfind's Khoros hook; X-Askfind-Signature: sha256=<HMAC-SHA256 "
-        "of the body> is checked against it (empty: the hook is refused).",
+        description="Secret of askfind's Khoros hook; X-Askfind-Signature: t=<unix time>,"
+        "v1=<HMAC-SHA256 of '<t>.<body>'> is checked against it (empty: the hook is refused).",
     )
     khoros_page_size: int = Field(
         100, ge=1, le=1000, description="Messages per LiQL request (its LIMIT)."
@@ -144,6 +144,19 @@ class Settings(BaseSettings):
     )
     hook_max_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest webhook body accepted, in bytes."
+    )
+    hook_max_age_seconds: int = Field(
+        300,
+        ge=1,
+        description="Oldest a signed Khoros delivery (its t=) may be, in seconds, and how far "
+        "ahead the sender's clock may run; older or later: refused (403).",
+    )
+    hook_delivery_memory_seconds: int = Field(
+        7 * 86400,
+        ge=600,
+        description="Seconds the ids of applied webhook deliveries are remembered (in Redis "
+        "when configured, and in hooks.sqlite in data_dir); a delivery seen within that time "
+        "is refused (409).",
     )
 
     # --- analysis ------------------------------------------------------------------
