@@ -25,7 +25,7 @@ from indexer.threads import Thread
 
 # Bump when analysis or cleaning changes what a thread turns into: every thread is then
 # prepared anew instead of carried over.
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 BATCH_SIZE = 256
 ERRORS_KEPT = 100
 

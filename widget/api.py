@@ -13,7 +13,7 @@ from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
 from widget.bodies import bounded_body
 from widget.context import engine_of
-from widget.items import result_item
+from widget.items import public_record, result_item
 from widget.lifecycle import admit
 from widget.params import (
     SEARCH_PARAMS,
@@ -136,7 +136,7 @@ def get_thread(thread_id: str) -> Any:
     found = engine.backend.get_threads([thread_id])
     if thread_id not in found:
         raise ThreadNotFound(f"no thread with id {thread_id!r}")
-    return jsonify(found[thread_id].to_record())
+    return jsonify(public_record(found[thread_id]))
 
 
 def _items(result: SearchResult, snippet_chars: int) -> list[dict[str, Any]]:
