@@ -425,6 +425,14 @@ class Settings(BaseSettings):
     write_max_threads: int = Field(
         200, ge=1, description="Most threads one POST /api/threads may carry."
     )
+    thread_max_chars: int = Field(
+        100_000,
+        ge=1000,
+        description="Longest text a thread keeps on ingest (POST /api/threads, askfind index, "
+        "sync, webhooks), in characters: its body, its accepted answer, and its other answers "
+        "together each; longer text is cut, ending in '…', and the thread is reported as "
+        "truncated.",
+    )
 
     # --- feedback ----------------------------------------------------------------------
     feedback_boost: float = Field(

@@ -159,5 +159,6 @@ def _answer(source: str, event: str, report: SyncReport) -> dict[str, Any]:
         "deleted": report.deleted,
         "skipped": report.skipped,
         "ids": report.ids,
+        "truncated": report.truncated_ids,
         "errors": [str(e) for e in report.errors[:ERRORS_SHOWN]],
     }
