@@ -117,8 +117,10 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
     else root.adoptedStyleSheets = [styles];
     return root;
   };
-  /** The absolute URL if it is http(s), else null: no javascript:, data: or other schemes. */
+  /** The absolute URL if it is http(s), else null: no javascript:, data: or other schemes.
+   *  No URL is no link (the API sends null for a thread without a safe one). */
   const safeUrl = (url) => {
+    if (!url) return null;
     try {
       const u = new URL(url, location.href);
       return /^https?:$/.test(u.protocol) ? u.href : null;

@@ -3,6 +3,13 @@
 HTML becomes text (code keeps its text; scripts, styles and markup go; entities are
 decoded), and what is not the author's question is cut: quoted earlier posts and
 signatures. Indexing what people *quoted* would make every reply look like its parent.
+
+The result is never markup, even where entities decode into it ("&lt;script&gt;"). HTML
+that was encoded twice (exports do that) is parsed as HTML again, so its scripts go
+with their content; any other "<" that an HTML parser would take for the start of a tag
+gets a space after it ("&lt;Strg&gt;" -> "< Strg>"). Not escaped: the text is plain text
+for every reader, and the widget, which inserts it as text, would show "&lt;". Not
+stripped: "Drücken Sie <Strg>+<Alt>" is what people write in help forums.
 """
 
 from __future__ import annotations
@@ -31,6 +38,11 @@ _BLOCK_END = re.compile(
     r"<\s*br\s*/?\s*>|<\s*/\s*(p|div|li|pre|h[1-6]|tr|ul|ol|table|blockquote)\s*>", re.IGNORECASE
 )
 _CELL_END = re.compile(r"<\s*/\s*(td|th)\s*>", re.IGNORECASE)
+
+# Where an HTML parser starts a tag, comment or declaration: "<" and a letter, "/", "!" or
+# "?" ("a < b" and "<50 €" are text to it).
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_MARKUP_PASSES = 4  # entities encoded four times over are not text anyone wrote
 
 _QUOTED_LINE = re.compile(r"^\s*>")
 _SIGNATURE_DELIMITER = re.compile(r"^--\s*$")
@@ -94,11 +106,27 @@ def clean_text(text: str) -> str:
     if not text:
         return ""
     text = html_to_text(text) if looks_like_html(text) else html.unescape(text)
+    text = without_markup(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = strip_quotes_and_signature(text)
     text = _SPACES.sub(" ", text)
     text = "\n".join(line.strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", text).strip()
+
+
+def without_markup(text: str) -> str:
+    """Return ``text`` with nothing an HTML parser would take for markup.
+
+    HTML that entities decoded into is parsed as HTML again (a script's or style's
+    content goes with it), a few times for entities encoded several times over; then a
+    "<" that would still open a tag gets a space after it ("x<y" -> "x< y"), so the text
+    is text even cut short or placed before other markup.
+    """
+    for _ in range(_MARKUP_PASSES):
+        if not looks_like_html(text):
+            break
+        text = html_to_text(text)
+    return _TAG_OPEN.sub("< ", text)
 
 
 def _without_sign_off(lines: list[str]) -> list[str]:

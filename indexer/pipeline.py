@@ -4,6 +4,11 @@ A thread whose content is identical to what the live index holds is carried over
 was indexed (no cleaning, analysis or embedding again): that is what makes a nightly full
 rebuild of an unchanged community cheap. Changed threads are embedded in batches, and
 vectors are looked up first in the (model, content hash) cache.
+
+Every thread is first cut to ``thread_max_chars`` (``threads.bounded_thread``), whichever
+way it came (``askfind index``, sync, webhooks, the write API), and the text handed to
+the model is cut to what it reads: one thread of megabytes costs neither seconds nor a
+worker's memory for good.
 """
 
 from __future__ import annotations
@@ -21,13 +26,17 @@ from indexer.embedding import Embedder, EmbeddingCache, content_hash
 from indexer.errors import AskfindError
 from indexer.settings import Settings
 from indexer.sources.base import RecordError, SourceItem
-from indexer.threads import Thread
+from indexer.threads import Thread, bounded_thread
 from indexer.visibility import grants, with_board_groups
 
 # Bump when analysis or cleaning changes what a thread turns into: every thread is then
 # prepared anew instead of carried over.
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 BATCH_SIZE = 256
+# The models read embedding_max_tokens word pieces (words, for USE) and drop the rest,
+# but tokenisers and respelling go through all of it first: the text is cut before, at a
+# length no run of that many word pieces reaches (the longest German words are ~40).
+EMBEDDING_CHARS_PER_TOKEN = 32
 ERRORS_KEPT = 100
 
 Mode = Literal["rebuild", "upsert"]
@@ -45,6 +54,9 @@ class IndexReport:
     unchanged: int = 0
     skipped: int = 0
     errors: list[RecordError] = field(default_factory=list)
+    # Threads cut to thread_max_chars (indexed all the same), and the first of their ids.
+    truncated: int = 0
+    truncated_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
     published: bool = False
 
@@ -54,9 +66,10 @@ class IndexReport:
 
     def summary(self) -> str:
         rate = self.read / self.seconds if self.seconds else 0.0
+        cut = f", {self.truncated} cut to size" if self.truncated else ""
         return (
             f"read {self.read}, indexed {self.indexed}, unchanged {self.unchanged}, "
-            f"skipped {self.skipped} in {self.seconds:.1f} s ({rate:.0f} threads/s)"
+            f"skipped {self.skipped}{cut} in {self.seconds:.1f} s ({rate:.0f} threads/s)"
         )
 
 
@@ -136,7 +149,8 @@ class ThreadPreparer:
         return self._vectors(texts).result()
 
     def _embedding_text(self, text: _PlainText) -> str:
-        return self.analyzer.for_embedding(text.for_embedding())
+        bound = self.settings.embedding_max_tokens * EMBEDDING_CHARS_PER_TOKEN
+        return self.analyzer.for_embedding(text.for_embedding()[:bound])
 
     def _vectors(self, texts: list[str]) -> _PendingVectors:
         """The texts' vectors: cached ones at once, the others being embedded meanwhile."""
@@ -254,7 +268,7 @@ class Indexer:
                 if strict:
                     raise StrictModeError(f"bad record with --strict: {item}")
                 continue
-            batch.append(item)
+            batch.append(self._bounded(item, report))
             if len(batch) >= BATCH_SIZE:
                 self._flush(batch, sink, report)
                 batch = []
@@ -266,6 +280,15 @@ class Indexer:
         report.seconds = time.monotonic() - started
         if on_progress:
             on_progress(report)
+
+    def _bounded(self, thread: Thread, report: IndexReport) -> Thread:
+        """The thread cut to ``thread_max_chars`` (counted in the report if it was cut)."""
+        bounded = bounded_thread(thread, self.preparer.settings.thread_max_chars)
+        if bounded is not thread:
+            report.truncated += 1
+            if len(report.truncated_ids) < ERRORS_KEPT:
+                report.truncated_ids.append(thread.id)
+        return bounded
 
     def _flush(self, batch: list[Thread], sink: _Sink, report: IndexReport) -> None:
         # The last occurrence of an id in a batch wins, as it would in separate batches.

@@ -127,8 +127,8 @@ class Settings(BaseSettings):
     )
     khoros_webhook_secret: SecretStr = Field(
         SecretStr(""),
-        description="Secret of askfind's Khoros hook; X-Askfind-Signature: sha256=<HMAC-SHA256 "
-        "of the body> is checked against it (empty: the hook is refused).",
+        description="Secret of askfind's Khoros hook; X-Askfind-Signature: t=<unix time>,"
+        "v1=<HMAC-SHA256 of '<t>.<body>'> is checked against it (empty: the hook is refused).",
     )
     restricted_boards: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
@@ -150,6 +150,19 @@ class Settings(BaseSettings):
     )
     hook_max_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest webhook body accepted, in bytes."
+    )
+    hook_max_age_seconds: int = Field(
+        300,
+        ge=1,
+        description="Oldest a signed Khoros delivery (its t=) may be, in seconds, and how far "
+        "ahead the sender's clock may run; older or later: refused (403).",
+    )
+    hook_delivery_memory_seconds: int = Field(
+        7 * 86400,
+        ge=600,
+        description="Seconds the ids of applied webhook deliveries are remembered (in Redis "
+        "when configured, and in hooks.sqlite in data_dir); a delivery seen within that time "
+        "is refused (409).",
     )
 
     # --- analysis ------------------------------------------------------------------
@@ -431,6 +444,14 @@ class Settings(BaseSettings):
     )
     write_max_threads: int = Field(
         200, ge=1, description="Most threads one POST /api/threads may carry."
+    )
+    thread_max_chars: int = Field(
+        100_000,
+        ge=1000,
+        description="Longest text a thread keeps on ingest (POST /api/threads, askfind index, "
+        "sync, webhooks), in characters: its body, its accepted answer, and its other answers "
+        "together each; longer text is cut, ending in '…', and the thread is reported as "
+        "truncated.",
     )
 
     # --- feedback ----------------------------------------------------------------------

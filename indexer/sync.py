@@ -32,6 +32,9 @@ class SyncReport:
     skipped: int = 0
     errors: list[RecordError] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
+    # Threads cut to thread_max_chars on the way in, and the first of their ids.
+    truncated: int = 0
+    truncated_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -91,6 +94,8 @@ def _add_upserts(report: SyncReport, upserted: IndexReport) -> None:
     report.unchanged = upserted.unchanged
     report.skipped = upserted.skipped
     report.errors = upserted.errors[:ERRORS_KEPT]
+    report.truncated = upserted.truncated
+    report.truncated_ids = upserted.truncated_ids
 
 
 def _note_id(report: SyncReport, thread_id: str) -> None:

@@ -17,6 +17,8 @@ MIN_COUNT, MAX_COUNT = -(2**63), 2**63 - 1
 PUBLIC = "public"
 MAX_GROUPS = 50
 MAX_GROUP_CHARS = 100
+TITLE_MAX_CHARS = 1000
+CUT_MARK = "…"  # ends a text that was cut, so that its readers see it
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,51 @@ def visibility_of(value: Any) -> tuple[str, ...]:
         if len(group) > MAX_GROUP_CHARS:
             raise InvalidRecord(f"visibility[{index}] is longer than {MAX_GROUP_CHARS} characters")
     return tuple(sorted(groups))
+
+
+def bounded_thread(thread: Thread, max_chars: int) -> Thread:
+    """``thread`` with its texts cut to size: ``thread`` itself when they already are.
+
+    The title is cut at ``TITLE_MAX_CHARS``, the body and the accepted answer each at
+    ``max_chars``, the other answers at ``max_chars`` together (later ones cut first). A
+    cut text ends in ``CUT_MARK``. Why: one thread of megabytes costs seconds of analysis
+    and hundreds of megabytes of memory, and what helps a reader is at its beginning.
+    """
+    title = _cut(thread.title, TITLE_MAX_CHARS)
+    body = _cut(thread.body, max_chars)
+    accepted = thread.accepted_answer
+    if accepted is not None and len(accepted.body) > max_chars:
+        accepted = dataclasses.replace(accepted, body=_cut(accepted.body, max_chars))
+    answers: list[Answer] = []
+    left = max_chars
+    for answer in thread.answers:
+        if left <= len(CUT_MARK):
+            break
+        kept = (
+            answer
+            if len(answer.body) <= left
+            else dataclasses.replace(answer, body=_cut(answer.body, left))
+        )
+        answers.append(kept)
+        left -= len(kept.body)
+    whole = (
+        title is thread.title
+        and body is thread.body
+        and accepted is thread.accepted_answer
+        and len(answers) == len(thread.answers)
+        and all(kept is answer for kept, answer in zip(answers, thread.answers, strict=False))
+    )
+    if whole:
+        return thread
+    return thread.with_changes(
+        title=title, body=body, accepted_answer=accepted, answers=tuple(answers)
+    )
+
+
+def _cut(text: str, max_chars: int) -> str:
+    if len(text) <= max_chars:
+        return text
+    return text[: max_chars - len(CUT_MARK)].rstrip() + CUT_MARK
 
 
 def parse_timestamp(value: str) -> datetime:

@@ -60,6 +60,7 @@ from widget.agent_text import (
 from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
 from widget.errors import error
+from widget.items import public_url
 from widget.pages import lock_down
 
 agent = Blueprint("agent", __name__)
@@ -114,14 +115,14 @@ def thread_detail(thread_id: str) -> Any:
     if thread.accepted_answer is not None:
         solution = {
             "text": clean_text(thread.accepted_answer.body),
-            "url": thread.accepted_answer.url or thread.url,
+            "url": public_url(thread.accepted_answer.url) or public_url(thread.url),
             "author": thread.accepted_answer.author,
         }
     return jsonify(
         {
             "id": thread.id,
             "title": clean_title(thread.title),
-            "url": thread.url,
+            "url": public_url(thread.url),
             "board": thread.board,
             "lang": thread.lang,
             "created_at": thread.created_at,

@@ -15,7 +15,7 @@ from widget.agent_access import request_viewer_groups, visible_threads
 from widget.bodies import bounded_body
 from widget.cache import with_query
 from widget.context import engine_of
-from widget.items import result_item
+from widget.items import public_record, result_item
 from widget.lifecycle import admit
 from widget.params import (
     SEARCH_PARAMS,
@@ -152,7 +152,7 @@ def get_thread(thread_id: str) -> Any:
     found = visible_threads(engine.backend, [thread_id], request_viewer_groups())
     if thread_id not in found:
         raise ThreadNotFound(f"no thread with id {thread_id!r}")
-    return jsonify(found[thread_id].to_record())
+    return jsonify(public_record(found[thread_id]))
 
 
 def _items(result: SearchResult, snippet_chars: int) -> list[dict[str, Any]]:

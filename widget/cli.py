@@ -26,6 +26,7 @@ from widget.cli_common import (
     command_settings,
     data_dir_option,
     error_printer,
+    print_truncated,
     usage_error,
 )
 
@@ -127,6 +128,7 @@ def index(
             raise click.ClickException(str(e)) from e
         finally:
             engine.close()
+    print_truncated(report.truncated, report.truncated_ids, settings.thread_max_chars)
     click.echo(report.summary())
     if report.usable == 0:
         raise click.ClickException("nothing could be indexed; the live index is unchanged")

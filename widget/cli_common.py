@@ -72,3 +72,15 @@ def error_printer() -> Callable[[RecordError], None]:
             click.echo("more bad records; only the count is shown from here on", err=True)
 
     return report
+
+
+def print_truncated(count: int, ids: list[str], max_chars: int) -> None:
+    """Name the threads that were cut to ``thread_max_chars`` on ingest (on stderr)."""
+    if not count:
+        return
+    named = ", ".join(ids[:ERRORS_SHOWN]) + (", ..." if count > min(len(ids), ERRORS_SHOWN) else "")
+    click.echo(
+        f"cut {count} threads longer than {max_chars} characters (setting thread_max_chars), "
+        f"indexed with their beginning: {named}",
+        err=True,
+    )

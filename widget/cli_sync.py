@@ -18,7 +18,13 @@ from indexer.errors import AskfindError, InvalidQuery
 from indexer.settings import Settings
 from indexer.sources import FORMATS, SourceFormat, SyncItem, read_source
 from indexer.sources.live import LIVE_SOURCES, open_live_source
-from widget.cli_common import command_engine, command_settings, error_printer, usage_error
+from widget.cli_common import (
+    command_engine,
+    command_settings,
+    error_printer,
+    print_truncated,
+    usage_error,
+)
 
 
 @click.command(name="sync")
@@ -83,6 +89,7 @@ def sync_command(
         raise usage_error(e, {"--since": "--since"}) from e
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
+    print_truncated(report.truncated, report.truncated_ids, settings.thread_max_chars)
     click.echo(report.summary())
     if report.read and report.skipped == report.read:
         raise click.ClickException("every record was bad; nothing was synced")

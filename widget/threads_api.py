@@ -24,6 +24,7 @@ from widget import metrics
 from widget.auth import require_api_key
 from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
+from widget.memory import release_after
 from widget.runtime import runtime_of
 
 threads = Blueprint("threads", __name__, url_prefix="/api")
@@ -39,7 +40,17 @@ def upsert() -> Any:
     settings = engine.settings
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("send threads as application/json")
-    data = parsed_json(bounded_body(settings.write_max_bytes))
+    body = bounded_body(settings.write_max_bytes)
+    try:
+        return _upserted(parsed_json(body))
+    finally:
+        release_after(len(body))
+
+
+def _upserted(data: Any) -> Any:
+    """Validate the threads of a request and write them (all or none)."""
+    engine = engine_of(current_app)
+    settings = engine.settings
     records = _records(data, settings.write_max_threads)
     parsed, errors = _validated(records)
     if errors:
@@ -60,6 +71,7 @@ def upsert() -> Any:
             "indexed": report.indexed,
             "unchanged": report.unchanged,
             "ids": list(dict.fromkeys(thread.id for thread in parsed)),
+            "truncated": report.truncated_ids,
         }
     )
 

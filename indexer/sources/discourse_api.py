@@ -9,8 +9,9 @@
 - Authentication: ``Api-Key`` and ``Api-Username`` headers (settings ``discourse_api_key``,
   ``discourse_api_username``); without a key, what anonymous visitors see.
 - Webhooks: topic, post and Solved-plugin events name a topic; it is fetched anew (a post
-  event carries only the post), and ``topic_destroyed``, a 404 or a topic no longer
-  public make it *gone*.
+  event carries only the post), and a 404 or a topic no longer public make it *gone*.
+  ``topic_destroyed`` is no exception: a delivery is never believed (it may be a replay),
+  so a topic the forum still shows stays.
 
 Deleted topics do not appear in topic lists, so ``sync --since`` removes only those it
 meets (a 404 on fetch, an unlisted topic); webhooks and the nightly full rebuild catch
@@ -19,6 +20,7 @@ the rest.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -29,6 +31,8 @@ from indexer.sources.base import Gone, RecordError, SyncItem
 from indexer.sources.discourse import Category, categories_of, topic_items
 from indexer.sources.http import ApiClient
 from indexer.threads import parse_timestamp
+
+log = logging.getLogger(__name__)
 
 POSTS_PER_REQUEST = 50
 MAX_POSTS_PER_TOPIC = 1000  # longer topics: their first posts (and the accepted one) suffice
@@ -104,7 +108,8 @@ class DiscourseSource:
         return self._categories
 
     def changes_from_hook(self, event: str, payload: Any) -> Iterator[SyncItem]:
-        """What a webhook delivery changes: the topic it names, fetched anew, or Gone.
+        """What a webhook delivery changes: the topic it names, fetched anew, or its Gone
+        if the forum no longer has it (whatever the event says).
 
         ``event`` is the X-Discourse-Event header (topic_created, post_edited,
         accepted_solution, ...); ``payload`` the decoded body, ``{"topic": {...}}`` or
@@ -116,10 +121,10 @@ class DiscourseSource:
             if isinstance(payload, dict) and ("topic" in payload or "post" in payload):
                 yield RecordError(f"webhook {event}", "names no topic id")
             return
-        if event in DELETE_EVENTS:
-            yield Gone(str(topic_id), f"webhook {event}")
-            return
-        yield from self.topic(topic_id, include_gone=True)
+        fetched = list(self.topic(topic_id, include_gone=True))
+        if event in DELETE_EVENTS and not any(isinstance(item, Gone) for item in fetched):
+            log.warning("webhook %s of topic %s: the forum still has it, kept", event, topic_id)
+        yield from fetched
 
     def _complete_posts(self, topic: dict[str, Any]) -> None:
         """Fetch the posts the topic JSON lists in its stream but did not include."""

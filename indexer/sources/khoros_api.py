@@ -8,15 +8,17 @@ asked for with ``CURSOR '<data.next_cursor>'`` until an answer has no cursor.
 - ``sync --since T``: the topics of messages posted after T, each read whole
   (``WHERE topic.id = '<id>'``). Edits without a new post do not move ``post_time``:
   the webhook or the nightly rebuild picks those up.
-- The webhook (``POST /api/hooks/khoros``, documented in README.md): a JSON body naming a
-  message, ``{"event": "message.update", "message": {"id": "...", "topic": {"id":
-  "..."}}}``, signed with ``X-Askfind-Signature: sha256=<HMAC-SHA256 of the body>``. The
-  topic is read anew; ``message.delete`` of a topic message, or a topic the API no longer
-  returns, makes it gone.
+- The webhook (``POST /api/hooks/khoros``, documented in docs/webhooks.md): a JSON body
+  naming a message, ``{"event": "message.update", "message": {"id": "...", "topic":
+  {"id": "..."}}}``, signed with ``X-Askfind-Signature: t=<unix time>,v1=<HMAC-SHA256 of
+  "<t>.<body>">``. The topic is read anew, whatever the event: a topic the API no longer
+  returns (or a rejected one) is gone, and a ``message.delete`` of a topic the API still
+  returns changes nothing (a delivery is never believed: it may be a replay).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +29,8 @@ from indexer.settings import Settings
 from indexer.sources.base import Gone, RecordError, SyncItem
 from indexer.sources.http import ApiClient
 from indexer.sources.khoros import MessageStaging, liql_items, message_topic, thread_items
+
+log = logging.getLogger(__name__)
 
 # What a thread needs of a message; kudos and views are computed fields of LiQL.
 MESSAGE_FIELDS = (
@@ -112,10 +116,11 @@ class KhorosSource:
         except InvalidRecord as e:
             yield RecordError(f"webhook {event}", str(e))
             return
-        if event in DELETE_EVENTS and message_id == topic_id:
-            yield Gone(topic_id, f"webhook {event}")
-            return
-        yield from self.topic(topic_id, include_gone=True)
+        fetched = list(self.topic(topic_id, include_gone=True))
+        gone = any(isinstance(item, Gone) for item in fetched)
+        if event in DELETE_EVENTS and message_id == topic_id and not gone:
+            log.warning("webhook %s of topic %s: the community still has it, kept", event, topic_id)
+        yield from fetched
 
     def boards(self) -> dict[str, str]:
         """Board id -> title, to file threads under the names people know."""

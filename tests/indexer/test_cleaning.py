@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,7 +21,8 @@ def test_code_keeps_its_text_and_script_and_style_go() -> None:
         "<style>p { color: red }</style>"
         "<p>Was &quot;tun&quot; &ndash; &lt;bitte&gt;?</p>"
     )
-    assert clean_text(markup) == 'Mein Router & ich\nping 8.8.8.8 -c 4\nWas "tun" – <bitte>?'
+    # "<bitte>" was text in the markup, and stays text: never a tag (issue 16, item 11).
+    assert clean_text(markup) == 'Mein Router & ich\nping 8.8.8.8 -c 4\nWas "tun" – < bitte>?'
 
 
 @pytest.mark.parametrize(
@@ -186,6 +189,43 @@ def test_clean_text_of_any_text_is_stable(text: str) -> None:
     cleaned = clean_text(text)
     assert cleaned == cleaned.strip()
     assert "\r" not in cleaned
+
+
+# --- never markup, not even decoded from entities (issue 16, item 11) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Vorher &lt;script&gt;alert(1)&lt;/script&gt; nachher", "Vorher nachher"),
+        ("<p>Vorher &lt;script&gt;alert(1)&lt;/script&gt; nachher</p>", "Vorher nachher"),
+        ("Bild: &lt;img src=x onerror=alert(1)&gt; da", "Bild: da"),
+        ("&lt;p&gt;Hallo &amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt;&lt;/p&gt;", "Hallo"),
+        ("&lt;&lt;b&gt;script&gt;alert(1)", ""),  # a tag hidden in a tag
+        ("Drücken Sie &lt;Strg&gt;+&lt;Alt&gt;", "Drücken Sie < Strg>+< Alt>"),
+        ("&lt;x onmouseover=alert(1)&gt;Text", "< x onmouseover=alert(1)>Text"),
+        ("&lt;!-- Kommentar --&gt;Text", "< !-- Kommentar -->Text"),
+        ("if x&lt;y then", "if x< y then"),
+        ("unclosed &lt;img src=x onerror=alert(1)", "unclosed < img src=x onerror=alert(1)"),
+        ("Preis &lt; 50 € und &lt;3", "Preis < 50 € und <3"),  # text to any parser
+    ],
+)
+def test_markup_decoded_from_entities_is_never_markup(text: str, expected: str) -> None:
+    assert clean_text(text) == expected
+
+
+ENTITY_TOKENS = st.sampled_from(
+    ["&lt;", "&gt;", "&amp;", "&#60;", "&#x3c;", "&LT;", "<", ">", "/", "!", "?", "script",
+     "img", "a", " ", "=", "x", "\t", "&amp;lt;"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.lists(ENTITY_TOKENS | TEXT, max_size=16).map("".join))
+def test_clean_text_never_opens_a_tag_whatever_the_entities(text: str) -> None:
+    """No "<" followed by what an HTML parser takes for a tag, comment or declaration."""
+    cleaned = clean_text(text)
+    assert re.search(r"<[A-Za-z/!?]", cleaned) is None, cleaned
 
 
 def test_titles_are_plain_text_markup_characters_and_all() -> None:

@@ -325,3 +325,38 @@ def test_visibility_is_public_or_the_groups_allowed(value: object, groups: tuple
 def test_a_visibility_that_names_no_group_is_refused_not_made_public(value: object) -> None:
     with pytest.raises(InvalidRecord, match="visibility"):
         thread_from_record({"id": "x", "title": "t", "visibility": value})
+
+
+# --- bounded threads (issue 16, item 10) --------------------------------------------------
+
+
+def test_a_thread_within_bounds_is_returned_as_it_is() -> None:
+    from indexer.threads import bounded_thread
+
+    small = thread_from_record(
+        {"id": "s", "title": "t", "body": "b" * 1000, "answers": [{"body": "a" * 999}]}
+    )
+    assert bounded_thread(small, 1000) is small
+
+
+def test_each_text_of_a_long_thread_is_cut_and_ends_in_the_mark() -> None:
+    from indexer.threads import CUT_MARK, TITLE_MAX_CHARS, bounded_thread
+
+    long = thread_from_record(
+        {
+            "id": "l",
+            "title": "T" * 5000,
+            "body": "Anfang " + "b" * 10_000,
+            "accepted_answer": {"body": "Lösung " + "s" * 10_000, "author": "mod"},
+            "answers": [{"body": "x" * 600}, {"body": "y" * 600}, {"body": "z" * 600}],
+        }
+    )
+    cut = bounded_thread(long, 1000)
+    assert len(cut.title) == TITLE_MAX_CHARS and cut.title.endswith(CUT_MARK)
+    assert len(cut.body) == 1000 and cut.body.startswith("Anfang ") and cut.body.endswith("…")
+    assert cut.accepted_answer is not None and cut.accepted_answer.author == "mod"
+    assert len(cut.accepted_answer.body) == 1000 and cut.accepted_answer.body.endswith("…")
+    # The answers share one budget: the first whole, the second cut, the third dropped.
+    assert [len(answer.body) for answer in cut.answers] == [600, 400]
+    assert cut.answers[1].body.endswith(CUT_MARK)
+    assert (cut.id, cut.kudos, cut.solved) == (long.id, long.kudos, long.solved)

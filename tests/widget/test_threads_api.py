@@ -105,7 +105,7 @@ def test_a_posted_thread_is_stored_and_suggested_at_once(client: FlaskClient) ->
     assert "neu-001" not in suggested_ids(client, "Glasfasermodem blinkt violett")
     answer = post(client, NEW)
     assert answer.status_code == 200
-    assert answer.get_json() == {"indexed": 1, "unchanged": 0, "ids": ["neu-001"]}
+    assert answer.get_json() == {"indexed": 1, "unchanged": 0, "ids": ["neu-001"], "truncated": []}
     assert answer.headers["Cache-Control"] == "no-store"
     stored = client.get("/api/threads/neu-001").get_json()
     assert (stored["title"], stored["solved"]) == (NEW["title"], True)
@@ -115,7 +115,7 @@ def test_a_posted_thread_is_stored_and_suggested_at_once(client: FlaskClient) ->
 def test_posting_the_same_thread_again_changes_nothing(client: FlaskClient) -> None:
     assert post(client, NEW).get_json()["indexed"] == 1
     again = post(client, NEW).get_json()
-    assert again == {"indexed": 0, "unchanged": 1, "ids": ["neu-001"]}
+    assert again == {"indexed": 0, "unchanged": 1, "ids": ["neu-001"], "truncated": []}
     changed = post(client, {**NEW, "kudos": 7}).get_json()
     assert (changed["indexed"], changed["unchanged"]) == (1, 0)
     assert client.get("/api/threads/neu-001").get_json()["kudos"] == 7

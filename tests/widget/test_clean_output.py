@@ -1,0 +1,148 @@
+"""Issue 16, item 11: what leaves the JSON API is safe for any consumer, on both backends.
+
+Links are absolute http(s) or null; snippets and solutions are plain text, never markup,
+even where the stored text holds markup as entities. askfind's own pages were safe
+already (they insert text and follow only http(s)); these are the other consumers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from indexer.engine import Engine
+from tests.conftest import engine_on
+from tests.services import delete_indices, unique_prefix
+from tests.widget.helpers import API_KEY, AUTH
+from widget.app import close_app, create_app
+from widget.auth import digest_of
+from widget.items import public_url
+
+SAFE = "https://community.example/t/router-blinkt/1"
+UNSAFE_URLS = [
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "java\nscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/x",  # relative to whoever consumes it
+    "/t/router/1",
+    "https:alert(1)",  # no host
+    "http://[::1",  # not parseable
+    "\x00https://community.example/",
+]
+TAG_OPEN = re.compile(r"<[A-Za-z/!?]")
+HOSTILE_BODY = (
+    "Der Router blinkt rot &lt;script&gt;alert(1)&lt;/script&gt; und "
+    "&lt;img src=x onerror=alert(2)&gt; seit dem Update"
+)
+HOSTILE_SOLUTION = "&lt;b onmouseover=alert(3)&gt;Werksreset&lt;/b&gt; hilft, dann &lt;Enter&gt;"
+
+
+def hostile_thread(number: int, url: str) -> dict[str, Any]:
+    return {
+        "id": f"hostile-{number}",
+        "title": f"Router blinkt rot nach Firmware Update Fall {number}",
+        "body": HOSTILE_BODY,
+        "url": url,
+        "lang": "de",
+        "accepted_answer": {"body": HOSTILE_SOLUTION, "url": url},
+        "answers": [{"body": "Bei mir auch", "url": url}],
+    }
+
+
+THREADS = [hostile_thread(n, url) for n, url in enumerate(UNSAFE_URLS)] + [hostile_thread(99, SAFE)]
+
+
+@pytest.fixture(scope="module", params=["embedded", "elasticsearch"])
+def client(
+    request: pytest.FixtureRequest, engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FlaskClient]:
+    data_dir: Path = tmp_path_factory.mktemp(f"output-{request.param}")
+    backend: dict[str, Any] = {"backend": request.param}
+    if request.param == "elasticsearch":
+        url = request.getfixturevalue("elasticsearch_url")
+        backend |= {"elasticsearch_url": url, "elasticsearch_index_prefix": unique_prefix()}
+    app: Flask = create_app(
+        engine=engine_on(
+            engine,
+            data_dir,
+            api_keys=(digest_of(API_KEY),),
+            rate_limit_per_second=0.0,
+            **backend,
+        )
+    )
+    written = app.test_client().post("/api/threads", json=THREADS, headers=AUTH)
+    assert written.status_code == 200, written.get_json()
+    yield app.test_client()
+    close_app(app)
+    if request.param == "elasticsearch":
+        delete_indices(backend["elasticsearch_url"], backend["elasticsearch_index_prefix"])
+
+
+def searched_items(client: FlaskClient) -> list[dict[str, Any]]:
+    answer = client.get("/api/search", query_string={"q": "Router blinkt rot", "limit": 50})
+    assert answer.status_code == 200
+    items = answer.get_json()["items"]
+    assert {item["id"] for item in items} == {thread["id"] for thread in THREADS}
+    return items
+
+
+def test_search_items_link_only_to_http_addresses(client: FlaskClient) -> None:
+    for item in searched_items(client):
+        expected = SAFE if item["id"] == "hostile-99" else None
+        assert item["url"] == expected, item["id"]
+        assert item["solution"]["url"] == expected, item["id"]
+
+
+def test_suggestions_link_only_to_http_addresses(client: FlaskClient) -> None:
+    answer = client.get("/api/suggest", query_string={"q": "Router blinkt rot Firmware Update"})
+    items = answer.get_json()["items"]
+    assert items, "the query matches every thread's title"
+    for item in items:
+        assert item["url"] in (None, SAFE) and item["solution"]["url"] in (None, SAFE)
+
+
+def test_snippets_and_solutions_are_plain_text_never_markup(client: FlaskClient) -> None:
+    for item in searched_items(client):
+        for text in (item["snippet"], item["solution"]["snippet"]):
+            assert TAG_OPEN.search(text) is None, text
+            assert "&lt;" not in text  # plain text, not escaped HTML either
+        assert item["snippet"] == "Der Router blinkt rot und seit dem Update"
+        # With a tag among it, the decoded text is HTML: "<Enter>" is an element there too.
+        assert item["solution"]["snippet"] == "Werksreset hilft, dann"
+
+
+def test_a_stored_thread_is_given_back_with_safe_links_only(client: FlaskClient) -> None:
+    for thread in THREADS:
+        record = client.get(f"/api/threads/{thread['id']}").get_json()
+        expected = SAFE if thread["id"] == "hostile-99" else None
+        links = [record["url"], record["accepted_answer"]["url"], record["answers"][0]["url"]]
+        assert links == [expected] * 3, thread["id"]
+
+
+def test_the_agents_thread_detail_links_and_reads_safely(client: FlaskClient) -> None:
+    detail = client.get("/api/agent/threads/hostile-0", headers=AUTH).get_json()
+    assert detail["url"] is None and detail["solution"]["url"] is None
+    for text in (detail["question"], detail["solution"]["text"]):
+        assert TAG_OPEN.search(text) is None, text
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+def test_public_url_refuses_all_but_absolute_http(url: str) -> None:
+    assert public_url(url) is None
+
+
+@pytest.mark.parametrize(
+    "url", [SAFE, "http://192.0.2.1:8080/x?y=1#z", "HTTPS://Example.COM/", " https://a.example/ "]
+)
+def test_public_url_keeps_absolute_http_addresses(url: str) -> None:
+    assert public_url(url) == url.strip()
