@@ -138,7 +138,7 @@ class FakeKhoros(FakeApi):
             return 200, load(KHOROS / "api" / "boards.json")
         items = list(self.messages)
         if match := re.search(r"WHERE topic\.id = '([^']+)'", liql):
-            items = [m for m in items if _topic(m) == match[1]]
+            items = [m for m in items if topic_of(m) == match[1]]
         if match := re.search(r"WHERE post_time > '([^']+)'", liql):
             since = parse_timestamp(match[1])
             items = [
@@ -163,7 +163,7 @@ class FakeKhoros(FakeApi):
         return 200, {"status": "success", "message": "", "http_code": 200, "data": data}
 
 
-def _topic(message: dict[str, Any]) -> str:
+def topic_of(message: dict[str, Any]) -> str:
     topic = message.get("topic")
     return str(topic["id"]) if isinstance(topic, dict) else str(message.get("id"))
 

@@ -15,7 +15,7 @@ from indexer.sources import guess_format, read_source
 from indexer.sources.base import Gone, RecordError
 from indexer.sources.khoros_api import KhorosSource
 from indexer.threads import Thread
-from tests.community_servers import KHOROS, TOKEN, FakeKhoros, serving
+from tests.community_servers import KHOROS, TOKEN, FakeKhoros, serving, topic_of
 from tests.indexer.sources.test_discourse import split
 
 EXPORT = KHOROS / "export"
@@ -170,16 +170,20 @@ def test_a_topic_the_api_no_longer_returns_is_gone(
 def test_hook_deliveries_name_the_topic_to_read_again_or_remove(
     community: tuple[FakeKhoros, KhorosSource],
 ) -> None:
-    _, source = community
+    fake, source = community
     reply = {"event": "message.update", "message": {"id": "1004", "topic": {"id": "1001"}}}
     updated = list(source.changes_from_hook("", reply))
     assert [type(i) for i in updated] == [Thread] and updated[0].id == "1001"
-    topic_deleted = {"event": "message.delete", "message": {"id": "1001", "depth": 0}}
-    assert list(source.changes_from_hook("", topic_deleted)) == [
-        Gone("1001", "webhook message.delete")
-    ]
     reply_deleted = {"event": "message.delete", "message": {"id": "1004", "topic": {"id": "1001"}}}
     assert [type(i) for i in source.changes_from_hook("", reply_deleted)] == [Thread]
+    # A delete is never believed: the topic is read again, and only a topic the community
+    # no longer has is removed (a replayed delete of a live topic changes nothing).
+    topic_deleted = {"event": "message.delete", "message": {"id": "1001", "depth": 0}}
+    kept = list(source.changes_from_hook("", topic_deleted))
+    assert [(type(i), i.id) for i in kept] == [(Thread, "1001")]
+    fake.messages = [m for m in fake.messages if "1001" not in (m["id"], topic_of(m))]
+    gone = list(source.changes_from_hook("", topic_deleted))
+    assert [(type(i), i.id) for i in gone] == [(Gone, "1001")]
     nameless = list(source.changes_from_hook("", {"event": "message.create", "message": {}}))
     assert [type(i) for i in nameless] == [RecordError]
 
