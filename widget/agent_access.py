@@ -9,6 +9,10 @@ The page is an internal tool; ``agent_auth`` says how it is protected:
   against a salted scrypt hash (``askfind agent-user NAME`` makes one).
 - ``off``: no check, for a deployment behind a proxy that authenticates agents itself.
 
+Wrong credentials are limited per address and per user name (:mod:`widget.signin_limits`)
+and password checks are bounded (:mod:`widget.password_checks`): guessing gets 429 and
+never slows the public API.
+
 Either way the browser shows its own login prompt (a 401 with a Basic challenge) and then
 sends the credentials with every same-origin request of the page, its fetches included.
 """
@@ -16,16 +20,19 @@ sends the credentials with every same-origin request of the page, its fetches in
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache, wraps
+from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.exceptions import TooManyRequests, Unauthorized
+from werkzeug.security import generate_password_hash
 
-from widget.auth import current_principal
+from widget import metrics
+from widget.auth import current_principal, presented_key
 from widget.context import engine_of
+from widget.limits import client_of, retry_after
+from widget.runtime import runtime_of
 
 REALM = "askfind agents"
 # Named in every 401, whatever agent_auth is: the message is also how one learns the other.
@@ -72,26 +79,61 @@ def require_agent(view: F) -> F:
 
 
 def _authenticate() -> str | None:
+    """The agent's name, or None. A sign-in with wrong credentials counts against the
+    address (and the user name); while they must wait, sign-ins are refused with 429 before
+    anything is checked (``widget.signin_limits``)."""
     settings = engine_of(current_app).settings
     if settings.agent_auth == "off":
         return "anonymous"
     if settings.agent_auth == "api-key":
-        principal = current_principal()
-        return f"key:{principal.key_id}" if principal else None
+        return _key_sign_in()
+    return _password_sign_in(dict(entry.split(":", 1) for entry in settings.agent_users))
+
+
+def _key_sign_in() -> str | None:
+    """A valid key passes: its check is one SHA-256 and keys cannot be guessed, so it is
+    never refused for another's guesses. A wrong one counts."""
+    if presented_key(request) is None:
+        return None
+    principal = current_principal()
+    if principal is not None:
+        return f"key:{principal.key_id}"
+    client = client_of(request.remote_addr, None)
+    signin = runtime_of(current_app).signin
+    _refuse_while_waiting(signin.wait_seconds(client, None))
+    signin.failed(client, None)
+    return None
+
+
+def _password_sign_in(users: dict[str, str]) -> str | None:
+    """A user of ``agent_users`` whose password matches; the check is bounded
+    (``widget.password_checks``) and a browser already signed in skips it."""
     credentials = request.authorization
     if credentials is None or credentials.type != "basic" or not credentials.username:
         return None
-    users = dict(entry.split(":", 1) for entry in settings.agent_users)
-    known = users.get(credentials.username)
-    valid = check_password_hash(known or _unknown_user_hash(), credentials.password or "")
-    return credentials.username if known is not None and valid else None
+    name, password = credentials.username, credentials.password or ""
+    stored_hash = users.get(name)
+    runtime = runtime_of(current_app)
+    if stored_hash is not None and runtime.password_checks.remembered(name, password, stored_hash):
+        return name
+    client = client_of(request.remote_addr, None)
+    _refuse_while_waiting(runtime.signin.wait_seconds(client, name))
+    if runtime.password_checks.matches(name, password, stored_hash):
+        runtime.signin.succeeded(name)
+        return name
+    runtime.signin.failed(client, name)
+    return None
 
 
-@cache
-def _unknown_user_hash() -> str:
-    """Checked when the user name is unknown, so that a wrong name takes as long as a wrong
-    password and timing does not tell which names exist."""
-    return generate_password_hash("no such user")
+def _refuse_while_waiting(wait_seconds: float) -> None:
+    if wait_seconds > 0:
+        metrics.RATE_LIMITED.labels(bucket="signin").inc()
+        wait = retry_after(wait_seconds)
+        raise TooManyRequests(
+            f"too many failed sign-ins from this address or for this user name: try again "
+            f"in {wait} s",
+            retry_after=wait,
+        )
 
 
 def _unauthorized() -> Unauthorized:
