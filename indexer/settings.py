@@ -355,7 +355,7 @@ class Settings(BaseSettings):
         "name's failures are forgotten.",
     )
     signin_checks_per_second: float = Field(
-        4.0,
+        2.0,
         ge=0,
         description="Password checks (salted scrypt, agent_auth = password) the whole service "
         "runs per second at most, so that guessing never slows the public API; past them "

@@ -98,10 +98,7 @@ def _key_sign_in() -> str | None:
     principal = current_principal()
     if principal is not None:
         return f"key:{principal.key_id}"
-    client = client_of(request.remote_addr, None)
-    signin = runtime_of(current_app).signin
-    _refuse_while_waiting(signin.wait_seconds(client, None))
-    signin.failed(client, None)
+    _refuse_while_waiting(runtime_of(current_app).signin.attempt(_client(), None))
     return None
 
 
@@ -116,13 +113,18 @@ def _password_sign_in(users: dict[str, str]) -> str | None:
     runtime = runtime_of(current_app)
     if stored_hash is not None and runtime.password_checks.remembered(name, password, stored_hash):
         return name
-    client = client_of(request.remote_addr, None)
-    _refuse_while_waiting(runtime.signin.wait_seconds(client, name))
+    client = _client()
+    _refuse_while_waiting(runtime.signin.attempt(client, name))
+    # Refused as busy (503), the attempt stays counted too: only guessers meet that often.
     if runtime.password_checks.matches(name, password, stored_hash):
-        runtime.signin.succeeded(name)
+        runtime.signin.succeeded(client, name)
         return name
-    runtime.signin.failed(client, name)
-    return None
+    return None  # the attempt stays counted
+
+
+def _client() -> str:
+    """Who sign-in attempts count against besides the user name: the address (IPv6: /64)."""
+    return client_of(request.remote_addr, None)
 
 
 def _refuse_while_waiting(wait_seconds: float) -> None:

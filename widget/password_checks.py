@@ -5,13 +5,13 @@ of memory and tens of milliseconds of a core, by design. Run for every guess in 
 serving threads, 32 guessing clients took every thread and both cores, and suggestions
 waited seconds behind them. Three bounds keep that cost away from the public API:
 
-- **A budget for the whole service**: at most ``signin_checks_per_second`` checks a second
-  (a burst of twice that), shared by every worker through Redis (``widget.limits``). The
-  CPU that checks can take is therefore fixed, however many addresses guess at once;
-  past it a sign-in gets 503 with Retry-After.
-- **One check at a time per process** (``CHECKS_AT_ONCE``): a second waits up to
-  ``CHECK_WAIT_S`` for the first, then gets 503. Memory stays at one hash's worth per
-  worker, and at most one serving thread per worker computes a hash.
+- **A budget for the whole service**: at most ``signin_checks_per_second`` checks a
+  second (a burst of twice that, at least one), shared by every worker through Redis
+  (``widget.limits``). The CPU that checks can take is therefore fixed, however many
+  addresses guess at once; past it a sign-in gets 503 with Retry-After.
+- **One check at a time per process** (``CHECKS_AT_ONCE``): a second one meanwhile gets
+  503 at once rather than hold a serving thread while it waits. Memory stays at one
+  hash's worth per worker, and at most one serving thread per worker computes a hash.
 - **Remembered successes**: a browser sends the name and password with every request of
   the page. A right one is remembered for ``REMEMBER_S`` in this process, under an HMAC
   with a key drawn at start-up and never stored, so an agent's later requests cost no
@@ -35,9 +35,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from widget.limits import RateLimiter, retry_after
 
 CHECKS_AT_ONCE = 1
-# About ten checks' time on a busy machine: a real agent's sign-in rarely meets another,
-# and a serving thread is never held for long.
-CHECK_WAIT_S = 1.0
+# What a sign-in refused because another check runs is told to wait: a few checks' time.
+BUSY_RETRY_S = 1
 REMEMBER_S = 600.0
 REMEMBER_MAX_ENTRIES = 10_000
 BUDGET_BUCKET = "signin-checks"
@@ -78,8 +77,8 @@ class PasswordChecks:
         wait = self._budget.wait_seconds(BUDGET_BUCKET, BUDGET_CLIENT)
         if wait > 0:
             raise _busy(retry_after(wait))
-        if not self._at_once.acquire(timeout=CHECK_WAIT_S):
-            raise _busy(retry_after(CHECK_WAIT_S))
+        if not self._at_once.acquire(blocking=False):
+            raise _busy(BUSY_RETRY_S)
         try:
             valid = check_password_hash(stored_hash or _unknown_user_hash(), password)
         finally:

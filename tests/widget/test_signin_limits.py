@@ -6,7 +6,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +28,7 @@ from flask.testing import FlaskClient
 
 from indexer.engine import Engine
 from tests.conftest import engine_on
+from tests.test_cli import _wait_for
 from widget.agent_access import password_entry
 from widget.app import create_app
 
@@ -180,3 +192,112 @@ def test_the_agent_api_is_limited_like_the_page(
         client.get(path, headers=basic("maria", f"g{n}")).status_code for n in range(FREE + 2)
     ]
     assert statuses == [401] * (FREE + 1) + [429]
+
+
+# --- under gunicorn: many workers, one Redis -------------------------------------------
+
+
+@pytest.fixture
+def gunicorn_url(sample_path: Path, tmp_path: Path, redis_url: str) -> Iterator[str]:
+    """``askfind serve`` (gunicorn, two workers) of the sample community, with maria as a
+    password user, limits in Redis and waits of at most 2 s."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASKFIND_")}
+    env.update(
+        {
+            "ASKFIND_DATA_DIR": str(tmp_path / "d"),
+            "ASKFIND_REDIS_URL": redis_url,
+            "ASKFIND_AGENT_AUTH": "password",
+            "ASKFIND_AGENT_USERS": MARIA,
+            "ASKFIND_SIGNIN_BACKOFF_MAX_SECONDS": "2",
+        }
+    )
+    askfind = [sys.executable, "-m", "widget.cli"]
+    indexed = subprocess.run(
+        [*askfind, "index", str(sample_path), "--no-progress"], env=env, timeout=600
+    )
+    assert indexed.returncode == 0
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # The logs go to a file: a pipe nobody reads fills up and stops the server.
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [*askfind, "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=log,
+            text=True,
+        )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/readyz")
+        _every_worker_ready(f"http://127.0.0.1:{port}/readyz", server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    assert "Traceback" not in log_path.read_text()
+
+
+def _every_worker_ready(url: str, server: subprocess.Popen[str], seconds: float = 300) -> None:
+    """Wait until /readyz answers a burst of concurrent requests: one answer says nothing
+    of a second worker still loading the model, which would hold its share of the
+    guesses for as long."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda _: _answers_in(url, 2.0), range(16)))
+        if all(answers):
+            return
+    pytest.fail("the workers did not all become ready")
+
+
+def _answers_in(url: str, seconds: float) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=seconds) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def get(url: str, user: str, password: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers=basic(user, password))
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(refused.headers), refused.read()
+
+
+def test_400_guesses_from_32_clients_get_429_and_the_right_password_works_after_the_wait(
+    gunicorn_url: str,
+) -> None:
+    agent = f"{gunicorn_url}/agent"
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        # The probe's reproduction: a new user name each guess, and some at maria's.
+        names = [f"x{n}" if n % 4 else "maria" for n in range(400)]
+        answers = list(pool.map(lambda name: get(agent, name, "guess"), names))
+    statuses = Counter(status for status, _, _ in answers)
+    assert set(statuses) <= {401, 429, 503}, statuses
+    # Five free failures, one more that starts the wait, and one each time a wait ends
+    # while the guesses last: never hundreds of password checks.
+    assert statuses[401] <= 20, statuses
+    assert statuses[429] >= 350, statuses
+    refusals = [(headers, body) for status, headers, body in answers if status == 429]
+    for headers, body in refusals:
+        assert 1 <= int(headers["Retry-After"]) <= 2
+        assert "too many failed sign-ins" in json.loads(body)["error"]
+    # The right password, once the address and the name have waited: on the page, and on
+    # the agents' API (perhaps another worker, which has not seen the password yet).
+    assert get_after_waiting(agent, "maria", "s3cret!") == 200
+    assert get_after_waiting(f"{gunicorn_url}/api/agent/threads/nope", "maria", "s3cret!") == 404
+
+
+def get_after_waiting(url: str, user: str, password: str) -> int:
+    """The status of a GET that honours 429's Retry-After (a few times at most)."""
+    for _ in range(5):
+        status, headers, _ = get(url, user, password)
+        if status != 429:
+            return status
+        time.sleep(int(headers["Retry-After"]))
+    return status
