@@ -364,6 +364,29 @@ class Settings(BaseSettings):
         "API key's digest> for a key, or anonymous with agent_auth = off; * is every group. "
         "Agents not named see public threads only.",
     )
+    signin_free_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed sign-ins to the agents' page an address or a user name may make "
+        "before each further one makes it wait, from 1 s doubling up to "
+        "signin_backoff_max_seconds (429 with Retry-After).",
+    )
+    signin_backoff_max_seconds: float = Field(
+        300.0, gt=0, description="Longest wait after failed sign-ins to the agents' page."
+    )
+    signin_forget_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="Seconds after the last failed sign-in when an address's or a user "
+        "name's failures are forgotten.",
+    )
+    signin_checks_per_second: float = Field(
+        2.0,
+        ge=0,
+        description="Password checks (salted scrypt, agent_auth = password) the whole service "
+        "runs per second at most, so that guessing never slows the public API; past them "
+        "a sign-in gets 503 with Retry-After (0: no budget).",
+    )
     agent_duplicates: bool = Field(
         True,
         description="Fold threads that agents marked as duplicates into their canonical thread "

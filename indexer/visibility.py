@@ -9,9 +9,9 @@ of an agent is every group.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
-from indexer.backends.base import EVERY_GROUP
+from indexer.backends.base import EVERY_GROUP, Backend, Filters
 from indexer.threads import Thread
 
 ANY_GROUP = "*"
@@ -47,3 +47,12 @@ def with_board_groups(thread: Thread, board_groups: Mapping[str, frozenset[str]]
         return thread
     groups = board_groups.get(thread.board)
     return thread.with_changes(visibility=tuple(sorted(groups))) if groups else thread
+
+
+def visible_threads(
+    backend: Backend, ids: Sequence[str], groups: frozenset[str] | None
+) -> dict[str, Thread]:
+    """The stored threads among ``ids`` that a viewer of ``groups`` may see."""
+    sees = Filters(viewer_groups=groups).sees
+    found = backend.get_threads(ids)
+    return {thread_id: thread for thread_id, thread in found.items() if sees(thread.visibility)}

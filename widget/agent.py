@@ -40,12 +40,8 @@ from werkzeug.exceptions import (
 from indexer.analytics.judgements import JudgementStore, check_judgement
 from indexer.cleaning import clean_text, clean_title
 from indexer.errors import InvalidEvent, ThreadNotFound
-from widget.agent_access import (
-    agent_viewer_groups,
-    current_agent,
-    require_agent,
-    visible_threads,
-)
+from indexer.visibility import visible_threads
+from widget.agent_access import agent_viewer_groups, current_agent, require_agent
 from widget.agent_text import (
     COOKIE,
     COOKIE_MAX_AGE_S,

@@ -13,26 +13,31 @@ What an agent may see beyond the public threads is what ``agent_groups`` grants 
 name (``request_viewer_groups``): the agents' endpoints and ``/api/search`` with an
 agent's credentials show those restricted threads, nothing else ever does.
 
+Wrong credentials are limited per address and per user name (:mod:`widget.signin_limits`)
+and password checks are bounded (:mod:`widget.password_checks`): guessing gets 429 and
+never slows the public API.
+
 Either way the browser shows its own login prompt (a 401 with a Basic challenge) and then
 sends the credentials with every same-origin request of the page, its fetches included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from functools import cache, wraps
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, g, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.exceptions import TooManyRequests, Unauthorized
+from werkzeug.security import generate_password_hash
 
-from indexer.backends.base import Backend, Filters
-from indexer.threads import Thread
 from indexer.visibility import viewer_groups
-from widget.auth import API_KEY_HEADER, current_principal
+from widget import metrics
+from widget.auth import API_KEY_HEADER, current_principal, presented_key
 from widget.context import engine_of
+from widget.limits import client_of, retry_after
+from widget.runtime import runtime_of
 
 REALM = "askfind agents"
 # Named in every 401, whatever agent_auth is: the message is also how one learns the other.
@@ -87,15 +92,6 @@ def agent_viewer_groups() -> frozenset[str] | None:
     return viewer_groups(current_agent(), engine_of(current_app).settings.agent_groups)
 
 
-def visible_threads(
-    backend: Backend, ids: Sequence[str], groups: frozenset[str] | None
-) -> dict[str, Thread]:
-    """The stored threads among ``ids`` that a viewer of ``groups`` may see."""
-    sees = Filters(viewer_groups=groups).sees
-    found = backend.get_threads(ids)
-    return {thread_id: thread for thread_id, thread in found.items() if sees(thread.visibility)}
-
-
 def require_agent(view: F) -> F:
     """Let a view run only for an authenticated agent; 401 with a login challenge otherwise."""
 
@@ -109,26 +105,63 @@ def require_agent(view: F) -> F:
 
 
 def _authenticate() -> str | None:
+    """The agent's name, or None. A sign-in with wrong credentials counts against the
+    address (and the user name); while they must wait, sign-ins are refused with 429 before
+    anything is checked (``widget.signin_limits``)."""
     settings = engine_of(current_app).settings
     if settings.agent_auth == "off":
         return "anonymous"
     if settings.agent_auth == "api-key":
-        principal = current_principal()
-        return f"key:{principal.key_id}" if principal else None
+        return _key_sign_in()
+    return _password_sign_in(dict(entry.split(":", 1) for entry in settings.agent_users))
+
+
+def _key_sign_in() -> str | None:
+    """A valid key passes: its check is one SHA-256 and keys cannot be guessed, so it is
+    never refused for another's guesses. A wrong one counts."""
+    if presented_key(request) is None:
+        return None
+    principal = current_principal()
+    if principal is not None:
+        return f"key:{principal.key_id}"
+    _refuse_while_waiting(runtime_of(current_app).signin.attempt(_client(), None))
+    return None
+
+
+def _password_sign_in(users: dict[str, str]) -> str | None:
+    """A user of ``agent_users`` whose password matches; the check is bounded
+    (``widget.password_checks``) and a browser already signed in skips it."""
     credentials = request.authorization
     if credentials is None or credentials.type != "basic" or not credentials.username:
         return None
-    users = dict(entry.split(":", 1) for entry in settings.agent_users)
-    known = users.get(credentials.username)
-    valid = check_password_hash(known or _unknown_user_hash(), credentials.password or "")
-    return credentials.username if known is not None and valid else None
+    name, password = credentials.username, credentials.password or ""
+    stored_hash = users.get(name)
+    runtime = runtime_of(current_app)
+    if stored_hash is not None and runtime.password_checks.remembered(name, password, stored_hash):
+        return name
+    client = _client()
+    _refuse_while_waiting(runtime.signin.attempt(client, name))
+    # Refused as busy (503), the attempt stays counted too: only guessers meet that often.
+    if runtime.password_checks.matches(name, password, stored_hash):
+        runtime.signin.succeeded(client, name)
+        return name
+    return None  # the attempt stays counted
 
 
-@cache
-def _unknown_user_hash() -> str:
-    """Checked when the user name is unknown, so that a wrong name takes as long as a wrong
-    password and timing does not tell which names exist."""
-    return generate_password_hash("no such user")
+def _client() -> str:
+    """Who sign-in attempts count against besides the user name: the address (IPv6: /64)."""
+    return client_of(request.remote_addr, None)
+
+
+def _refuse_while_waiting(wait_seconds: float) -> None:
+    if wait_seconds > 0:
+        metrics.RATE_LIMITED.labels(bucket="signin").inc()
+        wait = retry_after(wait_seconds)
+        raise TooManyRequests(
+            f"too many failed sign-ins from this address or for this user name: try again "
+            f"in {wait} s",
+            retry_after=wait,
+        )
 
 
 def _unauthorized() -> Unauthorized:

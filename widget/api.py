@@ -11,7 +11,8 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
-from widget.agent_access import request_viewer_groups, visible_threads
+from indexer.visibility import visible_threads
+from widget.agent_access import request_viewer_groups
 from widget.bodies import bounded_body
 from widget.cache import with_query
 from widget.context import engine_of

@@ -19,8 +19,8 @@ from werkzeug.exceptions import Forbidden, UnsupportedMediaType
 from indexer.analytics.events import Event, EventLimits, parse_event
 from indexer.analytics.store import EventStore, open_event_store
 from indexer.errors import AskfindError, InvalidEvent
+from indexer.visibility import visible_threads
 from widget import metrics
-from widget.agent_access import visible_threads
 from widget.bodies import bounded_body
 from widget.context import engine_of
 from widget.origins import is_allowed

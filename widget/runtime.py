@@ -7,6 +7,7 @@ feedback refresher's thread must belong to the process that uses them.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 from dataclasses import dataclass
 
@@ -17,7 +18,9 @@ from indexer.engine import Engine
 from indexer.search import SearchService
 from widget.cache import IndexVersion, RedisVectorCache, SuggestionCache
 from widget.limits import RateLimiter
+from widget.password_checks import PasswordChecks
 from widget.redis_link import RedisLink
+from widget.signin_limits import SignInLimiter, SignInPolicy
 
 RUNTIME_KEY = "askfind.runtime"
 
@@ -27,6 +30,9 @@ class Runtime:
     redis: RedisLink
     suggestions: SuggestionCache
     limiter: RateLimiter
+    # Failed sign-ins to the agents' page, and the bounded password checks behind it.
+    signin: SignInLimiter
+    password_checks: PasswordChecks
     index_version: IndexVersion
     search: SearchService
     feedback: FeedbackLoader | None
@@ -62,6 +68,23 @@ def build_runtime(app: Flask, engine: Engine) -> Runtime:
         ),
         limiter=RateLimiter(
             link, namespace, settings.rate_limit_per_second, settings.rate_limit_burst
+        ),
+        signin=SignInLimiter(
+            link,
+            namespace,
+            SignInPolicy(
+                settings.signin_free_failures,
+                settings.signin_backoff_max_seconds,
+                settings.signin_forget_seconds,
+            ),
+        ),
+        password_checks=PasswordChecks(
+            RateLimiter(
+                link,
+                namespace,
+                settings.signin_checks_per_second,
+                max(1, math.ceil(2 * settings.signin_checks_per_second)),
+            )
         ),
         index_version=IndexVersion(engine.backend, settings.index_version_interval),
         search=search,
