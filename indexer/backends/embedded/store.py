@@ -96,8 +96,13 @@ class Store:
                 self._db.commit()
             else:
                 self._check_format()
+            # A store without the covering index (it is only an index: dropped, or not
+            # yet made) is read from the table itself, more slowly but rightly.
+            covered = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'thread_signals'"
+            ).fetchone()
         # SQLite's planner prefers the primary key's index unless told otherwise.
-        self._signals_from = "thread INDEXED BY thread_signals"
+        self._signals_from = "thread INDEXED BY thread_signals" if covered else "thread"
 
     def _check_format(self) -> None:
         """Refuse a store of another layout, with what to do about it.

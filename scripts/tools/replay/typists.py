@@ -50,7 +50,7 @@ def keystrokes(title: str, rng: random.Random) -> list[tuple[float, str]]:
 
     for index, char in enumerate(title):
         gap = key_gap() if index else 0.0
-        if char == " " and rng.random() < WORD_PAUSE_CHANCE:
+        if index and char == " " and rng.random() < WORD_PAUSE_CHANCE:  # between words
             gap += rng.uniform(*WORD_PAUSE_S)
         if char.isalpha() and rng.random() < TYPO_CHANCE / 5:  # words are ~5 letters
             wrong = [rng.choice(NEIGHBOURS) for _ in range(1 + rng.randint(0, 2))]

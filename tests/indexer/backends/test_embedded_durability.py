@@ -126,7 +126,8 @@ def test_current_pointer_is_replaced_atomically(indexed: Engine, tmp_path: Path)
 def test_a_generation_written_before_the_signals_index_still_ranks(
     indexed: Engine, engine: Engine, tmp_path: Path
 ) -> None:
-    """Stores of earlier versions lack the covering index that signals() reads through."""
+    """A store without the covering index that signals() reads through (it is only an
+    index: dropped, or not yet made) still ranks, from the table itself."""
     wanted = [record["id"] for record in RECORDS[:5]]
     expected = indexed.backend.signals(wanted)
     assert sorted(expected) == sorted(wanted)
