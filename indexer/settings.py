@@ -449,6 +449,12 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         40, ge=1, description="Requests a client may send at once before the rate applies."
     )
+    client_pseudonym_key: SecretStr = Field(
+        SecretStr(""),
+        description="Key of the HMAC that the rate and sign-in limits keep client addresses "
+        "as (never the address); empty: a random key made once in data_dir. Hosts sharing "
+        "one Redis set the same key, or each counts a client on its own.",
+    )
     proxy_hops: int = Field(
         0,
         ge=0,

@@ -150,7 +150,7 @@ def _password_sign_in(users: dict[str, str]) -> str | None:
 
 def _client() -> str:
     """Who sign-in attempts count against besides the user name: the address (IPv6: /64)."""
-    return client_of(request.remote_addr, None)
+    return runtime_of(current_app).pseudonyms.of(client_of(request.remote_addr, None))
 
 
 def _refuse_while_waiting(wait_seconds: float) -> None:

@@ -56,7 +56,9 @@ def _limit() -> None:
         return
     bucket = BUCKETS.get(request.blueprint or "", "read")
     principal = current_principal() if presented_key(request) else None
-    client = client_of(request.remote_addr, principal.key_id if principal else None)
+    client = runtime_of(current_app).pseudonyms.of(
+        client_of(request.remote_addr, principal.key_id if principal else None)
+    )
     if request.endpoint in CHECKED_BY_VIEW:
         g.askfind_pending_limit = (bucket, client)
         return

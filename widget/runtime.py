@@ -19,6 +19,7 @@ from indexer.search import SearchService
 from widget.cache import IndexVersion, RedisVectorCache, SuggestionCache
 from widget.limits import RateLimiter
 from widget.password_checks import PasswordChecks
+from widget.pseudonyms import Pseudonyms, pseudonym_key
 from widget.redis_link import RedisLink
 from widget.signin_limits import SignInLimiter, SignInPolicy
 
@@ -30,6 +31,8 @@ class Runtime:
     redis: RedisLink
     suggestions: SuggestionCache
     limiter: RateLimiter
+    # What the limits count a client's address as (never the address itself).
+    pseudonyms: Pseudonyms
     # Failed sign-ins to the agents' page, and the bounded password checks behind it.
     signin: SignInLimiter
     password_checks: PasswordChecks
@@ -69,6 +72,7 @@ def build_runtime(app: Flask, engine: Engine) -> Runtime:
         limiter=RateLimiter(
             link, namespace, settings.rate_limit_per_second, settings.rate_limit_burst
         ),
+        pseudonyms=Pseudonyms(pseudonym_key(settings)),
         signin=SignInLimiter(
             link,
             namespace,

@@ -3,6 +3,8 @@ clients and kinds of request are counted apart, and limits hold without Redis to
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ from tests.conftest import engine_on
 from tests.widget.helpers import API_KEY, writable_app
 from widget.app import create_app
 from widget.limits import client_of, retry_after
+from widget.pseudonyms import KEY_FILE
 
 BURST = 3
 EVENT = {"type": "asked_anyway", "session": "s-0123456789", "query": "wlan"}
@@ -181,3 +184,33 @@ def test_who_counts_as_one_client(address: str | None, key_id: str | None, clien
 
 def test_retry_after_is_whole_seconds_of_at_least_one() -> None:
     assert [retry_after(s) for s in (0.001, 1.0, 1.2, 7.9)] == [1, 1, 2, 8]
+
+
+def test_redis_keeps_a_keyed_digest_of_the_address_never_the_address(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    client = limited_app(sample_engine, tmp_path, redis_url=redis_url, proxy_hops=1).test_client()
+    assert statuses(client, BURST + 1, **{"X-Forwarded-For": "203.0.113.77"})[-1] == 429
+    with redis.Redis.from_url(redis_url) as server:
+        keys = [key.decode() for key in server.scan_iter("askfind:*:limit:*")]
+    assert keys and not any("203.0.113.77" in key for key in keys), keys
+    digest = hmac.new(
+        (tmp_path / KEY_FILE).read_bytes(), b"203.0.113.77", hashlib.sha256
+    ).hexdigest()[:24]
+    assert any(key.endswith(f"addr:{digest}") for key in keys), keys
+    assert (tmp_path / KEY_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_configured_pseudonym_key_is_the_one_used_and_none_is_made(
+    sample_engine: Engine, tmp_path: Path, redis_url: str
+) -> None:
+    """Hosts sharing a Redis configure one key, so that a client counts the same on each."""
+    key = "one key for the cluster"
+    app = limited_app(
+        sample_engine, tmp_path, redis_url=redis_url, proxy_hops=1, client_pseudonym_key=key
+    )
+    assert statuses(app.test_client(), 1, **{"X-Forwarded-For": "198.51.100.201"}) == [200]
+    digest = hmac.new(key.encode(), b"198.51.100.201", hashlib.sha256).hexdigest()[:24]
+    with redis.Redis.from_url(redis_url) as server:
+        assert list(server.scan_iter(f"askfind:*:limit:*:addr:{digest}"))
+    assert not (tmp_path / KEY_FILE).exists()
