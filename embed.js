@@ -3,19 +3,7 @@
  *
  * <script src="https://HOST/embed.js" data-target="#question-title" async></script>
  *
- * Options, as data-* attributes of the tag or in window.askfindSettings (attributes win):
- *   target     selector of the input to attach to; without it the widget renders its own box
- *   api        base URL of the askfind service (default: where embed.js was loaded from)
- *   lang       de | en (default: the page's <html lang>)
- *   board      suggest only threads of this board
- *   limit      suggestions shown, 1 to 5 (5)
- *   minChars   characters typed before suggesting (3); debounce: ms of quiet first (150)
- *   askUrl     where "ask anyway" goes, {q} standing for the typed text; without it the
- *              input's form is submitted. The input first gets a cancelable "askfind:ask"
- *              event (detail.query) so a page can run its own ask flow.
- *   sure       confidence from which the top suggestion reads "very likely your question" (0.9)
- *   newTab     open threads in a new tab, keeping the question typed so far (true)
- *   accent, background, text: colours; or set the --askfind-* custom properties in CSS.
+ * Options (data-* attributes of the tag, or window.askfindSettings): docs/widget.md.
  *
  * Accessibility: the WAI-ARIA 1.2 combobox pattern. IDREFs (aria-controls,
  * aria-activedescendant) cannot point into a shadow root, so the listbox and its options
@@ -29,6 +17,7 @@
   const script = document.currentScript;
   const SETTLE_MS = 1000; // typing paused this long: the query counts as one search (impression)
   const CACHE_SIZE = 50;
+  const QUERY_MAX = 500; // the API's query_max_chars: it refuses a longer GET q
 
   const TEXT = {
     de: {
@@ -151,6 +140,9 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
   /** Attach ask-and-find to a text input. */
   function attach(input, o) {
     const t = TEXT[o.lang];
+    const details = typeof o.details === 'string' ? document.querySelector(o.details) : o.details;
+    const fields = details ? [input, details] : [input];
+    let at = input; // the field in focus: the panel opens under it
     const id = `askfind${++widgets}`;
     const base = o.api.endsWith('/') ? o.api : `${o.api}/`;
     const host = h('askfind-widget');
@@ -175,6 +167,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
     const cache = new Map();
     let items = []; // the suggestions on show
     let shownFor = ''; // the text they were found for
+    let searched = null; // the text of the latest search
     let active = -1;
     let seq = 0; // bumped by every change of the text: answers for older texts are dropped
     let controller = null;
@@ -205,7 +198,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
 
     const place = () => {
       const box = host.getBoundingClientRect();
-      const field = input.getBoundingClientRect();
+      const field = at.getBoundingClientRect();
       const narrow = innerWidth < 500; // phones: the panel spans the whole width
       const left = narrow ? -box.left : field.left - box.left;
       panel.style.top = `${field.bottom - box.top + 4}px`;
@@ -265,7 +258,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
       const words = wordsOf(text);
       list.replaceChildren(...items.map((item, i) => option(item, i, words)));
       live.textContent = items.length ? t.count(items.length) : '';
-      expand(items.length > 0 && input.matches(':focus'));
+      expand(items.length > 0 && fields.some((f) => f.matches(':focus')));
       if (started != null) {
         // What scripts/widget-latency measures: request start to the frame showing it.
         requestAnimationFrame(() => performance.measure('askfind:suggest',
@@ -275,27 +268,40 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
       pending = text.length >= o.minChars ? { query: text, results: items.map((x) => x.id) } : null;
       settleTimer = setTimeout(flush, SETTLE_MS);
     };
+    /** The title, then the details as far as a GET takes them, cut after a word. The last
+     * word is half-typed only if it ends the field written in. */
+    const question = () => {
+      const more = details ? details.value : '';
+      const whole = `${input.value} ${more}`.trim().replace(/\s+/g, ' ');
+      const cut = whole.lastIndexOf(' ', QUERY_MAX);
+      const text = whole.length > QUERY_MAX ? whole.slice(0, cut > 0 ? cut : QUERY_MAX) : whole;
+      return { text, partial: text === whole && (at === details || !more.trim()) };
+    };
     const suggest = () => {
+      const { text, partial } = question();
+      if (text === searched) return; // unchanged: a space, or details past the cut
+      searched = text;
       clearTimeout(timer);
       if (controller) controller.abort(); // superseded: the server need not finish it
       controller = null;
-      const text = input.value.trim().replace(/\s+/g, ' ');
       const mine = ++seq;
+      const key = `${+partial}${text}`;
       if (text.length < o.minChars) return show([], text);
-      if (cache.has(text)) return show(cache.get(text), text, performance.now());
+      if (cache.has(key)) return show(cache.get(key), text, performance.now());
       timer = setTimeout(async () => {
         const started = performance.now();
         const url = new URL('api/suggest', base);
         url.searchParams.set('q', text);
         url.searchParams.set('limit', o.limit);
+        if (!partial) url.searchParams.set('partial', 'false');
         if (o.board) url.searchParams.set('board', o.board);
         const ctl = (controller = new AbortController());
         try {
           const answer = await fetch(url, { signal: ctl.signal, credentials: 'omit' });
           if (!answer.ok) throw new Error(`askfind: ${answer.status}`);
           const found = (await answer.json()).items || [];
-          cache.delete(text);
-          cache.set(text, found);
+          cache.delete(key);
+          cache.set(key, found);
           if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
           if (mine === seq) show(found, text, started); // a late answer never overwrites
         } catch (e) {
@@ -350,21 +356,12 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
       else input.focus();
     };
 
-    input.addEventListener('input', (e) => {
-      if (!composing && !e.isComposing) suggest();
-    });
-    // IME: no search while a word is being composed, one when it is committed.
-    input.addEventListener('compositionstart', () => (composing = true));
-    input.addEventListener('compositionend', () => {
-      composing = false;
-      suggest();
-    });
-    input.addEventListener('keydown', (e) => {
+    const keys = (e) => {
       if (e.isComposing || composing || e.keyCode === 229) return;
       const n = items.length;
       const open = !panel.hidden;
       const key = e.key;
-      if ((key === 'ArrowDown' || key === 'ArrowUp') && n) {
+      if ((key === 'ArrowDown' || key === 'ArrowUp') && n && e.target === input) { // not the details'
         e.preventDefault();
         const down = key === 'ArrowDown';
         if (!open) expand(true);
@@ -379,15 +376,28 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
         e.preventDefault();
         expand(false);
       }
-    });
-    input.addEventListener('focus', () => {
-      if (items.length && input.value.trim().replace(/\s+/g, ' ') === shownFor) expand(true);
-    });
-    input.addEventListener('blur', (e) => {
-      if (e.relatedTarget !== host) expand(false); // focus into the panel (the ask button) keeps it
-    });
+    };
+    for (const f of fields) {
+      f.addEventListener('keydown', keys);
+      f.addEventListener('input', (e) => {
+        if (!composing && !e.isComposing) suggest();
+      });
+      // IME: no search while a word is being composed, one when it is committed.
+      f.addEventListener('compositionstart', () => (composing = true));
+      f.addEventListener('compositionend', () => {
+        composing = false;
+        suggest();
+      });
+      f.addEventListener('focus', () => {
+        at = f;
+        if (items.length && question().text === shownFor) expand(true);
+      });
+      f.addEventListener('blur', (e) => {
+        if (e.relatedTarget !== host) expand(false); // focus into the panel (the ask button) keeps it
+      });
+    }
     root.addEventListener('focusout', (e) => {
-      if (e.relatedTarget !== input && !root.contains(e.relatedTarget)) expand(false);
+      if (!fields.includes(e.relatedTarget) && !root.contains(e.relatedTarget)) expand(false);
     });
     list.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
     list.addEventListener('click', (e) => {

@@ -23,7 +23,10 @@ def test_the_demo_page_carries_the_widget_in_each_language(
     assert answer.status_code == 200
     html = answer.get_data(as_text=True)
     assert f'<html lang="{lang}">' in html and heading in html
-    assert '<script src="/embed.js" data-target="#question-title" async></script>' in html
+    assert (
+        '<script src="/embed.js" data-target="#question-title" data-details="#question-details"'
+        " async></script>"
+    ) in html
     assert "<style" not in html and "style=" not in html and "onclick" not in html
 
 
