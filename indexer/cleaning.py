@@ -1,4 +1,4 @@
-"""Turn forum markup into the plain text that is analysed, embedded and shown in snippets.
+"""Turn forum markup into the plain text that is analysed, embedded and shown (snippets, titles).
 
 HTML becomes text (code keeps its text; scripts, styles and markup go; entities are
 decoded), and what is not the author's question is cut: quoted earlier posts and
@@ -92,13 +92,17 @@ def strip_quotes_and_signature(text: str) -> str:
 
 
 def clean_title(title: str) -> str:
-    """Return a title as plain text: entities decoded, white space folded.
+    """Return a title as plain text: entities decoded, no markup, white space folded.
 
-    Titles are plain text in the thread format (bodies may be HTML), so markup-looking
-    characters in a title are kept as characters: a thread titled "<img src=x>" is about
-    those characters, and the widget shows them as text.
+    The same rule as for bodies (:func:`without_markup`), so that what leaves the API is
+    never markup whichever field a consumer inserts as HTML: "&lt;b&gt;WLAN&lt;/b&gt;"
+    becomes "WLAN", "Taste <Enter>" becomes "Taste < Enter>". A title that is nothing but
+    markup ("<img src=x onerror=...>") keeps its characters, defused, rather than become
+    an empty link: a thread is found and shown by its title.
     """
-    return " ".join(html.unescape(title).split())
+    decoded = html.unescape(title)
+    plain = " ".join(without_markup(decoded).split())
+    return plain or " ".join(defused(decoded).split())
 
 
 def clean_text(text: str) -> str:
@@ -126,6 +130,11 @@ def without_markup(text: str) -> str:
         if not looks_like_html(text):
             break
         text = html_to_text(text)
+    return defused(text)
+
+
+def defused(text: str) -> str:
+    """Return ``text`` with a space after every "<" that would open a tag ("x<y" -> "x< y")."""
     return _TAG_OPEN.sub("< ", text)
 
 

@@ -25,6 +25,10 @@ class InvalidEvent(AskfindError):
     """An analytics event from the widget is malformed, too large or of an unknown kind."""
 
 
+class DuplicateOfItself(InvalidEvent):
+    """A thread was judged a duplicate of itself."""
+
+
 class InvalidRecord(AskfindError):
     """A source record is not a valid thread; the reader reports and skips it."""
 
@@ -38,7 +42,15 @@ class IndexNotFound(BackendUnavailable):
 
 
 class ThreadNotFound(AskfindError):
-    """No thread with the requested id exists."""
+    """No thread with the requested id exists.
+
+    ``thread_id``: the id that was asked for, where one was, so that an answer can name it
+    in the reader's language.
+    """
+
+    def __init__(self, message: str, thread_id: str | None = None) -> None:
+        super().__init__(message)
+        self.thread_id = thread_id
 
 
 class RebuildInProgress(AskfindError):

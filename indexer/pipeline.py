@@ -31,7 +31,7 @@ from indexer.visibility import grants, with_board_groups
 
 # Bump when analysis or cleaning changes what a thread turns into: every thread is then
 # prepared anew instead of carried over.
-ANALYSIS_VERSION = "5"
+ANALYSIS_VERSION = "6"
 BATCH_SIZE = 256
 # The models read embedding_max_tokens word pieces (words, for USE) and drop the rest,
 # but tokenisers and respelling go through all of it first: the text is cut before, at a

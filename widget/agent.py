@@ -33,15 +33,21 @@ from flask import (
 )
 from werkzeug.exceptions import (
     BadRequest,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
 )
 
 from indexer.analytics.judgements import JudgementStore, check_judgement
 from indexer.cleaning import clean_text, clean_title
-from indexer.errors import InvalidEvent, ThreadNotFound
+from indexer.errors import DuplicateOfItself, InvalidEvent, ThreadNotFound
 from indexer.visibility import visible_threads
-from widget.agent_access import agent_viewer_groups, current_agent, require_agent
+from widget.agent_access import (
+    TooManySignIns,
+    agent_viewer_groups,
+    current_agent,
+    require_agent,
+)
 from widget.agent_text import (
     COOKIE,
     COOKIE_MAX_AGE_S,
@@ -105,7 +111,7 @@ def thread_detail(thread_id: str) -> Any:
     engine = engine_of(current_app)
     found = visible_threads(engine.backend, [thread_id], agent_viewer_groups())
     if thread_id not in found:
-        raise ThreadNotFound(f"no thread with id {thread_id!r}")
+        raise ThreadNotFound(f"no thread with id {thread_id!r}", thread_id)
     thread = found[thread_id]
     solution = None
     if thread.accepted_answer is not None:
@@ -152,20 +158,48 @@ def mark_duplicate() -> Any:
     found = visible_threads(engine_of(current_app).backend, wanted, agent_viewer_groups())
     for thread_id in wanted:
         if thread_id not in found:
-            raise ThreadNotFound(f"no thread with id {thread_id!r}")
+            raise ThreadNotFound(f"no thread with id {thread_id!r}", thread_id)
     agent_name = current_agent() or "anonymous"
     judgement_store_of(current_app).record(thread, duplicate_of, agent_name, query)
     return jsonify({"thread": thread, "duplicate_of": duplicate_of, "agent": agent_name}), 201
 
 
+# The agents' endpoints name what went wrong with a stable "code" besides the English
+# "error", so that the page can say it in its own language (``agent_text.SCRIPT``).
+
+
 @agent.errorhandler(Unauthorized)
 def login(e: Unauthorized) -> Any:
     """401 in the one error shape, with the challenge that makes a browser ask to log in."""
-    response, status = error(e.description or "log in", 401)
+    response, status = error(e.description or "log in", 401, code="sign_in_required")
     for name, value in e.get_headers():
         if name.lower() == "www-authenticate":
             response.headers[name] = value
     return response, status
+
+
+@agent.errorhandler(TooManyRequests)
+def too_many(e: TooManyRequests) -> Any:
+    """429 for too many failed sign-ins or requests, with the Retry-After to wait."""
+    code = "too_many_sign_ins" if isinstance(e, TooManySignIns) else "rate_limited"
+    response, status = error(e.description or "too many requests", 429, code=code)
+    for name, value in e.get_headers():
+        if name.lower() == "retry-after":
+            response.headers[name] = value
+    return response, status
+
+
+@agent.errorhandler(ThreadNotFound)
+def thread_not_found(e: ThreadNotFound) -> Any:
+    """404 naming the id that is unknown (to this agent: unseen threads are unknown too)."""
+    return error(str(e), 404, code="thread_not_found", id=e.thread_id)
+
+
+@agent.errorhandler(InvalidEvent)
+def invalid_judgement(e: InvalidEvent) -> Any:
+    """400 for a judgement that cannot be, such as a thread as its own duplicate."""
+    code = "duplicate_of_itself" if isinstance(e, DuplicateOfItself) else "invalid_judgement"
+    return error(str(e), 400, code=code)
 
 
 @agent.after_request

@@ -52,6 +52,10 @@ SIGN_IN_WAYS = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class TooManySignIns(TooManyRequests):
+    """429: too many failed sign-ins from this address or for this user name."""
+
+
 def password_entry(name: str, password: str) -> str:
     """An ``agent_users`` entry: the name and a salted hash of the password."""
     if not name or ":" in name or "," in name:
@@ -157,7 +161,7 @@ def _refuse_while_waiting(wait_seconds: float) -> None:
     if wait_seconds > 0:
         metrics.RATE_LIMITED.labels(bucket="signin").inc()
         wait = retry_after(wait_seconds)
-        raise TooManyRequests(
+        raise TooManySignIns(
             f"too many failed sign-ins from this address or for this user name: try again "
             f"in {wait} s",
             retry_after=wait,

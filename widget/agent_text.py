@@ -7,6 +7,10 @@ from Accept-Language, else German (askfind is German first). The script's string
 the page as JSON in a data attribute: the page's Content-Security-Policy allows no inline
 script. Placeholders in braces (``{n}``) are filled in by ``agent.js``, numbers formatted
 for the language there with ``Intl.NumberFormat``.
+
+``problems`` says the service's errors in the page's language: the agents' endpoints name
+each with a stable ``code`` (``widget.agent``); without one (``/api/search``), 401, 429 and
+503 are known by their status alone. Anything else shows the service's English ``error``.
 """
 
 from __future__ import annotations
@@ -115,6 +119,17 @@ SCRIPT: dict[str, dict[str, Any]] = {
         },
         "no_match": "Kein Thread gefunden.",
         "choose": "Bitte einen Thread aus der Liste wählen.",
+        "problems": {
+            "thread_not_found": "Es gibt keinen Thread mit der ID „{id}“.",
+            "duplicate_of_itself": "Ein Thread kann kein Duplikat von sich selbst sein.",
+            "invalid_judgement": "Diese Markierung ist ungültig.",
+            "sign_in_required": "Die Anmeldung gilt nicht mehr: "
+            "bitte die Seite neu laden und anmelden.",
+            "too_many_sign_ins": "Zu viele fehlgeschlagene Anmeldungen: "
+            "bitte in {seconds} s erneut versuchen.",
+            "rate_limited": "Zu viele Anfragen: bitte in {seconds} s erneut versuchen.",
+            "unavailable": "Der Suchdienst ist gerade nicht verfügbar.",
+        },
     },
     "en": {
         "searching": "Searching…",
@@ -148,6 +163,15 @@ SCRIPT: dict[str, dict[str, Any]] = {
         },
         "no_match": "No thread found.",
         "choose": "Please choose a thread from the list.",
+        "problems": {
+            "thread_not_found": "There is no thread with id “{id}”.",
+            "duplicate_of_itself": "A thread cannot be a duplicate of itself.",
+            "invalid_judgement": "This mark is not valid.",
+            "sign_in_required": "The sign-in is no longer valid: reload the page and sign in.",
+            "too_many_sign_ins": "Too many failed sign-ins: try again in {seconds} s.",
+            "rate_limited": "Too many requests: try again in {seconds} s.",
+            "unavailable": "The search service is unavailable at the moment.",
+        },
     },
 }
 

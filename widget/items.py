@@ -1,8 +1,8 @@
 """How a thread leaves the API: the suggestion item of DESIGN.md, nothing more, and safe.
 
 Whatever a community or a client of the write API stored, what leaves is safe for any
-consumer: snippets are plain text (``indexer.cleaning`` leaves no markup), and links are
-absolute http(s) addresses or null. A ``javascript:``, ``data:`` or relative link is
+consumer: titles and snippets are plain text (``indexer.cleaning`` leaves no markup), and
+links are absolute http(s) addresses or null. A ``javascript:``, ``data:`` or relative link is
 null, as a thread without a link is: the contract's url is "a link to the thread", and
 one that is not is no link at all.
 """
@@ -41,8 +41,10 @@ def public_url(url: str | None) -> str | None:
 
 
 def public_record(thread: Thread) -> dict[str, Any]:
-    """The thread format of a stored thread (GET /api/threads/<id>), its links made safe."""
+    """The thread format of a stored thread (GET /api/threads/<id>), its title and links
+    made safe (bodies are HTML in the thread format: a consumer cleans them as askfind does)."""
     record = thread.to_record()
+    record["title"] = clean_title(thread.title)
     record["url"] = public_url(thread.url)
     for answer in [record["accepted_answer"], *record["answers"]]:
         if answer is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from indexer.errors import InvalidEvent
+from indexer.errors import DuplicateOfItself, InvalidEvent
 from indexer.privacy import redacted_excerpt
 from indexer.threads import lone_surrogate_at
 
@@ -178,7 +178,7 @@ def check_judgement(thread: str, duplicate_of: str | None, query: str = "") -> N
     if duplicate_of is not None:
         _check_id(duplicate_of, "duplicate_of")
         if duplicate_of == thread:
-            raise InvalidEvent("a thread cannot be a duplicate of itself")
+            raise DuplicateOfItself("a thread cannot be a duplicate of itself")
     _check_text(query, "query")
 
 

@@ -46,11 +46,12 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 COMMUNITY = "https://community.telvia.example/"
-XSS_TITLE = "<img src=x onerror=alert(1)>"
+# The title as the widget receives it: decoded, and the tag it would open defused.
+XSS_TITLE = "< img src=x onerror=alert(1)>"
 XSS_THREAD = thread(
     "xss-001",
     # As a forum exports a title someone typed with angle brackets: escaped. The service
-    # decodes it, so the widget receives exactly the characters of XSS_TITLE.
+    # decodes it, and the "<" can open no tag for any consumer of the API (XSS_TITLE).
     "&lt;img src=x onerror=alert(1)&gt;",
     body="Seit gestern zeigt mein Browser &lt;script&gt;alert(3)&lt;/script&gt; an, "
     "img src onerror alert überall.",

@@ -208,9 +208,9 @@ def test_undo_withdraws_the_mark(agent_tab: AgentTab, agent_engine: Engine) -> N
     store.close()
 
     # Typed and never chosen from the list: the text goes as a thread id, and an unknown
-    # one is refused with the service's message.
+    # one is refused, in the page's words for the service's answer.
     target.locator(".mark").click()
     target.locator(".picker-input").fill("no-such-thread")
     target.locator(".duplicate button[type=submit]").click()
-    target.locator(".note", has_text="no thread with id 'no-such-thread'").wait_for()
+    target.locator(".note", has_text="There is no thread with id “no-such-thread”.").wait_for()
     assert target.locator(".duplicate").is_visible()

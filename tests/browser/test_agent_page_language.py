@@ -173,3 +173,45 @@ def test_the_picker_searches_as_the_agent_types_without_a_request_per_key(
     field.fill("")
     first.locator(".duplicate button[type=submit]").click()
     expect(first.locator(".note")).to_have_text("Please choose a thread from the list.")
+
+
+@pytest.mark.parametrize(
+    ("locale", "unknown", "itself"),
+    [
+        (
+            "de-DE",
+            "Es gibt keinen Thread mit der ID „no-such-thread“.",
+            "Ein Thread kann kein Duplikat von sich selbst sein.",
+        ),
+        (
+            "en-GB",
+            "There is no thread with id “no-such-thread”.",
+            "A thread cannot be a duplicate of itself.",
+        ),
+    ],
+)
+def test_the_services_refusals_are_said_in_the_pages_language(
+    open_agent_tab: Callable[..., AgentTab], locale: str, unknown: str, itself: str
+) -> None:
+    tab = open_agent_tab(locale=locale)
+    page = tab.open("?q=Router+WLAN+bricht+ab")
+    tab.wait_for_results()
+    first = page.locator("#results > li").first
+    first.locator(".mark").click()
+    field = first.locator(".picker-input")
+    with page.expect_response("**/api/agent/duplicates") as refused:
+        field.fill("no-such-thread")
+        first.locator(".duplicate button[type=submit]").click()
+    # The service's own answer stays English, with a code the page translates.
+    assert refused.value.status == 404
+    assert refused.value.json() == {
+        "error": "no thread with id 'no-such-thread'",
+        "code": "thread_not_found",
+        "id": "no-such-thread",
+    }
+    expect(first.locator(".note")).to_have_text(unknown)
+    assert first.locator(".duplicate").is_visible()  # nothing saved: the form stays
+
+    field.fill(first.get_attribute("data-id") or "")
+    first.locator(".duplicate button[type=submit]").click()
+    expect(first.locator(".note")).to_have_text(itself)

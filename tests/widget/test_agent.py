@@ -188,7 +188,8 @@ def _app_with(agent_engine: Engine, **settings: Any) -> Flask:
 
 
 def test_the_agent_api_is_protected_too(client: FlaskClient) -> None:
-    assert client.get("/api/agent/threads/wlan-002").status_code == 401
+    refused = client.get("/api/agent/threads/wlan-002")
+    assert refused.status_code == 401 and refused.json["code"] == "sign_in_required"
     marked = client.post("/api/agent/duplicates", json={"thread": "a", "duplicate_of": "b"})
     assert marked.status_code == 401
 
@@ -206,7 +207,9 @@ def test_a_thread_comes_with_its_full_accepted_solution_as_text(client: FlaskCli
     assert len(solution) > len(item["solution"]["snippet"].rstrip("…"))
     assert solution.startswith(item["solution"]["snippet"].rstrip("…")[:40])
     assert "<" not in solution  # plain text, not the forum's HTML
-    assert client.get("/api/agent/threads/nope", headers=BEARER).status_code == 404
+    missing = client.get("/api/agent/threads/nope", headers=BEARER)
+    assert missing.status_code == 404
+    assert missing.json["code"] == "thread_not_found" and missing.json["id"] == "nope"
 
 
 # --- duplicate judgements ------------------------------------------------------------------
@@ -255,9 +258,22 @@ def test_bad_judgements_are_refused_with_the_reason(client: FlaskClient) -> None
     def post(body: Any, **kwargs: Any) -> Any:
         return client.post("/api/agent/duplicates", headers=BEARER, **kwargs, json=body)
 
-    assert post({"thread": "wlan-002", "duplicate_of": "nope"}).status_code == 404
-    assert post({"thread": "wlan-002", "duplicate_of": "wlan-002"}).status_code == 400
-    assert post({"thread": 7, "duplicate_of": "wlan-002"}).status_code == 400
+    unknown = post({"thread": "wlan-002", "duplicate_of": "nope"})
+    assert unknown.status_code == 404
+    # The English error stays as it was; the code and id let the page say it in German.
+    assert unknown.json == {
+        "error": "no thread with id 'nope'",
+        "code": "thread_not_found",
+        "id": "nope",
+    }
+    itself = post({"thread": "wlan-002", "duplicate_of": "wlan-002"})
+    assert itself.status_code == 400
+    assert itself.json == {
+        "error": "a thread cannot be a duplicate of itself",
+        "code": "duplicate_of_itself",
+    }
+    not_an_id = post({"thread": 7, "duplicate_of": "wlan-002"})
+    assert not_an_id.status_code == 400 and not_an_id.json["code"] == "invalid_judgement"
     assert post(["wlan-002"]).status_code == 400
     form = client.post(
         "/api/agent/duplicates",

@@ -1,7 +1,7 @@
 """Issue 16, item 11: what leaves the JSON API is safe for any consumer, on both backends.
 
-Links are absolute http(s) or null; snippets and solutions are plain text, never markup,
-even where the stored text holds markup as entities. askfind's own pages were safe
+Links are absolute http(s) or null; titles, snippets and solutions are plain text, never
+markup, even where the stored text holds markup as entities. askfind's own pages were safe
 already (they insert text and follow only http(s)); these are the other consumers.
 """
 
@@ -59,7 +59,27 @@ def hostile_thread(number: int, url: str) -> dict[str, Any]:
     }
 
 
-THREADS = [hostile_thread(n, url) for n, url in enumerate(UNSAFE_URLS)] + [hostile_thread(99, SAFE)]
+# Titles as communities store them, and as they leave the API: plain text, never markup.
+HOSTILE_TITLES = {
+    "Router blinkt rot <img src=x onerror=alert(1)> Zebrafink": "Router blinkt rot Zebrafink",
+    "&lt;b onmouseover=alert(2)&gt;Router blinkt rot&lt;/b&gt; Quokka &lt;script&gt;x": (
+        "Router blinkt rot Quokka"
+    ),
+    "Router blinkt rot, Taste &lt;Enter&gt; Kakapo": "Router blinkt rot, Taste < Enter> Kakapo",
+    "&lt;img src=x onerror=alert(3)&gt;": "< img src=x onerror=alert(3)>",  # nothing else
+}
+
+
+def titled_thread(number: int, title: str) -> dict[str, Any]:
+    return hostile_thread(number, UNSAFE_URLS[0]) | {"title": title}
+
+
+THREADS = (
+    [hostile_thread(n, url) for n, url in enumerate(UNSAFE_URLS)]
+    + [hostile_thread(99, SAFE)]
+    + [titled_thread(100 + n, title) for n, title in enumerate(HOSTILE_TITLES)]
+)
+TITLED = {f"hostile-{100 + n}": shown for n, shown in enumerate(HOSTILE_TITLES.values())}
 
 
 @pytest.fixture(scope="module", params=["embedded", "elasticsearch"])
@@ -134,6 +154,41 @@ def test_the_agents_thread_detail_links_and_reads_safely(client: FlaskClient) ->
     assert detail["url"] is None and detail["solution"]["url"] is None
     for text in (detail["question"], detail["solution"]["text"]):
         assert TAG_OPEN.search(text) is None, text
+
+
+def assert_plain_title(title: str) -> None:
+    assert TAG_OPEN.search(title) is None, title
+    assert "&lt;" not in title, title
+
+
+def test_searched_titles_are_plain_text_never_markup(client: FlaskClient) -> None:
+    items = searched_items(client)
+    for item in items:
+        assert_plain_title(item["title"])
+    assert {item["id"]: item["title"] for item in items if item["id"] in TITLED} == TITLED
+
+
+@pytest.mark.parametrize(
+    "query", ["Zebrafink Router blinkt", "Quokka Router blinkt", "Kakapo Router blinkt Taste"]
+)
+def test_suggested_titles_are_plain_text_never_markup(client: FlaskClient, query: str) -> None:
+    items = client.get("/api/suggest", query_string={"q": query}).get_json()["items"]
+    assert items and items[0]["id"] in TITLED, items
+    for item in items:
+        assert_plain_title(item["title"])
+    assert items[0]["title"] == TITLED[items[0]["id"]]
+
+
+@pytest.mark.parametrize("thread_id", sorted(TITLED))
+def test_a_stored_threads_title_is_given_back_as_plain_text(
+    client: FlaskClient, thread_id: str
+) -> None:
+    record = client.get(f"/api/threads/{thread_id}").get_json()
+    assert record["title"] == TITLED[thread_id]
+    detail = client.get(f"/api/agent/threads/{thread_id}", headers=AUTH).get_json()
+    assert detail["title"] == TITLED[thread_id]
+    for title in (record["title"], detail["title"]):
+        assert_plain_title(title)
 
 
 @pytest.mark.parametrize("url", UNSAFE_URLS)

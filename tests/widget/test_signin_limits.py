@@ -188,10 +188,12 @@ def test_the_agent_api_is_limited_like_the_page(
     sample_engine: Engine, tmp_path: Path, redis_url: str, path: str
 ) -> None:
     client = signin_app(sample_engine, tmp_path, redis_url=redis_url).test_client()
-    statuses = [
-        client.get(path, headers=basic("maria", f"g{n}")).status_code for n in range(FREE + 2)
-    ]
-    assert statuses == [401] * (FREE + 1) + [429]
+    answers = [client.get(path, headers=basic("maria", f"g{n}")) for n in range(FREE + 2)]
+    assert [answer.status_code for answer in answers] == [401] * (FREE + 1) + [429]
+    # A code besides the English text, for the agents' page to say it in its language.
+    assert answers[0].get_json()["code"] == "sign_in_required"
+    assert answers[-1].get_json()["code"] == "too_many_sign_ins"
+    assert answers[-1].headers["Retry-After"]
 
 
 # --- under gunicorn: many workers, one Redis -------------------------------------------

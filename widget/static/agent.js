@@ -21,6 +21,8 @@
   var PICKER_LIMIT = 8;
   var PICKER_DEBOUNCE_MS = 200;
   var PICKER_MIN_CHARS = 2;
+  // Errors known by their status alone, where an answer names no code.
+  var STATUS_PROBLEMS = { 401: 'sign_in_required', 429: 'rate_limited', 503: 'unavailable' };
   var NARROW = window.matchMedia('(max-width: 40rem)'); // phones: filters fold away
   var numbers = new Intl.NumberFormat(lang);
   var dates = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' });
@@ -31,7 +33,10 @@
 
   /** A string of the page's language, {name} placeholders filled (numbers formatted). */
   function text(key, values) {
-    var entry = TEXT[key];
+    return fill(TEXT[key], values);
+  }
+
+  function fill(entry, values) {
     if (typeof entry === 'object') entry = entry[plurals.select(values.n)] || entry.other;
     return entry.replace(/\{(\w+)\}/g, function (whole, name) {
       var value = values[name];
@@ -76,6 +81,20 @@
     } catch (error) {
       return { error: text('answered', { status: response.status }) };
     }
+  }
+
+  /** What went wrong, in the page's language: the problem the answer's code names, else
+   * one its status alone names (/api/search gives no code), else the service's English
+   * error, else ``fallback``. */
+  function problem(response, answer, fallback) {
+    var named = Object.prototype.hasOwnProperty.call(TEXT.problems, answer.code);
+    var name = named ? answer.code : STATUS_PROBLEMS[response.status];
+    if (!name) return answer.error || text(fallback, {});
+    var seconds = Number(response.headers.get('Retry-After'));
+    return fill(TEXT.problems[name], {
+      id: answer.id || '',
+      seconds: response.headers.has('Retry-After') && Number.isFinite(seconds) ? seconds : '…',
+    });
   }
 
   /** The filters beyond the question: how many are set, shown on the folded summary. */
@@ -123,7 +142,7 @@
     if (!response.ok) {
       results.replaceChildren();
       pager.hidden = true;
-      say(answer.error || text('failed', {}));
+      say(problem(response, answer, 'failed'));
       return;
     }
     state.offset = offset;
@@ -395,7 +414,7 @@
     }
     var answer = await readJson(response);
     if (!response.ok) {
-      note.textContent = answer.error || text('unsaved', {});
+      note.textContent = problem(response, answer, 'unsaved');
       return false;
     }
     note.replaceChildren();
