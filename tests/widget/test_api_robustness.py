@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
+import time
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +29,7 @@ from hypothesis import strategies as st
 from indexer.engine import Engine
 from tests.widget.helpers import AUTH, writable_app
 from widget.app import close_app
+from widget.hook_signatures import askfind_signature
 
 PROPERTY = settings(
     max_examples=40,
@@ -321,9 +324,12 @@ ALLOWED = {
     "/api/threads": (200, 400, 413, 415),
     "/api/events": (202, 400, 413, 415),
     "/api/agent/duplicates": (201, 400, 404, 413, 415),
-    "/api/hooks/discourse": (200, 400, 413, 503),
-    "/api/hooks/khoros": (200, 400, 413, 503),
+    "/api/hooks/discourse": (200, 400, 409, 413, 503),
+    "/api/hooks/khoros": (200, 400, 409, 413, 503),
 }
+# A fresh id for every Discourse delivery; askfind's Khoros hook takes its signature (with
+# its second) as the delivery's id, so the same body twice in a second is a replay: 409.
+HOOK_DELIVERY_IDS = itertools.count(1)
 
 
 def post_to(
@@ -332,13 +338,13 @@ def post_to(
     """POST ``body`` to ``path`` with whatever the endpoint needs to read it at all: the
     API key, the widget's Origin, a valid signature of the body."""
     headers = {"Origin": ORIGIN, **AUTH}
-    if path.startswith("/api/hooks/"):
+    if path.endswith("/discourse"):
         digest = hmac.new(HOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-        name = (
-            "X-Discourse-Event-Signature" if path.endswith("discourse") else "X-Askfind-Signature"
-        )
-        headers[name] = f"sha256={digest}"
+        headers["X-Discourse-Event-Signature"] = f"sha256={digest}"
         headers["X-Discourse-Event"] = "topic_edited"
+        headers["X-Discourse-Event-Id"] = str(next(HOOK_DELIVERY_IDS))
+    elif path.endswith("/khoros"):
+        headers["X-Askfind-Signature"] = askfind_signature(body, HOOK_SECRET, int(time.time()))
     return client.post(path, data=body, content_type=content_type, headers=headers)
 
 
