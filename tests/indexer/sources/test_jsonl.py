@@ -140,6 +140,11 @@ def test_a_large_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
     size = path.stat().st_size
     assert size > 20_000_000
 
+    # What the first record loads once (lazy imports, compiled patterns) is not what
+    # streaming holds: read one record before measuring.
+    warm_up = tmp_path / "one.jsonl"
+    warm_up.write_text(json.dumps({"id": "w", "title": "Router", "body": body}) + "\n")
+    assert len(list(read_jsonl(warm_up))) == 1
     seen = 0
     last_id = None
     tracemalloc.start()
@@ -153,5 +158,7 @@ def test_a_large_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
 
     assert (seen, last_id) == (count, f"t{count - 1}")
-    # Holding the records would take far more than the file; streaming holds one at a time.
-    assert peak < size / 100, f"peak {peak:,} bytes while reading {size:,} bytes"
+    # Holding the records would take far more than the file; streaming holds one at a time
+    # (about 50 kB alone; tracemalloc also counts what other threads of the test process,
+    # such as services' clients left by earlier tests, allocate meanwhile).
+    assert peak < size / 50, f"peak {peak:,} bytes while reading {size:,} bytes"
