@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from indexer.engine import Engine
 from tests.widget.helpers import writable_app
-from widget.logs import JsonFormatter, configure_logging
+from widget.logs import configure_logging
 
 PARTNER = "https://help.partner.example"
 
@@ -35,23 +34,6 @@ def app(sample_engine: Engine, tmp_path: Path) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """What askfind logs while the test runs, as JSON lines."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield stream
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous)
 
 
 def parsed(stream: io.StringIO) -> list[dict[str, object]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ from widget.app import close_app, create_app
 from widget.auth import digest_of
 from widget.context import engine_of
 from widget.events import event_store_of
-from widget.logs import JsonFormatter
 
 ORIGIN = "http://localhost"
 THREADS = [
@@ -77,23 +75,6 @@ def app(
     close_app(served)
     if request.param == "elasticsearch":
         delete_indices(backend["elasticsearch_url"], backend["elasticsearch_index_prefix"])
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """Everything askfind logs while the test runs, as it would reach the log."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    previous = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)  # the service's default level
-    try:
-        yield stream
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous)
 
 
 def send_every_query(app: Flask) -> None:
