@@ -9,19 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.engine import Engine
-from tests.conftest import engine_on
-from tests.services import delete_indices, unique_prefix
-from tests.widget.helpers import API_KEY, AUTH
-from widget.app import close_app, create_app
-from widget.auth import digest_of
+from tests.widget.helpers import AUTH, seeded_app
 from widget.items import public_url
 
 SAFE = "https://community.example/t/router-blinkt/1"
@@ -86,26 +80,9 @@ TITLED = {f"hostile-{100 + n}": shown for n, shown in enumerate(HOSTILE_TITLES.v
 def client(
     request: pytest.FixtureRequest, engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FlaskClient]:
-    data_dir: Path = tmp_path_factory.mktemp(f"output-{request.param}")
-    backend: dict[str, Any] = {"backend": request.param}
-    if request.param == "elasticsearch":
-        url = request.getfixturevalue("elasticsearch_url")
-        backend |= {"elasticsearch_url": url, "elasticsearch_index_prefix": unique_prefix()}
-    app: Flask = create_app(
-        engine=engine_on(
-            engine,
-            data_dir,
-            api_keys=(digest_of(API_KEY),),
-            rate_limit_per_second=0.0,
-            **backend,
-        )
-    )
-    written = app.test_client().post("/api/threads", json=THREADS, headers=AUTH)
-    assert written.status_code == 200, written.get_json()
-    yield app.test_client()
-    close_app(app)
-    if request.param == "elasticsearch":
-        delete_indices(backend["elasticsearch_url"], backend["elasticsearch_index_prefix"])
+    data_dir = tmp_path_factory.mktemp(f"output-{request.param}")
+    with seeded_app(request, engine, data_dir, THREADS) as app:
+        yield app.test_client()
 
 
 def searched_items(client: FlaskClient) -> list[dict[str, Any]]:

@@ -15,7 +15,6 @@ import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
@@ -26,11 +25,7 @@ from flask import Flask
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
 from indexer.settings import Settings
-from tests.conftest import engine_on
-from tests.services import delete_indices, unique_prefix
-from tests.widget.helpers import API_KEY, AUTH
-from widget.app import close_app, create_app
-from widget.auth import digest_of
+from tests.widget.helpers import AUTH, seeded_app
 from widget.context import engine_of
 from widget.events import event_store_of
 
@@ -54,27 +49,10 @@ def app(
     request: pytest.FixtureRequest, engine: Engine, tmp_path: Path, redis_url: str
 ) -> Iterator[Flask]:
     """An app with Redis over an index of the test's own on each backend."""
-    backend: dict[str, Any] = {"backend": request.param}
-    if request.param == "elasticsearch":
-        url = request.getfixturevalue("elasticsearch_url")
-        backend |= {"elasticsearch_url": url, "elasticsearch_index_prefix": unique_prefix()}
-    served = create_app(
-        engine=engine_on(
-            engine,
-            tmp_path / "data",
-            api_keys=(digest_of(API_KEY),),
-            rate_limit_per_second=0.0,
-            widget_origins=(ORIGIN,),
-            redis_url=redis_url,
-            **backend,
-        )
-    )
-    answer = served.test_client().post("/api/threads", json=THREADS, headers=AUTH)
-    assert answer.status_code == 200
-    yield served
-    close_app(served)
-    if request.param == "elasticsearch":
-        delete_indices(backend["elasticsearch_url"], backend["elasticsearch_index_prefix"])
+    with seeded_app(
+        request, engine, tmp_path / "data", THREADS, widget_origins=(ORIGIN,), redis_url=redis_url
+    ) as served:
+        yield served
 
 
 def send_every_query(app: Flask) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.engine import Engine
-from tests.conftest import engine_on
-from tests.services import delete_indices, unique_prefix
-from tests.widget.helpers import API_KEY, AUTH
-from widget.app import close_app, create_app
-from widget.auth import digest_of
+from tests.widget.helpers import AUTH, seeded_app
 from widget.events import event_store_of
 
 ORIGIN = "http://localhost"
@@ -39,27 +34,9 @@ def app(
     request: pytest.FixtureRequest, engine: Engine, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Flask]:
     """An app over an index of the module's own on each backend, holding ``SEEDED``."""
-    data_dir: Path = tmp_path_factory.mktemp(f"untrusted-{request.param}")
-    backend: dict[str, Any] = {"backend": request.param}
-    if request.param == "elasticsearch":
-        url = request.getfixturevalue("elasticsearch_url")
-        prefix = unique_prefix()
-        backend |= {"elasticsearch_url": url, "elasticsearch_index_prefix": prefix}
-    app = create_app(
-        engine=engine_on(
-            engine,
-            data_dir,
-            api_keys=(digest_of(API_KEY),),
-            rate_limit_per_second=0.0,
-            widget_origins=(ORIGIN,),
-            **backend,
-        )
-    )
-    assert app.test_client().post("/api/threads", json=SEEDED, headers=AUTH).status_code == 200
-    yield app
-    close_app(app)
-    if request.param == "elasticsearch":
-        delete_indices(backend["elasticsearch_url"], backend["elasticsearch_index_prefix"])
+    data_dir = tmp_path_factory.mktemp(f"untrusted-{request.param}")
+    with seeded_app(request, engine, data_dir, SEEDED, widget_origins=(ORIGIN,)) as app:
+        yield app
 
 
 @pytest.fixture
