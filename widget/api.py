@@ -25,6 +25,7 @@ from widget.params import (
     integer,
     json_args,
     known_only,
+    query_text,
     search_filters,
     search_request,
     strict_args,
@@ -110,11 +111,7 @@ def search_message() -> Any:
     # Each character may arrive JSON-escaped (\\u00fc: 6 bytes), plus the other parameters.
     max_bytes = 6 * settings.message_max_chars + MESSAGE_BODY_OVERHEAD_BYTES
     args = json_args(bounded_body(max_bytes, "the JSON body"), MESSAGE_PARAMS)
-    text = args.get("q", "").strip()
-    if not text:
-        raise InvalidQuery("q is required and must not be empty")
-    if len(text) > settings.message_max_chars:
-        raise InvalidQuery(f"q is longer than {settings.message_max_chars} characters")
+    text = query_text(args, settings.message_max_chars, advice=None)
     asked = SearchRequest(
         # NFC only: the lines of a message tell its greeting and signature apart.
         text=unicodedata.normalize("NFC", text),

@@ -104,8 +104,17 @@ def normalise_query(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def query_text(args: Mapping[str, str], max_chars: int) -> str:
-    """The query ``q``, stripped.
+# Where a text too long for a query string belongs instead.
+LONGER_TEXT_ADVICE = (
+    'send a longer text (a whole message) as POST /api/search with a JSON body {"q": "..."}'
+)
+
+
+def query_text(
+    args: Mapping[str, str], max_chars: int, advice: str | None = LONGER_TEXT_ADVICE
+) -> str:
+    """The query ``q``, stripped; ``advice``: what a refusal for length adds (None:
+    nothing, where there is no longer way).
 
     Raises:
         InvalidQuery: it is missing, empty or longer than ``max_chars``.
@@ -114,11 +123,8 @@ def query_text(args: Mapping[str, str], max_chars: int) -> str:
     if not text:
         raise InvalidQuery("q is required and must not be empty", "q")
     if len(text) > max_chars:
-        raise InvalidQuery(
-            f"q is longer than {max_chars} characters; send a longer text (a whole message) "
-            'as POST /api/search with a JSON body {"q": "..."}',
-            "q",
-        )
+        tail = f"; {advice}" if advice else ""
+        raise InvalidQuery(f"q is longer than {max_chars} characters{tail}", "q")
     return text
 
 
