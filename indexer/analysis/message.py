@@ -135,7 +135,7 @@ def extract(message: str) -> MessageQuery:
     # only its occasion ("seit gestern ..."), and the questions say what is asked.
     focus_parts = [subject] if subject else leading
     focus = _first_words(" ".join(focus_parts), FOCUS_MAX_WORDS)
-    others = [s for s in leading if s not in focus_parts] + rest
+    others = [*leading[1:], *rest] if subject else rest  # what the focus leaves out
     key_terms = _key_terms(" ".join(others), focus)
     if key_terms:
         focus = f"{focus} {' '.join(key_terms)}"
