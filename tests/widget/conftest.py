@@ -11,13 +11,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.engine import Engine
+from tests.conftest import engine_on
 from widget.app import create_app
 from widget.logs import JsonFormatter
 
 
 @pytest.fixture(scope="session")
 def app(sample_engine: Engine) -> Flask:
-    return create_app(engine=sample_engine)
+    """The sample community's app, shared by the session's tests, with no rate limit:
+    whether a test got 429 would depend on how many requests the tests just before it
+    sent (the limits are tested on apps of their own, tests/widget/test_limits.py)."""
+    settings = sample_engine.settings
+    return create_app(engine=engine_on(sample_engine, settings.data_dir, rate_limit_per_second=0.0))
 
 
 @pytest.fixture
