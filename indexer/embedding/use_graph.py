@@ -18,7 +18,6 @@ projected, and a small feed-forward network to the unit vector. One text a run.
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 from typing import Any
 
@@ -41,38 +40,6 @@ def build_use_graph(backend: Any, target: Path) -> None:
     model = _Builder(backend).model()
     target.parent.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(target))
-
-
-def build_use_tokenizer(package_tokenizer: Any, target: Path) -> None:
-    """Write the package's SentencePiece tokenizer as a ``tokenizers`` (Rust) tokenizer.
-
-    The package tokenizes in pure Python (about 0.9 ms a document, holding the GIL); the
-    same unigram vocabulary, scores and normaliser in ``tokenizers`` give the same ids
-    about three times as fast, without the GIL. Runs of characters the vocabulary lacks
-    become one ``<unk>`` here and one per character there: the only difference, in 4 of
-    4,405 evaluation texts (``tests/indexer/test_embedding.py`` checks the rest).
-    """
-    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers
-
-    normalizer = package_tokenizer._normalizer
-    trie = struct.pack(f"<{len(normalizer._units)}I", *normalizer._units)
-    charsmap = struct.pack("<I", len(trie)) + trie + normalizer._normalized
-    vocabulary = list(
-        zip(package_tokenizer._pieces, map(float, package_tokenizer._scores), strict=True)
-    )
-    tokenizer = Tokenizer(models.Unigram(vocabulary, unk_id=UNKNOWN, byte_fallback=False))
-    # SentencePiece's nmt_nfkc normaliser, then its removal of extra whitespace.
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            normalizers.Precompiled(charsmap),
-            normalizers.Replace(Regex(" {2,}"), " "),
-            normalizers.Strip(),
-        ]
-    )
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
-        replacement="\u2581", prepend_scheme="always"
-    )
-    tokenizer.save(str(target))
 
 
 class _Builder(GraphBuilder):

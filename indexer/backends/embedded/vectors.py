@@ -5,14 +5,20 @@ machine (memory-bound: 150 MB per query), most of the 20 ms budget of a suggesti
 HNSW graph (Malkov & Yashunin 2018, via faiss) answers in well under a millisecond. The
 graph only proposes candidates: their cosines are recomputed exactly from the stored
 vectors, so scores are the same whichever path found them.
+
+faiss is imported only where a graph is built or read: a small index (the demo's) never
+needs it, and importing it is a twentieth of what a one-off ``askfind search`` waits for.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import faiss
 import numpy as np
+
+if TYPE_CHECKING:
+    import faiss
 
 HNSW_NEIGHBOURS = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -33,6 +39,8 @@ class VectorIndex:
     def build(cls, vectors: np.ndarray, with_graph: bool) -> VectorIndex:
         graph = None
         if with_graph and len(vectors):
+            import faiss
+
             # int8 codes in the graph (a quarter of the memory): it only proposes candidates.
             graph = faiss.IndexHNSWSQ(
                 vectors.shape[1],
@@ -72,6 +80,8 @@ class VectorIndex:
     def _graph_candidates(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None, ef_search: int
     ) -> np.ndarray:
+        import faiss
+
         params = faiss.SearchParametersHNSW()
         params.efSearch = max(ef_search, k)
         if allowed is not None:
@@ -85,11 +95,16 @@ class VectorIndex:
         folder.mkdir(parents=True, exist_ok=True)
         np.save(folder / "vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
         if self.graph is not None:
+            import faiss
+
             faiss.write_index(self.graph, str(folder / "hnsw.faiss"))
 
     @classmethod
     def load(cls, folder: Path) -> VectorIndex:
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         graph_file = folder / "hnsw.faiss"
-        graph = faiss.read_index(str(graph_file)) if graph_file.is_file() else None
-        return cls(vectors, graph)
+        if not graph_file.is_file():
+            return cls(vectors)
+        import faiss
+
+        return cls(vectors, faiss.read_index(str(graph_file)))
