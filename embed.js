@@ -1,5 +1,5 @@
 /*! askfind embed.js: while a customer types a question, show the threads that already
- * answer it. No framework, no build step, one global (window.askfind).
+ * answer it. No framework, no build step, one global: window.askfind.
  *
  * <script src="https://HOST/embed.js" data-target="#question-title" async></script>
  *
@@ -295,6 +295,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
         url.searchParams.set('limit', o.limit);
         if (!partial) url.searchParams.set('partial', 'false');
         if (o.board) url.searchParams.set('board', o.board);
+        url.searchParams.set('session', session);
         const ctl = (controller = new AbortController());
         try {
           const answer = await fetch(url, { signal: ctl.signal, credentials: 'omit' });

@@ -410,6 +410,20 @@ class Settings(BaseSettings):
         description="Days analytics events and agents' queries are kept; older ones are "
         "deleted by `askfind purge`, which the service runs once a day.",
     )
+    experiment_holdout_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.5,
+        description="Share of widget sessions, drawn at random, that get no suggestions, so "
+        "that the report measures deflection against them (0: no experiment; see "
+        "docs/operations.md).",
+    )
+    experiment_name: str = Field(
+        "deflection",
+        min_length=1,
+        max_length=100,
+        description="Name of the deflection experiment: renaming it draws the sessions' arms anew.",
+    )
 
     # --- Redis: cache and rate limits ------------------------------------------------
     redis_url: str = Field(

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from indexer.engine import Engine, open_engine
+from indexer.errors import AskfindError
+from indexer.evaluation import datasets
 from indexer.settings import Settings
 from indexer.sources import read_source
 from indexer.threads import Thread, thread_from_record
@@ -143,3 +145,22 @@ def write_jsonl(path: Path, records: list[Any]) -> Path:
             )
             handle.write("\n")
     return path
+
+
+# Set by .ci/run: there the tests that read the evaluation data must run, and missing data
+# fails them instead of skipping.
+REQUIRE_EVAL_DATA_ENV = "ASKFIND_REQUIRE_EVAL_DATA"
+
+
+@pytest.fixture(scope="session")
+def eval_data() -> Path:
+    """The evaluation data (../shared/data or ASKFIND_EVAL_DATA); skipped when absent,
+    unless REQUIRE_EVAL_DATA_ENV says it must be there."""
+    try:
+        return datasets.eval_data_dir()
+    except AskfindError as e:
+        if os.environ.get(datasets.EVAL_DATA_ENV):
+            raise  # named but missing: a broken setup, not an absent data set
+        if os.environ.get(REQUIRE_EVAL_DATA_ENV) == "1":
+            pytest.fail(f"{REQUIRE_EVAL_DATA_ENV}=1 and the evaluation data is missing: {e}")
+        pytest.skip(f"evaluation data not available: {e}")

@@ -11,32 +11,16 @@ better than before and carries to nothing else does not raise these figures.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from indexer.embedding.models import parse_models
-from indexer.errors import AskfindError
-from indexer.evaluation import datasets, features, tuning
-from tests.conftest import make_settings
+from indexer.evaluation import features, tuning
+from tests.conftest import REQUIRE_EVAL_DATA_ENV, make_settings
 
 BASELINE = Path(__file__).with_name("relevance_baseline.json")
 TOLERANCE = 1.0
-# Set by .ci/run: there the guard must run, and missing data fails it instead of skipping.
-REQUIRE_EVAL_DATA_ENV = "ASKFIND_REQUIRE_EVAL_DATA"
-
-
-@pytest.fixture(scope="module")
-def eval_data() -> Path:
-    try:
-        return datasets.eval_data_dir()
-    except AskfindError as e:
-        if os.environ.get(datasets.EVAL_DATA_ENV):
-            raise  # named but missing: a broken setup, not an absent data set
-        if os.environ.get(REQUIRE_EVAL_DATA_ENV) == "1":
-            pytest.fail(f"{REQUIRE_EVAL_DATA_ENV}=1 and the evaluation data is missing: {e}")
-        pytest.skip(f"evaluation data not available: {e}")
 
 
 @pytest.mark.slow

@@ -12,10 +12,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from indexer.analytics.report import build_report
+from indexer.analytics.experiment import Experiment, report_with_experiment
 from indexer.errors import InvalidQuery
 from indexer.threads import parse_timestamp
 from widget.auth import require_api_key
+from widget.context import engine_of
 from widget.events import event_store_of
 from widget.params import integer, strict_args
 
@@ -32,8 +33,11 @@ def report() -> Any:
     args = strict_args(request)
     since, until = period(args.get("since"), args.get("until"), args.get("days"))
     top = integer(args, "top", 20, 1, MAX_TOP)
-    events = event_store_of(current_app).read(since, until)
-    return jsonify(build_report(events, since, until, top).to_dict())
+    store = event_store_of(current_app)
+    experiment = Experiment.of(engine_of(current_app).settings)
+    return jsonify(
+        report_with_experiment(lambda: store.read(since, until), since, until, top, experiment)
+    )
 
 
 def period(

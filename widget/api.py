@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from indexer.analytics.experiment import Experiment
 from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
 from indexer.visibility import visible_threads
@@ -37,6 +38,8 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 # A message is complete text: the last word is no prefix, so ``partial`` is not taken.
 MESSAGE_PARAMS = {name: kind for name, kind in SEARCH_PARAMS.items() if name != "partial"}
+# The answer to a session the deflection experiment holds back (the widget shows nothing).
+HELD_BACK = b'{"items":[],"holdout":true}'
 # Room in a POST /api/search body for the parameters besides q.
 MESSAGE_BODY_OVERHEAD_BYTES = 4096
 
@@ -59,6 +62,11 @@ def suggest() -> Any:
     # the cache key (made of the request, viewer included) never meets an agent's answer.
     asked = replace(asked, apply_floor=True)
     text = asked.text
+    if Experiment.of(settings).holds_back(args.get("session")):
+        admit(read=None)  # held back, but limited like everyone
+        return Response(
+            with_query(text, HELD_BACK), mimetype="application/json", headers={"X-Cache": "holdout"}
+        )
     # Everything the answer depends on: the request, the index, the feedback.
     feedback = runtime.feedback.version if runtime.feedback is not None else ""
     key = runtime.suggestions.key(runtime.index_version.current(), feedback, repr(asked))

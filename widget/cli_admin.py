@@ -39,7 +39,7 @@ def report_command(
     data_dir: Path | None,
 ) -> None:
     """Report searches, click-through, deflection and content gaps for a period."""
-    from indexer.analytics.report import build_report
+    from indexer.analytics.experiment import Experiment, report_with_experiment
     from indexer.analytics.store import open_event_store
     from widget.admin import period
 
@@ -48,14 +48,15 @@ def report_command(
         start, end = period(since, until, str(days) if days else None)
         store = open_event_store(settings)
         try:
-            report = build_report(store.read(start, end), start, end, top)
+            data = report_with_experiment(
+                lambda: store.read(start, end), start, end, top, Experiment.of(settings)
+            )
         finally:
             store.close()
     except InvalidQuery as e:
         raise usage_error(e, REPORT_OPTIONS) from e
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
-    data = report.to_dict()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -141,7 +142,33 @@ def format_report(data: dict[str, Any]) -> str:
                 f"deflection {_percent(rates['deflection_rate']):>6}  "
                 f"zero results {_percent(rates['zero_result_rate']):>6}"
             )
+    if "experiment" in data:
+        lines.extend(["", *format_experiment(data["experiment"])])
     return "\n".join(lines)
+
+
+def format_experiment(experiment: dict[str, Any]) -> list[str]:
+    """The deflection experiment's lines: each arm's posting rate, and the estimate."""
+    if not experiment["running"]:
+        return ["deflection experiment: not running (setting experiment_holdout_share)"]
+    lines = [
+        f"deflection experiment {experiment['name']!r}, "
+        f"{_percent(experiment['holdout_share'])} of sessions held back:"
+    ]
+    for arm, figures in experiment["arms"].items():
+        lines.append(
+            f"  {arm:<8} {figures['sessions']:>6} searching sessions, "
+            f"{figures['posted']:>6} posted their question ({_percent(figures['posted_rate'])})"
+        )
+    found = experiment["deflection"]
+    confidence = _percent(experiment["confidence"])
+    lines.append(
+        "  deflection: too few sessions or questions yet"
+        if found is None
+        else f"  deflection {_percent(found['estimate'])} "
+        f"({confidence} CI {_percent(found['low'])} to {_percent(found['high'])})"
+    )
+    return lines
 
 
 def _percent(value: float | None) -> str:

@@ -34,7 +34,7 @@ SEARCH_PARAMS = {
 }  # fmt: skip
 SUGGEST_PARAMS = {
     name: kind for name, kind in SEARCH_PARAMS.items() if name not in ("offset", "solved")
-}
+} | {"session": str}  # the widget's page view, for the deflection experiment
 
 
 def strict_args(request: Request) -> dict[str, str]:

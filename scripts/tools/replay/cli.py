@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
+import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -14,10 +16,11 @@ from typing import Any
 from ..elasticsearch_node import ElasticsearchServer
 from ..instruments.eval_data import find_eval_data, read_real_query_titles
 from ..instruments.machine import LoadMonitor, machine
-from ..instruments.served import served
+from ..instruments.served import askfind, served
 from ..paths import REPO
 from ..ports import free_port
 from ..redis_node import RedisServer
+from .experiment import simulate
 from .figures import HIT_REQUESTS
 from .phases import run_phases
 from .services import prepare_index, server_env
@@ -48,6 +51,13 @@ def parse_args(description: str) -> argparse.Namespace:
     add("--restart-elasticsearch-after", type=float, default=None,
         help="restart Elasticsearch S s into the replay (--backend elasticsearch)")  # fmt: skip
     add("--hit-requests", type=int, default=HIT_REQUESTS, help="requests of the cache-hit p95")
+    add("--experiment-effect", type=float, default=None, metavar="SHARE",
+        help="instead of the load: customers in the deflection experiment, SHARE fewer "
+        "of whom post their question when shown the widget; the report must find it")  # fmt: skip
+    add("--holdout-share", type=float, default=0.2, help="sessions held back (0.2)")
+    add("--sessions", type=int, default=3000, help="customers of the experiment (3000)")
+    add("--posted-rate", type=float, default=0.5,
+        help="share of held-back customers who post their question (0.5)")  # fmt: skip
     add("--seed", type=int, default=SEED)
     add("--json", type=Path, help="also write the results here")
     return parser.parse_args()
@@ -92,15 +102,43 @@ def main(description: str) -> int:
                 args.elasticsearch_url = elasticsearch.start()
             data_dir, results["index"] = prepare_index(args, scratch)
             env = server_env(args, redis.url)
+            api_key = experiment_env(args, env) if args.experiment_effect is not None else None
             with served(REPO, data_dir, args.workers, env, scratch / "serve.log") as server:
-                run_phases(args, server.port, redis, elasticsearch, titles, monitor, results)
+                if api_key is None:
+                    run_phases(args, server.port, redis, elasticsearch, titles, monitor, results)
+                else:
+                    with monitor.phase("experiment", results["phases"]):
+                        results["experiment"] = simulate(server.port, api_key, titles, args)
         finally:
             redis.stop()
             if elasticsearch is not None:
                 elasticsearch.stop()
     monitor.stop()
     raw = json.dumps(results, indent=1, ensure_ascii=False)
+    if args.experiment_effect is not None and not results["experiment"]["recovered"]:
+        print(raw)
+        print("the report's interval misses the true effect", file=sys.stderr)
+        return 1
     if args.json:
         args.json.write_text(raw + "\n")
     print(raw)
     return 0
+
+
+def experiment_env(args: argparse.Namespace, env: dict[str, str]) -> str:
+    """Set up ``env`` for the experiment (named after the seed, an API key for its report,
+    no rate limit: every customer comes from this machine); returns the key."""
+    if not 0 < args.holdout_share <= 0.5 or not 0 <= args.experiment_effect < 1:
+        raise SystemExit("--holdout-share must be in (0, 0.5], --experiment-effect in [0, 1)")
+    key = secrets.token_hex(16)
+    hashed = subprocess.run(
+        askfind("api-key", "--hash", key), cwd=REPO, env=env, capture_output=True, text=True
+    )
+    digest = hashed.stdout.split("digest:")[1].split()[0]
+    env |= {
+        "ASKFIND_API_KEYS": digest,
+        "ASKFIND_EXPERIMENT_HOLDOUT_SHARE": str(args.holdout_share),
+        "ASKFIND_EXPERIMENT_NAME": f"replay-{args.seed}",  # the same arms for a seed
+        "ASKFIND_RATE_LIMIT_PER_SECOND": "0",
+    }
+    return key
