@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote, urlparse
 
 from tests.browser.conftest import COMMUNITY, XSS_TITLE, PartnerSite, Tab
 
@@ -254,3 +254,37 @@ def test_no_search_while_an_ime_composes_one_when_it_commits(tab: Tab) -> None:
     cdp.send("Input.insertText", {"text": "eSIM tauschen"})  # commits the composition
     tab.wait_for_answer("eSIM tauschen")
     assert len(requests) == 1 and "q=eSIM+tauschen" in requests[0]
+
+
+def test_suggestions_carry_the_session_of_the_events_and_a_held_back_one_shows_nothing(
+    tab: Tab,
+) -> None:
+    """The deflection experiment's arm is drawn from the session id: the widget sends the
+    id its events carry, and shows nothing to a session the server holds back."""
+    page = tab.open_demo()
+    sent: list[list[str]] = []
+    page.on(
+        "request",
+        lambda r: (
+            sent.append(parse_qs(urlparse(r.url).query).get("session", []))
+            if "/api/suggest" in r.url
+            else None
+        ),
+    )
+    tab.type_question(QUESTION)
+    assert tab.option_ids()
+    assert sent and all(len(ids) == 1 for ids in sent)
+    sessions = {ids[0] for ids in sent}
+    assert len(sessions) == 1
+    page.wait_for_timeout(1200)  # typing settled: the impression goes out
+    page.click("body")
+    assert {stored.event.session for stored in tab.events(1)} == sessions
+
+    page.route(
+        re.compile(r"/api/suggest"),
+        lambda route: route.fulfill(json={"query": "x", "items": [], "holdout": True}),
+    )
+    page.fill("#question-title", "")
+    tab.type_question("Rechnung zu hoch")
+    assert tab.option_ids() == []
+    assert expanded(tab) == "false"
