@@ -6,6 +6,12 @@ HNSW graph (Malkov & Yashunin 2018, via faiss) answers in well under a milliseco
 graph only proposes candidates: their cosines are recomputed exactly from the stored
 vectors, so scores are the same whichever path found them.
 
+The graph is read with its int8 codes mapped from the file (faiss's ``IO_FLAG_MMAP_IFC``),
+not copied into each process: the workers share them through the page cache, as they
+share the vectors (``mmap_mode="r"``), and only the graph's links are each worker's own.
+At 100,000 threads that is 23 MB of a worker's own memory instead of 98, and the graph
+opens in 14 ms instead of 430 (``scripts/vector-recall`` checks the answers are the same).
+
 faiss is imported only where a graph is built or read: a small index (the demo's) never
 needs it, and importing it is a twentieth of what a one-off ``askfind search`` waits for.
 """
@@ -107,4 +113,4 @@ class VectorIndex:
             return cls(vectors)
         import faiss
 
-        return cls(vectors, faiss.read_index(str(graph_file)))
+        return cls(vectors, faiss.read_index(str(graph_file), faiss.IO_FLAG_MMAP_IFC))

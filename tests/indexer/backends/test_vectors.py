@@ -1,0 +1,46 @@
+"""The embedded backend's vector index: the HNSW graph, written and read back with its
+codes mapped from the file, proposes what the exact scan finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from indexer.backends.embedded.vectors import VectorIndex
+
+
+def unit_rows(count: int, seed: int) -> np.ndarray:
+    rows = np.random.default_rng(seed).standard_normal((count, 64)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_the_graph_read_back_answers_as_built_and_as_the_exact_scan(tmp_path: Path) -> None:
+    vectors = unit_rows(3000, seed=1)
+    built = VectorIndex.build(vectors, with_graph=True)
+    built.save(tmp_path / "vectors")
+    loaded = VectorIndex.load(tmp_path / "vectors")
+    exact = VectorIndex(loaded.vectors)
+    assert loaded.graph is not None and exact.graph is None
+    queries = unit_rows(50, seed=2)
+    overlap = []
+    for query in queries:
+        from_file, _ = loaded.top_k(query, 100, None, ef_search=128)
+        as_built, _ = built.top_k(query, 100, None, ef_search=128)
+        truth, _ = exact.top_k(query, 100, None, ef_search=128)
+        assert list(from_file) == list(as_built)
+        overlap.append(len(set(from_file) & set(truth)) / 100)
+        assert from_file[0] == truth[0]  # the nearest is never missed
+        positions, scores = loaded.top_k(query, 10, None, ef_search=128)
+        assert np.allclose(scores, vectors[positions] @ query)  # recomputed exactly
+    assert np.mean(overlap) > 0.95
+
+
+def test_the_graph_keeps_to_the_allowed_positions(tmp_path: Path) -> None:
+    vectors = unit_rows(2000, seed=3)
+    VectorIndex.build(vectors, with_graph=True).save(tmp_path / "vectors")
+    loaded = VectorIndex.load(tmp_path / "vectors")
+    allowed = np.zeros(len(vectors), dtype=bool)
+    allowed[::3] = True
+    positions, _ = loaded.top_k(unit_rows(1, seed=4)[0], 20, allowed, ef_search=64)
+    assert len(positions) == 20 and all(position % 3 == 0 for position in positions)
