@@ -59,9 +59,10 @@ def suggest() -> Any:
     # the cache key (made of the request, viewer included) never meets an agent's answer.
     asked = replace(asked, apply_floor=True)
     text = asked.text
-    # Everything the answer depends on: the request, the index, the feedback.
+    # Everything the answer depends on: the request, the index, the feedback, the rules.
     feedback = runtime.feedback.version if runtime.feedback is not None else ""
-    key = runtime.suggestions.key(runtime.index_version.current(), feedback, repr(asked))
+    rules = runtime.search.curation_version()
+    key = runtime.suggestions.key(runtime.index_version.current(), feedback, rules, repr(asked))
     # The rate limit and the cache in one Redis round trip.
     admission = admit(read=key if runtime.suggestions.enabled else None)
     body = runtime.suggestions.get(key, admission)
