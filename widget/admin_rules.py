@@ -2,7 +2,8 @@
 
 - ``GET /api/admin/rules[?kind=]``: the rules in force.
 - ``POST /api/admin/rules``: add one (a JSON object, ``indexer.curation.rules``); 201.
-- ``GET /api/admin/rules/<id>``: one rule with its ``history`` (every version).
+- ``GET /api/admin/rules/<id>``: one rule in force.
+- ``GET /api/admin/rules/<id>/history``: every version of a rule, removal included.
 - ``PUT /api/admin/rules/<id>``: its next version (all its fields, the same kind).
 - ``DELETE /api/admin/rules/<id>``: remove it (the history stays).
 
@@ -86,8 +87,15 @@ def add_rule() -> Any:
 @admin_rules.get("/<int:rule_id>")
 @require_api_key
 def get_rule(rule_id: int) -> Any:
-    store = rule_editor_of(current_app).store
-    return jsonify(store.get(rule_id).to_dict() | {"history": store.history(rule_id)})
+    return jsonify(rule_editor_of(current_app).store.get(rule_id).to_dict())
+
+
+@admin_rules.get("/<int:rule_id>/history")
+@require_api_key
+def rule_history(rule_id: int) -> Any:
+    """Every version, removed rules' included: the audit of who changed what, when."""
+    history = rule_editor_of(current_app).store.history(rule_id)
+    return jsonify({"id": rule_id, "history": history})
 
 
 @admin_rules.put("/<int:rule_id>")

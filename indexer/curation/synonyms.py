@@ -7,7 +7,8 @@ group ("fritzbox"), the clauses of those words are replaced by clauses that acce
 term of the group, position by position: "Fritzbox" = "FRITZ!Box" turns the one clause
 (fritzbox) into two, (fritzbox | fritz) and (fritzbox | box). A thread that writes either
 spelling then matches every clause (full coverage, as for the spelling typed), one with
-only "box" matches half of them. Terms of different lengths are aligned proportionally.
+only "box" matches half of them. The clauses of the typed word's compound parts go: the
+group stands for the whole word. Terms of different lengths are aligned proportionally.
 
 The word still being typed counts once it spells the group's term completely: "Fritzbox"
 typed as the last word is taken as a finished word, not as a prefix.
@@ -52,6 +53,11 @@ def expand(
         firsts = (analyzer.document_terms(word, lang)[:1] for lang in query.languages)
         return tuple(dict.fromkeys(term for first in firsts for term in first))
 
+    def part_clauses(word: str) -> list[Clause]:
+        """The clauses the analyser added for a word's compound parts."""
+        parts = (analyzer.document_terms(word, lang)[1:] for lang in query.languages)
+        return [(term,) for terms in parts for term in terms]
+
     replaced: dict[Clause, list[Clause]] = {}
     typed: list[Clause] = []  # a group's clauses for the word being typed, which has none
     completes_prefix = False
@@ -66,9 +72,12 @@ def expand(
         if reaches_prefix and spelled[0] not in query.clauses:
             typed.extend(aligned)
             continue
-        # The aligned clauses take the place of the first of the matched words' clauses.
+        # The aligned clauses take the place of the first of the matched words' clauses;
+        # the others go, and so do the clauses of their compound parts ("Zebrakasten":
+        # zebra, kast), which the group's other spellings do not have.
         replaced[spelled[0]] = aligned
-        for clause in spelled[1:]:
+        parts = [part for word in tokens[start:end] for part in part_clauses(word)]
+        for clause in [*spelled[1:], *parts]:
             replaced.setdefault(clause, [])
     if not replaced and not typed:
         return query
