@@ -33,6 +33,8 @@ def _default_author() -> str:
         return "cli"
 
 
+# The commands' argument or option for each field of a rule (the others: --<field>).
+OPTION_OF = {"thread": "THREAD", "terms": "TERMS", "queries": "--query", "kind": "RULE_JSON"}
 author_option = click.option(
     "--author", default=None, help="Who makes the change, for the audit [cli:<user name>]."
 )
@@ -54,7 +56,7 @@ def _editor(data_dir: Path | None, with_index: bool) -> Iterator[RuleEditor]:
         backend: Any = engine.backend if engine is not None else None
         yield RuleEditor(store, backend, tuple(settings.languages))
     except InvalidRule as e:
-        hint = f"--{e.parameter}" if e.parameter else None
+        hint = OPTION_OF.get(e.parameter, f"--{e.parameter}") if e.parameter else None
         raise click.BadParameter(str(e), param_hint=hint) from e
     except RuleNotFound as e:
         raise click.ClickException(str(e)) from e
