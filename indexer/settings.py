@@ -516,7 +516,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Cosine from which a query counts as meaning one of a pin's example "
-        "questions (1: terms only).",
+        "questions (a query holding every term of one always counts; docs/curation.md).",
     )
 
     # --- logs --------------------------------------------------------------------------

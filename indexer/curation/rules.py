@@ -35,9 +35,10 @@ KINDS = (PIN, INCIDENT, HIDDEN, SYNONYMS)
 INCIDENT_QUERIES = (
     "Störung",
     "Ausfall",
+    "Netzausfall",
+    "Internetausfall",
     "kein Internet",
     "Internet geht nicht",
-    "Netz weg",
     "outage",
     "no internet",
     "network down",
