@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 
 from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
-from indexer.curation import synonyms
 from indexer.curation.rules import Hidden, Pin, Rule, Synonyms
+from indexer.curation.synonyms import SynonymTable
+from indexer.curation.synonyms import expand as expand_synonyms
 from indexer.ranking import Ranked
 
 # The confidence of a pinned thread: shown whatever the floor, as sure as it gets.
@@ -34,21 +35,15 @@ PINNED_CONFIDENCE = 1.0
 
 @dataclass(frozen=True, slots=True)
 class PinMatcher:
-    """A pin with its examples analysed and embedded once, when the rules are read."""
+    """A pin with its examples analysed once, when the rules are read."""
 
     rule_id: int
     pin: Pin
     examples: tuple[AnalyzedQuery, ...]
-    vectors: np.ndarray  # one unit row per example
 
-    def applies(self, query: AnalyzedQuery, vector: np.ndarray | None, similarity: float) -> bool:
-        if self.pin.lang is not None and self.pin.lang not in query.languages:
-            return False
-        if any(_holds_terms(query, example) for example in self.examples):
-            return True
-        if vector is None or not len(self.vectors):
-            return False
-        return bool(np.max(self.vectors @ vector) >= similarity)
+    def in_force(self, query: AnalyzedQuery, now: datetime) -> bool:
+        """Whether the pin is active now and meant for the query's language."""
+        return self.pin.active(now) and (self.pin.lang is None or self.pin.lang in query.languages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +53,12 @@ class Curation:
     revision: str
     pins: tuple[PinMatcher, ...] = ()
     hidden: frozenset[str] = frozenset()
-    synonym_groups: tuple[Synonyms, ...] = ()
+    synonym_table: SynonymTable = field(default_factory=lambda: SynonymTable(()))
     pin_similarity: float = 1.0
+    # Every pin's examples embedded (unit rows), and the pin each row belongs to: one
+    # product per search compares the query with all of them.
+    example_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    example_pins: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @classmethod
     def of(
@@ -71,20 +70,26 @@ class Curation:
     ) -> Curation:
         """The snapshot of ``rules``: pins' examples analysed and embedded here, once."""
         revision = hashlib.sha256(repr([(r.id, r.version) for r in rules]).encode()).hexdigest()
-        pins = []
+        pins: list[PinMatcher] = []
+        vectors: list[np.ndarray] = []
+        owners: list[int] = []
         # Incidents first, then newer rules before older ones: the order pins are shown in.
         for rule in sorted(rules, key=lambda r: (not _is_incident(r), -r.id)):
             if isinstance(rule.body, Pin):
                 queries = rule.body.queries
                 examples = tuple(analyzer.query(q, partial=False) for q in queries)
-                vectors = np.vstack([embed(analyzer.for_embedding(q)) for q in queries])
-                pins.append(PinMatcher(rule.id, rule.body, examples, vectors))
+                vectors.extend(embed(analyzer.for_embedding(q)) for q in queries)
+                owners.extend(len(pins) for _ in queries)
+                pins.append(PinMatcher(rule.id, rule.body, examples))
+        groups = [r.body for r in rules if isinstance(r.body, Synonyms)]
         return cls(
             revision=revision[:16],
             pins=tuple(pins),
             hidden=frozenset(r.body.thread for r in rules if isinstance(r.body, Hidden)),
-            synonym_groups=tuple(r.body for r in rules if isinstance(r.body, Synonyms)),
+            synonym_table=SynonymTable(groups),
             pin_similarity=pin_similarity,
+            example_vectors=np.vstack(vectors) if vectors else np.zeros((0, 0), np.float32),
+            example_pins=np.asarray(owners, dtype=np.int64),
         )
 
     def version(self, now: datetime) -> str:
@@ -97,21 +102,28 @@ class Curation:
         self, query: AnalyzedQuery, text: str, partial: bool, analyzer: Analyzer
     ) -> AnalyzedQuery:
         """``query`` with the synonym groups of its languages applied (``synonyms``)."""
-        if not self.synonym_groups:
-            return query
-        return synonyms.expand(query, text, partial, self.synonym_groups, analyzer)
+        return expand_synonyms(query, text, partial, self.synonym_table, analyzer)
 
     def has_pins(self, now: datetime) -> bool:
         return any(pin.pin.active(now) for pin in self.pins)
 
     def pinned(self, query: AnalyzedQuery, vector: np.ndarray | None, now: datetime) -> list[str]:
         """The threads pinned for this query at ``now``, in the order they are shown."""
+        close: set[int] = set()
+        if vector is not None and len(self.example_vectors):
+            cosines = self.example_vectors @ vector
+            close = set(self.example_pins[cosines >= self.pin_similarity].tolist())
+        terms = set(query.terms) | set(query.prefix.exact if query.prefix else ())
+        starts = query.prefix.starts if query.prefix else ()
         found: dict[str, None] = {}
-        for matcher in self.pins:
+        for index, matcher in enumerate(self.pins):
             if (
-                matcher.pin.active(now)
+                matcher.in_force(query, now)
                 and matcher.pin.thread not in self.hidden
-                and matcher.applies(query, vector, self.pin_similarity)
+                and (
+                    index in close
+                    or any(_holds_terms(terms, starts, ex) for ex in matcher.examples)
+                )
             ):
                 found[matcher.pin.thread] = None
         return list(found)
@@ -137,17 +149,11 @@ def _is_incident(rule: Rule) -> bool:
     return isinstance(rule.body, Pin) and rule.body.incident
 
 
-def _holds_terms(query: AnalyzedQuery, example: AnalyzedQuery) -> bool:
-    """Whether the query holds a term of every clause of the example (the word being
-    typed standing for any term it begins)."""
-    if not example.clauses:
-        return False
-    terms = set(query.terms)
-    starts = query.prefix.starts if query.prefix else ()
-    if query.prefix:
-        terms.update(query.prefix.exact)
+def _holds_terms(terms: set[str], starts: tuple[str, ...], example: AnalyzedQuery) -> bool:
+    """Whether a query's ``terms`` hold a term of every clause of the example (``starts``:
+    the word being typed, standing for any term it begins)."""
     # str.startswith(()) is False: without a prefix only whole terms count.
-    return all(
+    return bool(example.clauses) and all(
         any(term in terms or term.startswith(starts) for term in clause)
         for clause in example.clauses
     )

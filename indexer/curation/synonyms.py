@@ -33,16 +33,50 @@ from indexer.curation.rules import SYNONYMS, Synonyms, parse_rule
 Clause = tuple[str, ...]
 
 
+class SynonymTable:
+    """Synonym groups with each term's words, by its first word: found in a query by a
+    dictionary look-up per query word, however many groups there are."""
+
+    def __init__(self, groups: Sequence[Synonyms]) -> None:
+        self.groups = tuple(groups)
+        self._by_first: dict[str, list[tuple[tuple[str, ...], Synonyms]]] = {}
+        for group in self.groups:
+            for term in group.terms:
+                spelled = tuple(words(normalize(term)))
+                if spelled:
+                    self._by_first.setdefault(spelled[0], []).append((spelled, group))
+        for spellings in self._by_first.values():
+            spellings.sort(key=lambda found: -len(found[0]))  # the longest term first
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+    def matches(
+        self, tokens: list[str], languages: Sequence[str]
+    ) -> Iterable[tuple[int, int, Synonyms]]:
+        """Where the words spell a term of a group of one of ``languages``: (start, end,
+        group), left to right, the longest term first, never overlapping."""
+        position = 0
+        while position < len(tokens):
+            for spelled, group in self._by_first.get(tokens[position], ()):
+                end = position + len(spelled)
+                if group.lang in languages and tuple(tokens[position:end]) == spelled:
+                    yield position, end, group
+                    position = end
+                    break
+            else:
+                position += 1
+
+
 def expand(
     query: AnalyzedQuery,
     text: str,
     partial: bool,
-    groups: Sequence[Synonyms],
+    table: SynonymTable,
     analyzer: Analyzer,
 ) -> AnalyzedQuery:
     """``query`` (the analysis of ``text``) with the synonyms of its languages applied."""
-    groups = [group for group in groups if group.lang in query.languages]
-    if not groups or query.is_empty:
+    if not table or query.is_empty:
         return query
     folded = normalize(text)
     tokens = words(folded)
@@ -61,7 +95,7 @@ def expand(
     replaced: dict[Clause, list[Clause]] = {}
     typed: list[Clause] = []  # a group's clauses for the word being typed, which has none
     completes_prefix = False
-    for start, end, group in _matches(tokens, groups):
+    for start, end, group in table.matches(tokens, query.languages):
         spellings = [[c for w in words(normalize(t)) if (c := clause_of(w))] for t in group.terms]
         aligned = _aligned([spelled for spelled in spellings if spelled])
         spelled = [c for word in tokens[start:end] if (c := clause_of(word))]
@@ -88,25 +122,6 @@ def expand(
     clauses.update(dict.fromkeys(typed))
     prefix = None if completes_prefix else query.prefix
     return replace(query, clauses=tuple(clauses), prefix=prefix)
-
-
-def _matches(tokens: list[str], groups: Sequence[Synonyms]) -> Iterable[tuple[int, int, Synonyms]]:
-    """Where the words spell a term of a group: (start, end, group), left to right, the
-    longest term first, never overlapping."""
-    spellings = sorted(
-        ((tuple(words(normalize(term))), group) for group in groups for term in group.terms),
-        key=lambda found: -len(found[0]),
-    )
-    position = 0
-    while position < len(tokens):
-        for spelled, group in spellings:
-            end = position + len(spelled)
-            if spelled and tuple(tokens[position:end]) == spelled:
-                yield position, end, group
-                position = end
-                break
-        else:
-            position += 1
 
 
 def _aligned(spellings: list[list[Clause]]) -> list[Clause]:

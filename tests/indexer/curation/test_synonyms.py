@@ -9,7 +9,7 @@ import pytest
 from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
 from indexer.curation.errors import InvalidRule
 from indexer.curation.rules import Synonyms
-from indexer.curation.synonyms import expand, read_synonym_file
+from indexer.curation.synonyms import SynonymTable, expand, read_synonym_file
 from indexer.engine import Engine
 
 FRITZ = Synonyms("de", ("Fritzbox", "FRITZ!Box"))
@@ -25,7 +25,7 @@ def expanded(
     analyzer: Analyzer, text: str, *groups: Synonyms, partial: bool = False, lang: str = "de"
 ) -> AnalyzedQuery:
     query = analyzer.query(text, lang=lang, partial=partial)
-    return expand(query, text, partial, list(groups), analyzer)
+    return expand(query, text, partial, SynonymTable(groups), analyzer)
 
 
 def test_either_spelling_gives_clauses_that_accept_both(analyzer: Analyzer) -> None:
