@@ -52,6 +52,13 @@ THREADS = [
         "lang": "de",
     },
     {
+        "id": "intern-router",
+        "title": "Interne Notiz: Router blinkt rot, Eskalation an das Netzteam",
+        "body": "Nur für Mitarbeiter.",
+        "lang": "de",
+        "visibility": ["staff"],
+    },
+    {
         "id": "quokkabox",
         "title": "Die Quokka!Box startet ständig neu",
         "body": "Mein Quokka!Box Modem startet alle zehn Minuten neu.",
@@ -135,6 +142,17 @@ def test_a_pin_applies_only_within_its_time_window(client: FlaskClient) -> None:
     past = {"starts": (now - timedelta(days=2)).isoformat()} | ended
     added(client, rule | past)
     time.sleep(DEADLINE_S)
+    assert suggested(client, text) == before
+
+
+def test_a_pin_never_shows_the_public_a_restricted_or_hidden_thread(client: FlaskClient) -> None:
+    text = "Router blinkt rot"
+    before = suggested(client, text)
+    assert "intern-router" not in before
+    added(client, {"kind": "pin", "thread": "intern-router", "queries": [text]})
+    added(client, {"kind": "pin", "thread": "rechnung-hoch", "queries": [text]})
+    added(client, {"kind": "hidden", "thread": "rechnung-hoch"})
+    time.sleep(DEADLINE_S)  # the rules are read by now
     assert suggested(client, text) == before
 
 
