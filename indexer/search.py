@@ -250,7 +250,8 @@ class SearchService:
         # The query's embedding again: the model's in-process cache answers it.
         pinned = curation.pinned(query, self.query_vector(text), now)
         signals = self.backend.signals(pinned) if pinned else {}
-        return put_first(ranked, [t for t in pinned if t in signals and filters.admits(signals[t])])
+        shown = [t for t in pinned if t in signals and filters.admits(signals[t])]
+        return put_first(ranked, shown, self.settings.confidence_floor)
 
     def _signals_with_canonicals(
         self, ids: list[str], filters: Filters, hidden: frozenset[str] = frozenset()

@@ -8,9 +8,9 @@ A pin applies to a query in either of two ways (docs/curation.md):
 - by meaning: the query's embedding is at least ``pin_similarity`` close (cosine) to
   one of the examples' embeddings, which the ranking's own model computes.
 
-An applying pin puts its thread first whether or not the search found it, above the
-confidence floor (an operator chose it); incident pins go before other pins, newer rules
-before older ones. The pinned thread must still be one the request may see (the
+An applying pin puts its thread first whether or not the search found it, at least at
+the confidence floor (an operator chose it); incident pins go before other pins, newer
+rules before older ones. The pinned thread must still be one the request may see (the
 filters, visibility included) and not hidden.
 """
 
@@ -28,9 +28,6 @@ from indexer.curation.rules import Hidden, Pin, Rule, Synonyms
 from indexer.curation.synonyms import SynonymTable
 from indexer.curation.synonyms import expand as expand_synonyms
 from indexer.ranking import Ranked
-
-# The confidence of a pinned thread: shown whatever the floor, as sure as it gets.
-PINNED_CONFIDENCE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +126,22 @@ class Curation:
         return list(found)
 
 
-def put_first(ranked: list[Ranked], pinned: Sequence[str]) -> list[Ranked]:
-    """``ranked`` with the ``pinned`` threads first, in their order, shown whatever the
-    floor; a pinned thread the search did not find is added (with no score of its own)."""
+def put_first(ranked: list[Ranked], pinned: Sequence[str], floor: float) -> list[Ranked]:
+    """``ranked`` with the ``pinned`` threads first, in their order; a pinned thread the
+    search did not find is added (with no score of its own).
+
+    A pinned thread keeps its own confidence, raised to ``floor`` where below it, so that
+    it is shown: the confidence says how likely a thread answers the question, which an
+    operator's choice does not change (the widget marks a first thread of high confidence
+    "very likely your question"; an outage notice is not that).
+    """
     if not pinned:
         return ranked
     found = {r.id: r for r in ranked}
     first = [
-        replace(found[thread_id], confidence=PINNED_CONFIDENCE)
+        replace(found[thread_id], confidence=max(found[thread_id].confidence, floor))
         if thread_id in found
-        else Ranked(thread_id, 0.0, 0.0, PINNED_CONFIDENCE, 0)
+        else Ranked(thread_id, 0.0, 0.0, floor, 0)
         for thread_id in pinned
     ]
     shown = set(pinned)
