@@ -49,6 +49,7 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 50
 MAX_TERM_CHARS = 100
 MAX_NOTE_CHARS = 500
+SHOWN_NOT_SET = {"id", "version", "author", "changed_at"}
 FIELDS = {
     PIN: {"kind", "thread", "queries", "starts", "ends", "lang"},
     INCIDENT: {"kind", "thread", "queries", "starts", "ends", "lang"},
@@ -113,7 +114,7 @@ class Rule:
             "kind": self.kind,
             "version": self.version,
             "author": self.author,
-            "changed_at": self.changed_at.isoformat(timespec="seconds"),
+            "changed_at": self.changed_at.isoformat(timespec="milliseconds"),
             **fields_of(self.body),
         }
 
@@ -155,7 +156,8 @@ def parse_rule(data: Any, languages: tuple[str, ...]) -> Body:
     kind = data.get("kind")
     if kind not in KINDS:
         raise InvalidRule(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", "kind")
-    unknown = sorted(set(data) - FIELDS[kind])
+    # What the API shows besides a rule's fields, and a client may send back unchanged.
+    unknown = sorted(set(data) - FIELDS[kind] - SHOWN_NOT_SET)
     if unknown:
         raise InvalidRule(f"a {kind} rule has no field {unknown[0]!r}", unknown[0])
     if kind == SYNONYMS:

@@ -199,8 +199,11 @@ def test_synonyms_make_a_query_with_one_find_threads_with_the_other(client: Flas
 def test_every_change_is_versioned_with_its_author_and_time(client: FlaskClient) -> None:
     pin = {"kind": "pin", "thread": "router-rot", "queries": ["LED rot"]}
     rule = added(client, pin)
+    shown = client.get(f"{RULES}/{rule}", headers=AUTH).get_json()
+    assert shown["version"] == 1 and shown["queries"] == ["LED rot"]
+    # What GET shows may be sent back changed: id, version, author and time are ignored.
     changed = client.put(
-        f"{RULES}/{rule}", json=pin | {"queries": ["LED rot", "Lampe rot"]}, headers=AUTH
+        f"{RULES}/{rule}", json=shown | {"queries": ["LED rot", "Lampe rot"]}, headers=AUTH
     )
     assert changed.status_code == 200 and changed.get_json()["version"] == 2
     removed(client, rule)
