@@ -15,6 +15,7 @@ from indexer.analysis import message
 from indexer.analysis.analyzer import AnalyzedQuery, Analyzer
 from indexer.analytics.judgements import JudgedDuplicates
 from indexer.backends.base import Backend, Filters, Hit, Signals
+from indexer.curation.apply import Curation, put_first
 from indexer.embedding import Embedder
 from indexer.embedding.embedder import language_bucket
 from indexer.errors import InvalidQuery
@@ -26,6 +27,12 @@ from indexer.threads import Thread
 # Legs running at once: two (lexical, vector) per request a process serves concurrently
 # (a gunicorn worker serves four, widget.server.THREADS_PER_WORKER).
 LEG_THREADS = 8
+
+
+class CurationSource(Protocol):
+    """The operators' rules in force (``indexer.curation.live.CurationLoader``)."""
+
+    def current(self) -> Curation: ...
 
 
 class QueryVectorCache(Protocol):
@@ -80,10 +87,13 @@ class SearchService:
         judged: JudgedDuplicates | None = None,
         vector_cache: QueryVectorCache | None = None,
         feedback: FeedbackSource | None = None,
+        curation: CurationSource | None = None,
     ) -> None:
         """``judged``: the agents' duplicate judgements; by default those of the data dir,
         unless ``agent_duplicates`` is off. ``vector_cache``: query embeddings shared
-        between processes. ``feedback``: customers' helpful votes (``indexer.feedback``)."""
+        between processes. ``feedback``: customers' helpful votes (``indexer.feedback``).
+        ``curation``: the operators' pins, hidden threads and synonyms; by default those
+        of the data dir."""
         self.settings = settings
         self.vector_cache = vector_cache
         self.feedback = feedback
@@ -93,6 +103,17 @@ class SearchService:
         if judged is None and settings.agent_duplicates:
             judged = JudgedDuplicates(settings.data_dir)
         self.judged = judged
+        if curation is None:
+            from indexer.curation.live import CurationLoader
+
+            curation = CurationLoader(
+                settings.data_dir,
+                analyzer,
+                embedder.embed_query,
+                settings.curation_refresh_seconds,
+                settings.pin_similarity,
+            )
+        self.curation = curation
         self.params = RankingParams.from_settings(settings)
         self._legs = ThreadPoolExecutor(max_workers=LEG_THREADS, thread_name_prefix="leg")
         self.other_language_params = RankingParams.for_other_languages(settings)
@@ -117,7 +138,11 @@ class SearchService:
             asked = message.extract(text)
             searched, embedded, partial = asked.focus, asked.context, False
         query = self.analyzer.query(searched, lang=request.lang, partial=partial)
-        ranked = self.rank(embedded, query, request.filters, request.offset + request.limit)
+        curation = self.curation.current()
+        query = curation.expand(query, searched, partial, self.analyzer)
+        wanted = request.offset + request.limit
+        ranked = self.rank(embedded, query, request.filters, wanted, curation.hidden)
+        ranked = self._pinned_first(ranked, curation, embedded, query, request.filters)
         if request.apply_floor:
             ranked = [r for r in ranked if r.confidence >= self.settings.confidence_floor]
         page = ranked[request.offset : request.offset + request.limit]
@@ -132,8 +157,16 @@ class SearchService:
         ]
         return SearchResult(items=items, total=len(ranked), query=query, searched=searched)
 
-    def rank(self, text: str, query: AnalyzedQuery, filters: Filters, wanted: int) -> list[Ranked]:
-        """All candidates of both legs, ranked (no floor, no paging); ``text`` is embedded.
+    def rank(
+        self,
+        text: str,
+        query: AnalyzedQuery,
+        filters: Filters,
+        wanted: int,
+        hidden: frozenset[str] = frozenset(),
+    ) -> list[Ranked]:
+        """All candidates of both legs, ranked (no floor, no paging); ``text`` is embedded;
+        ``hidden`` threads are left out (as threads outside the filters are).
 
         The lexical leg needs no vector, so it runs in another thread while the query is
         embedded (DESIGN.md: lexical top-K ∥ vector top-K); the vector leg then runs in
@@ -169,7 +202,7 @@ class SearchService:
             vector_hits = [replace(hit, score=hit.score * length) for hit in vector_hits]
             cosines = {thread_id: score * length for thread_id, score in cosines.items()}
         merged = ranking.candidates(lexical_hits, vector_hits, cosines, query.clause_count)
-        signals = self._signals_with_canonicals([c.id for c in merged], filters)
+        signals = self._signals_with_canonicals([c.id for c in merged], filters, hidden)
         boosts = self.feedback.boosts(vector) if self.feedback is not None else None
         return ranking.rank(
             merged,
@@ -179,6 +212,11 @@ class SearchService:
             feedback=boosts,
             query_languages=query.languages,
         )
+
+    def curation_version(self) -> str:
+        """Changes whenever the operators' rules could change an answer, pins starting or
+        ending included (cached answers are keyed by it)."""
+        return self.curation.current().version(datetime.now(UTC))
 
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding (of the text as the models should read it: German typed
@@ -196,19 +234,40 @@ class SearchService:
             return self.params
         return self.other_language_params
 
-    def _signals_with_canonicals(self, ids: list[str], filters: Filters) -> dict[str, Signals]:
+    def _pinned_first(
+        self,
+        ranked: list[Ranked],
+        curation: Curation,
+        text: str,
+        query: AnalyzedQuery,
+        filters: Filters,
+    ) -> list[Ranked]:
+        """``ranked`` with the threads pinned for this query first (``indexer.curation``),
+        of those the request may see."""
+        now = datetime.now(UTC)
+        if not curation.has_pins(now):
+            return ranked
+        # The query's embedding again: the model's in-process cache answers it.
+        pinned = curation.pinned(query, self.query_vector(text), now)
+        signals = self.backend.signals(pinned) if pinned else {}
+        shown = [t for t in pinned if t in signals and filters.admits(signals[t])]
+        return put_first(ranked, shown, self.settings.confidence_floor)
+
+    def _signals_with_canonicals(
+        self, ids: list[str], filters: Filters, hidden: frozenset[str] = frozenset()
+    ) -> dict[str, Signals]:
         """Signals of the candidates and of the canonical threads their duplicates point to.
 
-        A canonical thread outside the filters is left out, so its duplicates stay visible
-        on their own rather than pointing at something the filters exclude.
+        A canonical thread outside the filters (or hidden) is left out, so its duplicates
+        stay visible on their own rather than pointing at something the filters exclude.
         """
         judged = self.judged.links() if self.judged is not None else {}
         signals = _with_judged(self.backend.signals(ids), judged)
-        if not filters.is_empty:
+        if not filters.is_empty or hidden:
             # A candidate outside the filters is dropped (ranking skips ids without signals):
             # a backend that cannot apply a filter inside its legs still returns nothing
             # outside it.
-            signals = {k: v for k, v in signals.items() if filters.admits(v)}
+            signals = {k: v for k, v in signals.items() if filters.admits(v) and k not in hidden}
         asked = set(ids)
         for _ in range(ranking.MAX_DUPLICATE_HOPS):
             missing = {s.duplicate_of for s in signals.values() if s.duplicate_of} - asked
@@ -216,7 +275,9 @@ class SearchService:
                 break
             asked |= missing
             found = _with_judged(self.backend.signals(sorted(missing)), judged)
-            signals.update({k: v for k, v in found.items() if filters.admits(v)})
+            signals.update(
+                {k: v for k, v in found.items() if filters.admits(v) and k not in hidden}
+            )
         return signals
 
 

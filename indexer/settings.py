@@ -518,6 +518,21 @@ class Settings(BaseSettings):
         300.0, ge=0, description="Seconds between re-reads of the helpful votes (0: every search)."
     )
 
+    # --- curation ----------------------------------------------------------------------
+    curation_refresh_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="Seconds between checks whether an operator changed the curation rules "
+        "(pins, hidden threads, synonyms; 0: every search).",
+    )
+    pin_similarity: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Cosine from which a query counts as meaning one of a pin's example "
+        "questions (a query holding every term of one always counts; docs/curation.md).",
+    )
+
     # --- logs --------------------------------------------------------------------------
     log_format: Literal["auto", "json", "text"] = Field(
         "auto",

@@ -67,9 +67,10 @@ def suggest() -> Any:
         return Response(
             with_query(text, HELD_BACK), mimetype="application/json", headers={"X-Cache": "holdout"}
         )
-    # Everything the answer depends on: the request, the index, the feedback.
+    # Everything the answer depends on: the request, the index, the feedback, the rules.
     feedback = runtime.feedback.version if runtime.feedback is not None else ""
-    key = runtime.suggestions.key(runtime.index_version.current(), feedback, repr(asked))
+    rules = runtime.search.curation_version()
+    key = runtime.suggestions.key(runtime.index_version.current(), feedback, rules, repr(asked))
     # The rate limit and the cache in one Redis round trip.
     admission = admit(read=key if runtime.suggestions.enabled else None)
     body = runtime.suggestions.get(key, admission)

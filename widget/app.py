@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from widget import lifecycle
     from widget.admin import admin
+    from widget.admin_rules import admin_rules
     from widget.agent import agent
     from widget.api import api
     from widget.events import events
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.register_blueprint(threads)
     app.register_blueprint(hooks)
     app.register_blueprint(admin)
+    app.register_blueprint(admin_rules)
     app.register_blueprint(metrics_page)
     app.after_request(allow_widget_origins)
     lifecycle.register(app)
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 def close_app(app: Flask) -> None:
     """Release what the app holds: the index, the event store, Redis connections."""
+    from widget.admin_rules import close_rule_editor
     from widget.daily_purge import PURGE_KEY
     from widget.events import STORE_KEY
     from widget.runtime import runtime_of
@@ -79,4 +82,5 @@ def close_app(app: Flask) -> None:
     store = app.extensions.pop(STORE_KEY, None)
     if store is not None:
         store.close()
+    close_rule_editor(app)
     engine_of(app).close()

@@ -1,0 +1,202 @@
+"""Durable curation rules: one SQLite file in the data dir, every change a new version.
+
+``<data_dir>/curation.sqlite`` keeps each rule's whole history (table ``rule_version``):
+adding a rule writes its version 1, changing it writes the next version, removing it
+writes a version without a body. Nothing is updated in place or deleted, so every
+change stays audited with its author and time, and a removed rule can be read back.
+Writes go through one connection under a lock; gunicorn's workers (and the command
+line) share the file through WAL and a busy timeout, as the event store does.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from indexer.curation.errors import RuleNotFound
+from indexer.curation.rules import (
+    HIDDEN,
+    INCIDENT,
+    SYNONYMS,
+    Body,
+    Hidden,
+    Pin,
+    Rule,
+    Synonyms,
+    fields_of,
+    kind_of,
+)
+
+CURATION_FILE = "curation.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS rule_version (
+    rule INTEGER NOT NULL,          -- the rule's id
+    version INTEGER NOT NULL,       -- 1 when added, one more with each change
+    kind TEXT NOT NULL,             -- pin, incident, hidden, synonyms
+    body TEXT,                      -- the rule's fields as JSON; NULL: removed
+    author TEXT NOT NULL,           -- who changed it (an API key's id, an operator)
+    changed_at TEXT NOT NULL,       -- ISO 8601, UTC, from the server's clock
+    PRIMARY KEY (rule, version)
+);
+"""
+BUSY_TIMEOUT_S = 30
+MAX_AUTHOR_CHARS = 200
+
+
+class RuleStore:
+    """Reads and writes the rules of one data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = data_dir / CURATION_FILE
+        self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(SCHEMA)
+
+    def add(self, body: Body, author: str) -> Rule:
+        """Store a new rule (version 1); committed when this returns."""
+        with self._lock, self._db:
+            # BEGIN IMMEDIATE: two processes adding at once get different ids.
+            self._db.execute("BEGIN IMMEDIATE")
+            (last,) = self._db.execute("SELECT coalesce(max(rule), 0) FROM rule_version").fetchone()
+            return self._write(last + 1, 1, body, author)
+
+    def change(self, rule_id: int, body: Body, author: str) -> Rule:
+        """Store the next version of a rule in force.
+
+        Raises:
+            RuleNotFound: no rule in force has this id.
+        """
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            current = self._current(rule_id)
+            return self._write(rule_id, current.version + 1, body, author)
+
+    def remove(self, rule_id: int, author: str) -> Rule:
+        """Store a removal as the rule's next version; returns the rule as it was.
+
+        Raises:
+            RuleNotFound: no rule in force has this id.
+        """
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            current = self._current(rule_id)
+            self._db.execute(
+                "INSERT INTO rule_version VALUES (?, ?, ?, NULL, ?, ?)",
+                (rule_id, current.version + 1, current.kind, _author(author), _now()),
+            )
+            return current
+
+    def rules(self) -> list[Rule]:
+        """The rules in force (each in its latest version), oldest rule first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rule, version, kind, body, author, changed_at FROM rule_version AS v"
+                " WHERE version = (SELECT max(version) FROM rule_version WHERE rule = v.rule)"
+                " AND body IS NOT NULL ORDER BY rule"
+            ).fetchall()
+        return [_rule(*row) for row in rows]
+
+    def get(self, rule_id: int) -> Rule:
+        """A rule in force.
+
+        Raises:
+            RuleNotFound: no rule in force has this id.
+        """
+        with self._lock:
+            return self._current(rule_id)
+
+    def history(self, rule_id: int) -> list[dict[str, object]]:
+        """Every version of a rule, oldest first, removals included (``removed``: true).
+
+        Raises:
+            RuleNotFound: no rule ever had this id.
+        """
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT version, kind, body, author, changed_at FROM rule_version"
+                " WHERE rule = ? ORDER BY version",
+                (rule_id,),
+            ).fetchall()
+        if not rows:
+            raise RuleNotFound(f"no rule with id {rule_id}")
+        return [
+            {
+                "version": version,
+                "kind": kind,
+                "author": author,
+                "changed_at": changed_at,
+                "removed": body is None,
+                **(json.loads(body) if body is not None else {}),
+            }
+            for version, kind, body, author, changed_at in rows
+        ]
+
+    def data_version(self) -> int:
+        """A number that changes when another connection commits (cheap to poll)."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _current(self, rule_id: int) -> Rule:
+        row = self._db.execute(
+            "SELECT rule, version, kind, body, author, changed_at FROM rule_version"
+            " WHERE rule = ? ORDER BY version DESC LIMIT 1",
+            (rule_id,),
+        ).fetchone()
+        if row is None or row[3] is None:
+            raise RuleNotFound(f"no rule with id {rule_id}")
+        return _rule(*row)
+
+    def _write(self, rule_id: int, version: int, body: Body, author: str) -> Rule:
+        changed_at = _now()
+        self._db.execute(
+            "INSERT INTO rule_version VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                rule_id,
+                version,
+                kind_of(body),
+                json.dumps(fields_of(body), ensure_ascii=False),
+                _author(author),
+                changed_at,
+            ),
+        )
+        return Rule(rule_id, version, body, _author(author), datetime.fromisoformat(changed_at))
+
+
+def _rule(rule_id: int, version: int, kind: str, body: str, author: str, changed_at: str) -> Rule:
+    fields = json.loads(body)
+    return Rule(rule_id, version, _body(kind, fields), author, datetime.fromisoformat(changed_at))
+
+
+def _body(kind: str, fields: dict[str, object]) -> Body:
+    """A stored body back as a rule (stored bodies were checked on the way in)."""
+    if kind == SYNONYMS:
+        return Synonyms(str(fields["lang"]), tuple(fields["terms"]))  # type: ignore[arg-type]
+    if kind == HIDDEN:
+        return Hidden(str(fields["thread"]), str(fields.get("reason") or ""))
+    starts, ends = fields.get("starts"), fields.get("ends")
+    return Pin(
+        thread=str(fields["thread"]),
+        queries=tuple(fields["queries"]),  # type: ignore[arg-type]
+        starts=datetime.fromisoformat(starts) if isinstance(starts, str) else None,
+        ends=datetime.fromisoformat(ends) if isinstance(ends, str) else None,
+        lang=fields.get("lang") or None,  # type: ignore[arg-type]
+        incident=kind == INCIDENT,
+    )
+
+
+def _author(author: str) -> str:
+    return (author.strip() or "unknown")[:MAX_AUTHOR_CHARS]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,99 @@
+"""``askfind rules``: the operators' commands add, list, import and remove rules, and say
+clearly what is wrong with a bad one (the same checks as /api/admin/rules)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from indexer.engine import Engine
+from widget.cli import main
+
+
+@pytest.fixture
+def data_dir(sample_engine: Engine, tmp_path: Path) -> Path:
+    """A data dir over a copy of the sample index (rules are checked against it)."""
+    shutil.copytree(sample_engine.settings.data_dir / "index", tmp_path / "index")
+    return tmp_path
+
+
+def rules(data_dir: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["rules", *args, "--data-dir", str(data_dir)])
+
+
+def test_rules_are_added_listed_changed_and_removed_with_their_author(data_dir: Path) -> None:
+    pin = rules(data_dir, "pin", "wlan-004", "--query", "Fritzbox kein Internet", "--author", "ops")
+    assert pin.exit_code == 0, pin.output
+    assert pin.output.startswith("added rule 1 (version 1): pin wlan-004 for Fritzbox kein Int")
+    incident = rules(data_dir, "incident", "wlan-002", "--ends", "2099-01-01T00:00:00Z")
+    assert incident.exit_code == 0 and "until 2099-01-01T00:00:00+00:00" in incident.output
+    synonyms = rules(data_dir, "synonyms", "--lang", "de", "Fritzbox", "FRITZ!Box")
+    assert synonyms.exit_code == 0 and "synonyms [de] Fritzbox = FRITZ!Box" in synonyms.output
+    changed = rules(
+        data_dir, "change", "1", '{"kind": "pin", "thread": "wlan-004", "queries": ["x"]}'
+    )
+    assert changed.exit_code == 0 and "changed rule 1 (version 2)" in changed.output
+    listed = json.loads(rules(data_dir, "list", "--json").output)
+    assert [(r["id"], r["kind"], r["version"]) for r in listed] == [
+        (1, "pin", 2),
+        (2, "incident", 1),
+        (3, "synonyms", 1),
+    ]
+    assert listed[1]["queries"][0] == "Störung"  # an incident's default questions
+    assert rules(data_dir, "remove", "2").exit_code == 0
+    assert [line.split()[0] for line in rules(data_dir, "list").output.splitlines()] == ["1", "3"]
+    history = json.loads(rules(data_dir, "history", "1").output)
+    assert [v["author"] for v in history] == ["ops", history[1]["author"]]
+    assert history[1]["author"].startswith("cli")
+
+
+def test_a_synonym_file_adds_what_is_new_and_replace_removes_what_it_lacks(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    assert rules(data_dir, "synonyms", "--lang", "en", "router", "modem").exit_code == 0
+    path = tmp_path / "synonyms.txt"
+    path.write_text("# ours\nde: Fritzbox, FRITZ!Box\nen: WiFi, wireless LAN\n", encoding="utf-8")
+    first = rules(data_dir, "import-synonyms", str(path))
+    assert first.output == f"2 groups in {path}: 2 added, 0 removed\n"
+    again = rules(data_dir, "import-synonyms", str(path), "--replace")
+    assert again.output == f"2 groups in {path}: 0 added, 1 removed\n"
+    listed = json.loads(rules(data_dir, "list", "--json", "--kind", "synonyms").output)
+    assert [r["terms"] for r in listed] == [["Fritzbox", "FRITZ!Box"], ["WiFi", "wireless LAN"]]
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "problem"),
+    [
+        (("pin", "nothing", "--query", "x"), 2, "value for THREAD: no thread with id 'nothing'"),
+        (("hide", "no-such-thread"), 2, "no thread with id 'no-such-thread'"),
+        (
+            ("incident", "wlan-002", "--starts", "2026-12-07", "--ends", "2026-12-06"),
+            2,
+            "Invalid value for --ends: ends must be after starts",
+        ),
+        (("synonyms", "--lang", "de", "WLAN"), 2, "at least two different terms"),
+        (("synonyms", "--lang", "fr", "a", "b"), 2, "lang must be one of de, en, not 'fr'"),
+        (("remove", "7"), 1, "no rule with id 7"),
+        (("change", "7", "{"), 2, "not JSON"),
+    ],
+)
+def test_a_bad_rule_is_a_clear_message_and_stores_nothing(
+    data_dir: Path, args: tuple[str, ...], status: int, problem: str
+) -> None:
+    done = rules(data_dir, *args)
+    assert done.exit_code == status, done.output
+    assert problem in done.output
+    assert "Traceback" not in done.output
+    assert rules(data_dir, "list").output == "no rules in force\n"
+
+
+def test_a_bad_synonym_file_names_its_line_and_adds_nothing(data_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "synonyms.txt"
+    path.write_text("de: Fritzbox, FRITZ!Box\nWLAN = WiFi\n", encoding="utf-8")
+    done = rules(data_dir, "import-synonyms", str(path))
+    assert done.exit_code == 1 and "line 2: expected 'lang: term, term'" in done.output
+    assert rules(data_dir, "list").output == "no rules in force\n"
