@@ -106,11 +106,12 @@ def test_another_process_write_is_seen_within_the_version_interval(
     sample_engine: Engine, tmp_path: Path
 ) -> None:
     backend = writable_app(sample_engine, tmp_path).extensions["askfind.engine"].backend
-    version = IndexVersion(backend, interval=0.3)
+    # An interval well above what the write takes on a loaded machine (0.3 s was not).
+    version = IndexVersion(backend, interval=2.0)
     before = version.current()
     backend.delete(["wlan-001"])  # as if another worker wrote
     assert version.current() == before  # still the remembered one...
-    time.sleep(0.35)
+    time.sleep(2.05)
     assert version.current() != before  # ...until the interval has passed
 
 
