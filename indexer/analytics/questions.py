@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from indexer.analytics.events import StoredEvent
 from indexer.analytics.report import query_key
@@ -25,6 +26,9 @@ NO_MATCH = "no_match"  # the settled text was shown nothing
 POOR_MATCH = "poor_match"  # shown suggestions, opened none, asked anyway
 FOUND = "found"  # opened a suggestion or found one helpful
 LEFT = "left"  # shown suggestions, opened none, did not ask: we cannot tell
+# Typed prefixes repeat across sessions ("Gla", "Glas", ...): their keys (a redaction
+# each, the costly part of reading events) are worked out once.
+KEYS_CACHED = 65_536
 
 
 @dataclass
@@ -54,29 +58,46 @@ class Question:
             return FOUND
         return POOR_MATCH if self.asked else LEFT
 
+    @property
+    def false_start(self) -> bool:
+        """Searched once and left for another question without a click or a vote: keys
+        hit by mistake ("wcy" before "Seniorenhandy"), not a question."""
+        return self.searches == 1 and not (self.found or self.asked)
+
     def continued_by(self, text: str) -> bool:
-        """Whether ``text`` is more typing of this question (or a typo being fixed)."""
+        """Whether ``text`` is more typing of this question: the two agree up to a typo
+        being fixed, or up to the shorter one's last word, which was still being typed
+        (and may read differently once whole: "kim@exa" is "[email]" when redacted)."""
         last = self.texts[-1]
+        shorter = min(last, text, key=len)
         common = _common_prefix(last, text)
-        return common >= min(len(last), len(text)) - TYPO_SLACK and common > 0
+        head, space, _ = shorter.rpartition(" ")
+        needed = len(shorter) - TYPO_SLACK
+        if space:
+            needed = min(needed, len(head) + 1)
+        return common >= needed and common > 0
 
 
 def settled_questions(events: Iterable[StoredEvent]) -> list[Question]:
     """The questions of these events (oldest first), in the order they were started.
 
     A click, a helpful vote or "asked anyway" belongs to the session's question being
-    typed when it arrived. Sessions without an impression have no question.
+    typed when it arrived. Sessions without an impression have no question, and false
+    starts (:attr:`Question.false_start`) are none either.
     """
     current: dict[str, Question] = {}
     questions: list[Question] = []
+    false_starts: set[int] = set()
     for stored in events:
         event = stored.event
         question = current.get(event.session)
         if event.type == "impression":
-            text = query_key(event.query)
+            text = _key(event.query)
             if not text:
                 continue
             if question is None or not question.continued_by(text):
+                if question is not None and question.false_start:
+                    false_starts.add(id(question))
                 question = Question(event.session, event.lang)
                 current[event.session] = question
                 questions.append(question)
@@ -89,7 +110,10 @@ def settled_questions(events: Iterable[StoredEvent]) -> list[Question]:
             question.found = True
         elif event.type == "asked_anyway":
             question.asked = True
-    return questions
+    return [q for q in questions if id(q) not in false_starts]
+
+
+_key = lru_cache(maxsize=KEYS_CACHED)(query_key)
 
 
 def _common_prefix(a: str, b: str) -> int:
