@@ -37,7 +37,7 @@ LISTS = (
     type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
     default=None,
     metavar="FILE",
-    help="Write the groups as CSV to FILE ('-': standard output).",
+    help="Also write the groups as CSV to FILE ('-': only the CSV, to standard output).",
 )
 @data_dir_option
 def gaps_command(
@@ -73,13 +73,15 @@ def gaps_command(
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
     if csv_file is not None:
-        with click.open_file(str(csv_file), "w", encoding="utf-8", newline="") as out:
-            out.write(gaps_csv(report))
-        if str(csv_file) != "-":
-            groups = len(report.no_match) + len(report.poor_match)
-            click.echo(f"wrote {groups} groups to {csv_file}", err=True)
-        if not as_json:
+        if str(csv_file) == "-":
+            click.echo(gaps_csv(report), nl=False)
             return
+        try:
+            csv_file.write_text(gaps_csv(report), encoding="utf-8", newline="")
+        except OSError as e:
+            raise click.ClickException(f"cannot write {csv_file}: {e.strerror}") from e
+        groups = len(report.no_match) + len(report.poor_match)
+        click.echo(f"wrote {groups} groups to {csv_file}", err=True)
     data = report.to_dict()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
