@@ -5,15 +5,24 @@ topic is taken for a gap (scripts/content-gaps reports the same figures, and at 
 
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.analytics.events import Event, StoredEvent
 from indexer.analytics.gaps import search_gaps
+from indexer.analytics.questions import settled_questions
+from indexer.analytics.report import query_key
 from indexer.analytics.store import EVENTS_FILE, SqliteEventStore
 from indexer.engine import Engine
 from tests.services import script_module
 
 EVENTS = 10_000
 SEED = 20261206
+T0 = datetime(2026, 12, 6, tzinfo=UTC)
 
 
 def test_the_gap_topics_of_a_replayed_log_are_found(sample_engine: Engine, tmp_path: Path) -> None:
@@ -41,3 +50,22 @@ def test_the_gap_topics_of_a_replayed_log_are_found(sample_engine: Engine, tmp_p
     for group in report.no_match + report.poor_match:
         assert group.candidates, group.question
         assert all(len(text) > 8 for text, _ in group.phrasings), group.phrasings
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    title=st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüß ÄÖÜABC", min_size=3, max_size=60),
+    seed=st.integers(0, 2**32),
+)
+def test_a_question_typed_as_people_type_it_is_one_question(title: str, seed: int) -> None:
+    """Whatever the typos and pauses of scripts/replay's typists, the impressions the widget
+    sends for one title are folded into one question, settled on the whole title."""
+    typists = script_module("tools.replay.typists")
+    sent = typists.widget_requests(typists.keystrokes(title, random.Random(seed)), 0.15, set())
+    events = [
+        StoredEvent(n, T0, Event("impression", "s-typist", text, results=()), None)
+        for n, (_, text) in enumerate(sent, start=1)
+    ]
+    questions = settled_questions(events)
+    if query_key(title) and len(query_key(title)) >= 3:
+        assert [q.settled for q in questions] == [query_key(title)], sent
