@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from indexer.analytics.events import Event, StoredEvent
 from indexer.analytics.gaps import search_gaps
-from indexer.analytics.questions import settled_questions
+from indexer.analytics.questions import TYPO_SLACK, settled_questions
 from indexer.analytics.report import query_key
 from indexer.analytics.store import EVENTS_FILE, SqliteEventStore
 from indexer.engine import Engine
@@ -52,14 +52,18 @@ def test_the_gap_topics_of_a_replayed_log_are_found(sample_engine: Engine, tmp_p
         assert all(len(text) > 8 for text, _ in group.phrasings), group.phrasings
 
 
-@settings(max_examples=200, deadline=None, database=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(
     title=st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüß ÄÖÜABC", min_size=3, max_size=60),
     seed=st.integers(0, 2**32),
 )
 def test_a_question_typed_as_people_type_it_is_one_question(title: str, seed: int) -> None:
     """Whatever the typos and pauses of scripts/replay's typists, the impressions the widget
-    sends for one title are folded into one question, settled on the whole title."""
+    sends for one title are folded into one question, settled on the whole title.
+
+    Unless the last typo began with the right letter ("AAAAs", "AAAAsk", backspace): the
+    widget then shows the title from its cache, and no event says that the typo went.
+    """
     typists = script_module("tools.replay.typists")
     sent = typists.widget_requests(typists.keystrokes(title, random.Random(seed)), 0.15, set())
     events = [
@@ -67,5 +71,8 @@ def test_a_question_typed_as_people_type_it_is_one_question(title: str, seed: in
         for n, (_, text) in enumerate(sent, start=1)
     ]
     questions = settled_questions(events)
-    if query_key(title) and len(query_key(title)) >= 3:
-        assert [q.settled for q in questions] == [query_key(title)], sent
+    if len(" ".join(title.split())) >= typists.MIN_CHARS:  # the widget sends the title
+        [question] = questions
+        whole = query_key(title)
+        assert question.settled.startswith(whole), sent
+        assert len(question.settled) - len(whole) <= TYPO_SLACK, sent

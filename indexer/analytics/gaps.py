@@ -12,8 +12,9 @@ Every settled question of the period is embedded (by the engine's query embedder
 grouped with :func:`indexer.analytics.clustering.greedy_groups` at the cosine
 ``gap_similarity``: the questions that were answered take part too, so a meaning that
 customers mostly find, and only now and then ask anyway, is not a gap. A group is a gap
-when at least ``min_sessions`` of its sessions and at least ``GAP_SHARE`` of them ended
-in no match or poor match; it goes to the list of the larger of the two.
+when at least ``min_sessions`` of its sessions, and at least ``GAP_SHARE`` of those whose
+outcome is known (not those that saw suggestions and left without a word), ended in no
+match or poor match; it goes to the list of the larger of the two.
 
 A group's id is made from its most typical question, so it stays the same from one
 report to the next as long as that question does: the id a curation action (pinning a
@@ -33,7 +34,14 @@ import numpy as np
 
 from indexer.analytics.clustering import greedy_groups, most_typical
 from indexer.analytics.events import StoredEvent
-from indexer.analytics.questions import FOUND, NO_MATCH, POOR_MATCH, Question, settled_questions
+from indexer.analytics.questions import (
+    FOUND,
+    LEFT,
+    NO_MATCH,
+    POOR_MATCH,
+    Question,
+    settled_questions,
+)
 from indexer.errors import InvalidQuery
 from indexer.privacy import redact
 from indexer.search import SearchRequest, SearchService
@@ -197,7 +205,10 @@ def _gap_group(typical: str, questions: Sequence[Question], min_sessions: int) -
     sessions = {q.session for q in questions}
     no_match = len(sessions_by_outcome.get(NO_MATCH, ()))
     poor_match = len(sessions_by_outcome.get(POOR_MATCH, ()))
-    if no_match + poor_match < max(min_sessions, GAP_SHARE * len(sessions)):
+    # Who saw suggestions and left without a word may have found the answer in them or
+    # not: the share counts only the sessions whose outcome is known.
+    known = set().union(*(ids for kind, ids in sessions_by_outcome.items() if kind != LEFT))
+    if no_match + poor_match < max(min_sessions, GAP_SHARE * len(known)):
         return None
     phrasings = Counter(q.settled for q in questions)
     languages = Counter(q.lang for q in questions if q.lang)
