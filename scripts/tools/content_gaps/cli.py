@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.analytics.gaps import build_gaps, nearest_threads
+from indexer.analytics.gaps import build_gaps, nearest_threads, question_vectors
 from indexer.analytics.report import query_key
 from indexer.analytics.store import EVENTS_FILE, SqliteEventStore
 from indexer.engine import Engine, open_engine
@@ -66,11 +66,10 @@ def run(engine: Engine, folder: Path, events: int, seed: int, fit: bool) -> dict
     written_s = time.perf_counter() - started
     truth = summary.ground_truth()
     (folder / "ground-truth.json").write_text(json.dumps(truth, indent=2, ensure_ascii=False))
-    engine.embedder.embed_query.cache_clear()  # time the report's embeddings, not the log's
     started = time.perf_counter()
     report = build_gaps(
         store.read(),
-        engine.search.query_vector,
+        question_vectors(engine.search),
         nearest_threads(engine.search),
         engine.settings.gap_similarity,
     )
@@ -119,7 +118,8 @@ def phrasing_cosines(engine: Engine) -> dict[str, float]:
 def _scored(
     store: SqliteEventStore, engine: Engine, truth: dict[str, Any], threshold: float
 ) -> dict[str, Any]:
-    report = build_gaps(store.read(), engine.search.query_vector, lambda text: [], threshold)
+    embed = question_vectors(engine.search)
+    report = build_gaps(store.read(), embed, lambda text: [], threshold)
     figures = score(report, truth).to_dict()
     return {"groups": report.groups, **figures}
 

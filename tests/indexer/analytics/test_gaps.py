@@ -13,7 +13,7 @@ import pytest
 
 from indexer.analytics.clustering import greedy_groups, most_typical
 from indexer.analytics.events import Event, StoredEvent
-from indexer.analytics.gaps import GapReport, search_gaps
+from indexer.analytics.gaps import GapReport, question_vectors, search_gaps
 from indexer.analytics.gaps_csv import gaps_csv
 from indexer.analytics.questions import NO_MATCH, POOR_MATCH, settled_questions
 from indexer.analytics.store import SqliteEventStore
@@ -177,3 +177,12 @@ def test_keys_hit_by_mistake_before_a_question_are_no_question() -> None:
         "glasfaser in meiner strasse",
         "wann kommt glasfaser",
     ]
+
+
+def test_questions_are_embedded_in_a_batch_as_each_would_be_as_a_query(
+    sample_engine: Engine,
+) -> None:
+    texts = ["wlan passwort aendern", "öffnungszeiten telvia shop hamburg", "kündigung an [email]"]
+    batch = question_vectors(sample_engine.search)(texts)
+    one_by_one = np.vstack([sample_engine.search.query_vector(text) for text in texts])
+    assert batch.shape == one_by_one.shape and np.allclose(batch, one_by_one, atol=1e-6)
