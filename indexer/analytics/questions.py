@@ -60,7 +60,7 @@ class Question:
 
     @property
     def false_start(self) -> bool:
-        """Searched once and left for another question without a click or a vote: keys
+        """Searched once and left for another question without a click, a vote or asking: keys
         hit by mistake ("wcy" before "Seniorenhandy"), not a question."""
         return self.searches == 1 and not (self.found or self.asked)
 
