@@ -424,6 +424,15 @@ class Settings(BaseSettings):
         max_length=100,
         description="Name of the deflection experiment: renaming it draws the sessions' arms anew.",
     )
+    gap_similarity: float = Field(
+        0.55,
+        gt=0,
+        le=1,
+        description="Content gaps (`askfind gaps`): a question joins the group of meaning "
+        "whose centroid its embedding has at least this cosine with (scripts/content-gaps "
+        "--fit: from 0.45 to 0.6 every gap topic of the replay is found, no answered one, and "
+        "every group is pure; phrasings of different topics have cosines of 0.49 at most).",
+    )
 
     # --- Redis: cache and rate limits ------------------------------------------------
     redis_url: str = Field(

@@ -468,11 +468,13 @@ def _cut(text: str, width: int) -> str:
 
 def _register_operator_commands() -> None:
     from widget.cli_admin import agent_user_command, api_key_command, report_command
+    from widget.cli_gaps import gaps_command
     from widget.cli_purge import purge_command
     from widget.cli_rules import rules_command
     from widget.cli_sync import sync_command
 
     main.add_command(report_command)
+    main.add_command(gaps_command)
     main.add_command(api_key_command)
     main.add_command(agent_user_command)
     main.add_command(sync_command)

@@ -383,11 +383,13 @@ def test_every_post_endpoint_answers_other_encodings_with_a_result_or_a_json_4xx
 
 @PROPERTY
 @given(query=REPORT_QUERY_STRINGS)
-def test_the_report_answers_any_query_string_without_a_server_error(
+def test_the_reports_answer_any_query_string_without_a_server_error(
     client: FlaskClient, query: str
 ) -> None:
     report = client.get(f"/api/admin/report?{query}", headers=AUTH)
     assert_answered(report, 200, 400, URL_TOO_LONG)
+    gaps = client.get(f"/api/admin/gaps?{query}", headers=AUTH)
+    assert_answered(gaps, 200, 400, URL_TOO_LONG)
 
 
 @PROPERTY

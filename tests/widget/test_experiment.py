@@ -92,6 +92,8 @@ def test_the_report_compares_the_arms(client: FlaskClient, tmp_path: Path) -> No
     # The usual figures are the widget's arm's: held-back searches are no content gaps.
     assert report["sessions"] == len(SESSIONS) - held
     assert report["zero_result_queries"] == []
+    gaps = client.get("/api/admin/gaps", headers=AUTH).get_json()
+    assert gaps["no_match"] == []  # nor content gaps
 
     printed = CliRunner().invoke(
         cli,

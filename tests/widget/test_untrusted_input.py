@@ -153,8 +153,9 @@ def test_a_lone_surrogate_in_a_judgement_is_a_400(client: FlaskClient, body: str
     ],
 )
 def test_a_report_period_beyond_the_calendar_is_a_400(client: FlaskClient, query: str) -> None:
-    answer = client.get(f"/api/admin/report?{query}", headers=AUTH)
-    assert "out of range" in json_error(answer, 400)["error"]
+    for report in ("report", "gaps"):
+        answer = client.get(f"/api/admin/{report}?{query}", headers=AUTH)
+        assert "out of range" in json_error(answer, 400)["error"]
 
 
 def test_a_report_at_the_edges_of_the_calendar_is_still_a_report(client: FlaskClient) -> None:
