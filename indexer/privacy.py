@@ -31,6 +31,9 @@ PLACEHOLDERS = (EMAIL, IBAN, PHONE, NUMBER, ADDRESS)
 # rescan it from every position (quadratic in its length).
 _LOCAL_PART = r"(?<![\w.+-])[\w.+-]+"
 _EMAIL = re.compile(rf"{_LOCAL_PART}@[\w-]+(?:\.[\w-]+)+")
+# An address still being typed ("kim@", "kim@exa", "kim@example."): the widget reports a
+# search whenever typing pauses, so the head of an address reaches the event store too.
+_PARTIAL_EMAIL = re.compile(rf"{_LOCAL_PART}@[\w-]*(?:\.[\w-]*)*")
 # Written out so that a robot cannot read it: "max(at)example.de", "max [at] example [dot]
 # de", "max at example.de", "max @ example.de". A domain must then end in a top-level
 # domain of letters, so "Treffen at 10.30" stays.
@@ -115,6 +118,7 @@ def redact(text: str) -> str:
     and ``[address]``."""
     text = _EMAIL.sub(EMAIL, text)
     text = _OBFUSCATED_EMAIL.sub(EMAIL, text)
+    text = _PARTIAL_EMAIL.sub(EMAIL, text)
     text = _IBAN.sub(lambda m: IBAN if _looks_like_iban(m.group()) else m.group(), text)
     text = _GERMAN_STREET.sub(ADDRESS, text)
     text = _ENGLISH_STREET.sub(ADDRESS, text)
