@@ -244,7 +244,12 @@ class Settings(BaseSettings):
         description="From this many threads on, vector search uses an HNSW graph instead of "
         "an exact scan.",
     )
-    ann_ef_search: int = Field(128, ge=8, description="HNSW search breadth (recall vs speed).")
+    ann_ef_search: int = Field(
+        640,
+        ge=8,
+        description="HNSW search breadth (recall vs speed): 640 finds 95 % of the exact "
+        "top 100 at 100,000 threads (scripts/vector-recall).",
+    )
 
     # --- ranking -------------------------------------------------------------------
     fusion: Literal["linear", "rrf"] = Field(

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import faiss
 
 HNSW_NEIGHBOURS = 32
-HNSW_EF_CONSTRUCTION = 80
+HNSW_EF_CONSTRUCTION = 200
 
 
 class VectorIndex:
