@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -81,6 +82,22 @@ def elasticsearch_url() -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_cluster() -> Iterator[Any]:
+    """Three Elasticsearch nodes forming one cluster (an ``ElasticsearchCluster`` of
+    scripts/tools/elasticsearch_node), for the failover tests alone: the rest of the suite
+    uses the single node, which starts in half the time. A test that stops or kills a
+    node starts it again before it ends."""
+    if os.environ.get("ASKFIND_SKIP_ELASTICSEARCH") == "1":
+        pytest.skip("ASKFIND_SKIP_ELASTICSEARCH=1: not starting Elasticsearch")
+    cluster = elasticsearch_script().ElasticsearchCluster()
+    cluster.start()  # raises ElasticsearchServiceError, with the failing node's log
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture
