@@ -18,6 +18,7 @@ from indexer.threads import Thread, thread_from_record
 from tests.redis_service import private_redis, redis_server, redis_url  # noqa: F401 - fixtures
 from tests.services import (  # noqa: F401 - fixtures
     elasticsearch_cluster,
+    elasticsearch_cluster_session,
     elasticsearch_prefix,
     elasticsearch_url,
 )

@@ -85,11 +85,10 @@ def elasticsearch_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def elasticsearch_cluster() -> Iterator[Any]:
+def elasticsearch_cluster_session() -> Iterator[Any]:
     """Three Elasticsearch nodes forming one cluster (an ``ElasticsearchCluster`` of
-    scripts/tools/elasticsearch_node), for the failover tests alone: the rest of the suite
-    uses the single node, which starts in half the time. A test that stops or kills a
-    node starts it again before it ends."""
+    scripts/tools/elasticsearch_node), started once, for the failover tests alone: the rest
+    of the suite uses the single node, which starts in half the time."""
     if os.environ.get("ASKFIND_SKIP_ELASTICSEARCH") == "1":
         pytest.skip("ASKFIND_SKIP_ELASTICSEARCH=1: not starting Elasticsearch")
     cluster = elasticsearch_script().ElasticsearchCluster()
@@ -98,6 +97,17 @@ def elasticsearch_cluster() -> Iterator[Any]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture
+def elasticsearch_cluster(elasticsearch_cluster_session: Any) -> Any:
+    """The session's cluster with every node running: a node an earlier test killed or
+    stopped is started again first (so a test that kills one need not wait for it)."""
+    cluster = elasticsearch_cluster_session
+    for index, node in enumerate(cluster.nodes):
+        if node.pid is None:
+            cluster.start_node(index)
+    return cluster
 
 
 @pytest.fixture
