@@ -173,7 +173,11 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     start = commands.add_parser("start", help="start and wait until the cluster is yellow")
     start.add_argument("--port", type=int, default=DEFAULT_PORT)
     start.add_argument("--nodes", type=int, default=1, help="nodes of one cluster (default 1)")
-    start.add_argument("--data-dir", type=Path, help="default: $TMPDIR/askfind-elasticsearch-PORT")
+    start.add_argument(
+        "--data-dir",
+        type=Path,
+        help="default: $TMPDIR/askfind-elasticsearch-PORT (-cluster-PORT with --nodes)",
+    )
     start.add_argument("--foreground", action="store_true", help="stay attached; Ctrl-C stops")
     start.add_argument("--version", default=version_default)
     start.add_argument(
