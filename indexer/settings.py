@@ -96,7 +96,12 @@ class Settings(BaseSettings):
     elasticsearch_bulk_size: int = Field(
         500, ge=1, description="Threads per bulk request while indexing."
     )
-    elasticsearch_shards: int = Field(1, ge=1, description="Primary shards of a new index.")
+    elasticsearch_shards: int = Field(
+        1,
+        ge=1,
+        description="Primary shards of a new index: one per 30 GB of primary size expected "
+        "(about 3 million threads; docs/operations.md, Elasticsearch as a cluster).",
+    )
     elasticsearch_replicas: str = Field(
         "0-1",
         pattern=r"^\d+(-(\d+|all))?$",

@@ -18,7 +18,12 @@ from indexer.settings import Settings
 from indexer.sources import read_source
 from indexer.threads import Thread, thread_from_record
 from tests.redis_service import private_redis, redis_server, redis_url  # noqa: F401 - fixtures
-from tests.services import elasticsearch_prefix, elasticsearch_url  # noqa: F401 - fixtures
+from tests.services import (  # noqa: F401 - fixtures
+    elasticsearch_cluster,
+    elasticsearch_cluster_session,
+    elasticsearch_prefix,
+    elasticsearch_url,
+)
 
 SAMPLE = resources.files("indexer.data").joinpath("sample_community.jsonl")
 

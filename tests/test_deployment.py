@@ -62,6 +62,66 @@ def test_askfind_runs_on_elasticsearch_with_settings_that_exist(compose: dict[st
     assert askfind["ports"] == ["127.0.0.1:8000:8000"]
 
 
+def cluster_nodes(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The Elasticsearch nodes of the `cluster` profile, by service name."""
+    return {
+        name: service
+        for name, service in compose["services"].items()
+        if "cluster" in service.get("profiles", [])
+        and "node.name" in service.get("environment", {})
+    }
+
+
+def test_the_cluster_profile_has_three_nodes_that_find_each_other(
+    compose: dict[str, Any],
+) -> None:
+    nodes = cluster_nodes(compose)
+    assert sorted(nodes) == ["es01", "es02", "es03"]
+    single = compose["services"]["elasticsearch"]
+    data_volumes = set()
+    for name, node in nodes.items():
+        environment = node["environment"]
+        assert node["image"] == single["image"], name
+        assert environment["node.name"] == name
+        assert environment["discovery.seed_hosts"].split(",") == sorted(nodes)
+        assert environment["cluster.initial_master_nodes"].split(",") == sorted(nodes)
+        assert "discovery.type" not in environment  # single-node would refuse to join
+        assert environment["ES_JAVA_OPTS"] == single["environment"]["ES_JAVA_OPTS"]
+        assert environment["xpack.security.enabled"] == "true"
+        # Security on between nodes needs transport TLS, from the one-shot certs service.
+        assert environment["xpack.security.transport.ssl.enabled"] == "true"
+        assert node["depends_on"]["cluster-certs"]["condition"] == "service_healthy"
+        assert "ports" not in node  # not published
+        data_volumes.add(node["volumes"][0].split(":")[0])
+    assert len(data_volumes) == 3  # a data directory each
+
+
+def test_the_default_services_stay_a_single_node(compose: dict[str, Any]) -> None:
+    default = {n for n, s in compose["services"].items() if not s.get("profiles")}
+    assert default == {"elasticsearch", "redis", "askfind"}
+
+
+def test_askfind_of_the_cluster_profile_knows_every_node(compose: dict[str, Any]) -> None:
+    askfind = compose["services"]["askfind"]
+    clustered = compose["services"]["askfind-cluster"]
+    assert clustered["profiles"] == ["cluster"]
+    nodes = sorted(cluster_nodes(compose))
+    urls = clustered["environment"]["ASKFIND_ELASTICSEARCH_URL"].split(",")
+    assert urls == [f"http://{node}:9200" for node in nodes]
+    assert {
+        n for n, d in clustered["depends_on"].items() if d["condition"] == "service_healthy"
+    } == {
+        *nodes,
+        "redis",
+    }
+    # Otherwise the same service: only the address of Elasticsearch differs.
+    same = {k: v for k, v in clustered["environment"].items() if k != "ASKFIND_ELASTICSEARCH_URL"}
+    assert same == {
+        k: v for k, v in askfind["environment"].items() if k != "ASKFIND_ELASTICSEARCH_URL"
+    }
+    assert clustered["ports"] == askfind["ports"] and clustered["build"] == askfind["build"]
+
+
 def test_the_image_serves_askfind_under_gunicorn() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert 'CMD ["askfind", "serve"]' in dockerfile

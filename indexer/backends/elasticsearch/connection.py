@@ -1,11 +1,20 @@
 """The Elasticsearch client from the settings, and its failures as askfind's errors.
 
 Searches must never hang a request: each call is bounded by
-``elasticsearch_request_timeout`` and retried at most once (a keep-alive connection the
-server closed), so an unreachable cluster turns into ``BackendUnavailable`` (HTTP 503)
-within about twice the timeout. The client is built without contacting the cluster: the
-service starts, and reports not ready, while Elasticsearch is down, and recovers by
-itself when it comes back (the client retries a node marked dead on the next request).
+``elasticsearch_request_timeout``. On one node it is retried at most once (a keep-alive
+connection the server closed), so an unreachable node turns into ``BackendUnavailable``
+(HTTP 503) within about twice the timeout. The client is built without contacting the
+cluster: the service starts, and reports not ready, while Elasticsearch is down, and
+recovers by itself when it comes back (the client retries a node marked dead on the next
+request).
+
+With several nodes (a comma-separated ``elasticsearch_url``) elasticsearch-py spreads the
+requests over them (round robin from a random start per process) and sends a request that
+failed on one node (refused, reset, timed out, or answered 502/503/504) to the next. A node
+that did not answer is marked dead and skipped for 1 s, growing to 30 s while it stays
+away: a node that crashed or restarts costs a retry, not an error. Each node is tried at
+most once per request, so a cluster that is entirely unreachable answers 503 within
+(nodes) x the timeout.
 
 Answers are parsed with orjson: the four searches of a suggestion bring back about 70 KB
 of JSON, which the standard library parses in 2.4 ms and orjson in 0.5 (measured at
@@ -34,6 +43,9 @@ from indexer.errors import BackendUnavailable, IndexNotFound
 from indexer.settings import Settings
 
 SEARCH_RETRIES = 1
+# Answers a node gives while it stops, starts or has lost the master: another may serve.
+# (Not 429: a cluster that is too busy is no less busy on the next node.)
+NODE_FAILURE_STATUSES = (502, 503, 504)
 # Index creation, alias swaps, refreshes and bulk requests may take longer than a search.
 ADMIN_TIMEOUT_S = 120.0
 # Statuses that say "not now" rather than "wrong request": worth retrying later.
@@ -62,12 +74,17 @@ def create_client(settings: Settings) -> Elasticsearch:
     elif settings.elasticsearch_username:
         credentials["basic_auth"] = (settings.elasticsearch_username, password)
     ca_certs = settings.elasticsearch_ca_certs
+    several_nodes = len(hosts) > 1
     return Elasticsearch(
         hosts,
         serializer=FastJson(),
         request_timeout=settings.elasticsearch_request_timeout,
-        max_retries=SEARCH_RETRIES,
-        retry_on_timeout=False,
+        # The first node asked, then each other node once.
+        max_retries=max(SEARCH_RETRIES, len(hosts) - 1),
+        # A node that does not answer in time may be dying: another may answer. With one
+        # node, waiting a second timeout would only double the time to a 503.
+        retry_on_timeout=several_nodes,
+        retry_on_status=NODE_FAILURE_STATUSES,
         verify_certs=settings.elasticsearch_verify_certs,
         ca_certs=str(ca_certs) if ca_certs else None,
         **credentials,  # type: ignore[arg-type]

@@ -10,8 +10,9 @@ into an empty index; then ``commit``: refresh, delete what a clone holds that th
 rebuild did not name and count the terms of what is left, check that the index holds
 every thread written or carried over, merge it into one segment per shard (see
 ``_merge``), write its vocabulary (see ``vocabulary``), turn refreshes and replicas on,
-point both aliases at the new indices and away from the old ones in one request, and
-delete the old indices once no search that started on them can still be running.
+wait until the replicas are copied (see ``_wait_for_replicas``), point both aliases at
+the new indices and away from the old ones in one request, and delete the old indices
+once no search that started on them can still be running.
 
 Whether the rebuild started from a clone or from nothing, the published index holds the
 same documents, and its vocabulary counts the same terms.
@@ -59,6 +60,9 @@ MERGE_TIMEOUT_S = 600.0
 
 # Documents per page when a rebuild reads its whole new index (hashes, terms).
 SCAN_PAGE = 2_000
+# How long the swap waits for the new index's replicas; a cluster that cannot place them
+# (fewer data nodes than copies) serves the primaries, as the old index did.
+REPLICA_TIMEOUT_S = 120.0
 
 
 class LiveIndex(Protocol):
@@ -258,6 +262,7 @@ class ElasticsearchRebuild:
                 self._client.indices.put_settings(
                     index=name, settings=serving_settings(self._settings)
                 )
+            self._wait_for_replicas([self.index, terms_index])
             old = self._backend.live_indices()
             self._client.indices.update_aliases(actions=self._swap(old))
             self._committed = True
@@ -268,6 +273,30 @@ class ElasticsearchRebuild:
                 # the old index; none outlives the request timeout.
                 time.sleep(self._settings.elasticsearch_request_timeout)
                 self._delete(old)
+
+    def _wait_for_replicas(self, names: list[str]) -> None:
+        """Wait until every shard of ``names`` has all its copies (green) before they serve.
+
+        Published with its primaries only, the index would have no copy to fail over to
+        until the replicas are built: a node lost meanwhile would lose searches. A single
+        data node holds no replicas, whatever the settings ask: nothing to wait for.
+        """
+        if int(self._client.cluster.health()["number_of_data_nodes"]) < 2:
+            return
+        health = self._client.options(
+            request_timeout=REPLICA_TIMEOUT_S + 10, ignore_status=408
+        ).cluster.health(
+            index=",".join(names), wait_for_status="green", timeout=f"{REPLICA_TIMEOUT_S:.0f}s"
+        )
+        if health["status"] != "green":
+            log.warning(
+                "the replicas of %s are not all allocated after %.0f s (cluster %s, %d "
+                "unassigned shards): publishing it anyway",
+                self.index,
+                REPLICA_TIMEOUT_S,
+                health["status"],
+                health["unassigned_shards"],
+            )
 
     def _merge(self) -> None:
         """Merge the new index into one segment per shard before it serves.

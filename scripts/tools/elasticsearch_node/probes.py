@@ -19,12 +19,17 @@ def port_in_use(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def cluster_health(url: str, timeout: float = 5.0) -> dict[str, object] | None:
-    """Return `GET /_cluster/health` (waiting briefly for yellow), or None if there is no answer.
+def cluster_health(
+    url: str, timeout: float = 5.0, status: str = "yellow", nodes: int | None = None
+) -> dict[str, object] | None:
+    """Return `GET /_cluster/health` (waiting up to `timeout` for `status` and, if given, for
+    that many `nodes`), or None if there is no answer.
 
     The minimal distribution has no `GET /` handler, so health is the readiness probe.
     """
-    request = f"{url}/_cluster/health?wait_for_status=yellow&timeout={max(int(timeout) - 1, 1)}s"
+    request = f"{url}/_cluster/health?wait_for_status={status}&timeout={max(int(timeout) - 1, 1)}s"
+    if nodes is not None:
+        request += f"&wait_for_nodes={nodes}&wait_for_no_initializing_shards=true"
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return dict(json.load(response))

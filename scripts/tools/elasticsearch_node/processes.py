@@ -22,6 +22,7 @@ from pathlib import Path
 from .errors import ElasticsearchServiceError
 
 STOP_TIMEOUT_SECONDS = 30.0
+KILL_TIMEOUT_SECONDS = 10.0
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
@@ -82,7 +83,21 @@ def terminate_process_group(
     pgid: int, process: subprocess.Popen[bytes] | None = None, timeout: float = STOP_TIMEOUT_SECONDS
 ) -> None:
     """SIGTERM the whole process group (launcher and server JVM), SIGKILL it if it lingers."""
-    for sig, grace in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+    _end_group(pgid, process, ((signal.SIGTERM, timeout), (signal.SIGKILL, KILL_TIMEOUT_SECONDS)))
+
+
+def kill_process_group(pgid: int, process: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGKILL the whole process group at once, as a crash would, and wait until it is gone."""
+    _end_group(pgid, process, ((signal.SIGKILL, KILL_TIMEOUT_SECONDS),))
+
+
+def _end_group(
+    pgid: int,
+    process: subprocess.Popen[bytes] | None,
+    signals: tuple[tuple[signal.Signals, float], ...],
+) -> None:
+    """Send each signal in turn until the group is gone, waiting its grace period after it."""
+    for sig, grace in signals:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, sig)
         deadline = time.monotonic() + grace

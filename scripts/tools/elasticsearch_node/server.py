@@ -1,4 +1,8 @@
-"""One single-node Elasticsearch: its settings, its workdir, starting it and stopping it."""
+"""One Elasticsearch node: its settings, its workdir, starting, stopping and killing it.
+
+A node runs alone (``discovery.type: single-node``) unless it is given a ``Discovery``: then
+it is one of the nodes of a cluster on this machine (see ``cluster``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -17,7 +22,14 @@ from .distribution import Installation, default_version, install
 from .errors import ElasticsearchServiceError, say
 from .java import JavaRuntime, find_java, java_runtime
 from .probes import cluster_health, port_in_use
-from .processes import die_with_parent, is_running, pid_file_for, read_pid, terminate_process_group
+from .processes import (
+    die_with_parent,
+    is_running,
+    kill_process_group,
+    pid_file_for,
+    read_pid,
+    terminate_process_group,
+)
 from .run_user import SYSTEM_PATH, RunUser, ensure_run_user, link_tree, works_as
 
 DEFAULT_PORT = 9200
@@ -25,8 +37,30 @@ DEFAULT_HEAP = "512m"
 READY_TIMEOUT_SECONDS = 180.0  # A cold start takes ~20 s on 2 cores; leave room for slow CI.
 
 
+@dataclass(frozen=True)
+class Discovery:
+    """How a node finds the other nodes of its cluster, all on 127.0.0.1."""
+
+    cluster_name: str
+    # The transport port of every node, its own included, in node order.
+    transport_ports: tuple[int, ...]
+
+    def node_name(self, transport_port: int) -> str:
+        return f"{self.cluster_name}-node-{self.transport_ports.index(transport_port) + 1}"
+
+    def settings(self) -> dict[str, object]:
+        return {
+            "cluster.name": self.cluster_name,
+            "discovery.seed_hosts": [f"127.0.0.1:{port}" for port in self.transport_ports],
+            # Every node is master-eligible: any one of three may die and two still elect.
+            # Read only when the cluster forms for the first time; later starts ignore it.
+            "cluster.initial_master_nodes": [self.node_name(p) for p in self.transport_ports],
+        }
+
+
 class ElasticsearchServer:
-    """One single-node Elasticsearch on 127.0.0.1, with data and logs in `workdir`.
+    """One Elasticsearch node on 127.0.0.1, with data and logs in `workdir`: a single-node
+    cluster of its own, or with `discovery` one node of a cluster.
 
     Without a workdir a temporary one is made and removed by `stop()`. With
     `stop_with_parent` (the default) the server dies with the process that started it, so a
@@ -44,7 +78,11 @@ class ElasticsearchServer:
         ready_timeout: float = READY_TIMEOUT_SECONDS,
         stop_with_parent: bool = True,
         cache: Path | None = None,
+        discovery: Discovery | None = None,
+        transport_port: int | None = None,
     ) -> None:
+        if discovery is not None and transport_port not in discovery.transport_ports:
+            raise ElasticsearchServiceError("a node of a cluster needs its own transport port")
         self.port = port
         self.workdir = Path(workdir).resolve() if workdir else None
         self.version = version or default_version()
@@ -53,12 +91,21 @@ class ElasticsearchServer:
         self.ready_timeout = ready_timeout
         self.stop_with_parent = stop_with_parent
         self.cache = cache
+        self.discovery = discovery
+        self.transport_port = transport_port
         self._owns_workdir = workdir is None
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def name(self) -> str:
+        """The node's name in the cluster (``node.name``)."""
+        if self.discovery is None or self.transport_port is None:
+            return f"askfind-{self.port}"
+        return self.discovery.node_name(self.transport_port)
 
     @property
     def pid(self) -> int | None:
@@ -86,8 +133,12 @@ class ElasticsearchServer:
     ) -> None:
         self.stop()
 
-    def start(self) -> str:
-        """Start the server and wait until the cluster is yellow or green; return its URL."""
+    def start(self, wait: bool = True) -> str:
+        """Start the server and wait until the cluster is yellow or green; return its URL.
+
+        With `wait` false it returns once the process runs: a node of a cluster that is
+        not formed yet cannot be ready alone (see ``wait_until_ready``).
+        """
         if self._process and self._process.poll() is None:
             return self.url
         if port_in_use(self.port):
@@ -120,13 +171,25 @@ class ElasticsearchServer:
             )
         self.pid_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.pid_file.write_text(f"{self._process.pid}\n")
+        if wait:
+            self.wait_until_ready()
+        return self.url
+
+    def wait_until_ready(self) -> None:
+        """Wait until the node answers with a yellow or green cluster; stop it if it fails."""
         try:
             self._wait_until_ready()
         except BaseException:  # also Ctrl-C while waiting: leave no server and no pid file
             self._terminate()
             self.pid_file.unlink(missing_ok=True)
             raise
-        return self.url
+
+    def kill(self) -> None:
+        """SIGKILL the node's processes at once, as a crash or the OOM killer would; its data
+        stays for a later ``start``."""
+        if self._process is not None:
+            kill_process_group(self._process.pid, self._process)
+            self._process = None
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after a grace period) and clean up."""
@@ -200,13 +263,20 @@ class ElasticsearchServer:
 
     def _settings(self) -> str:
         assert self.workdir is not None
+        if self.discovery is None:
+            node: dict[str, object] = {
+                "cluster.name": "askfind-dev",
+                "discovery.type": "single-node",
+                "transport.port": free_port(),
+            }
+        else:
+            assert self.transport_port is not None
+            node = {**self.discovery.settings(), "transport.port": self.transport_port}
         settings = {
-            "cluster.name": "askfind-dev",
-            "node.name": f"askfind-{self.port}",
-            "discovery.type": "single-node",
+            **node,
+            "node.name": self.name,
             "network.host": "127.0.0.1",
             "http.port": self.port,
-            "transport.port": free_port(),
             "path.data": str(self.workdir / "data"),
             "path.logs": str(self.workdir / "logs"),
             "xpack.security.enabled": False,

@@ -33,10 +33,13 @@ def replay(
     supply: TitleSupply,
     args: argparse.Namespace,
     during: Callable[[float], None] | None = None,
+    tail_s: float | None = None,
 ) -> tuple[list[Answer], float, float]:
     """Run ``people`` typists for ``duration_s``; returns the answers, start and end.
 
-    ``during`` runs beside them (the chaos), given the start time.
+    ``during`` runs beside them (the chaos), given the start time. With ``tail_s`` the
+    typists stop that long after ``during`` returned (``duration_s`` is then the most the
+    replay may take): an outage that takes as long as it takes is replayed to its end.
     """
     answers: list[list[Answer]] = [[] for _ in range(people)]
     deadline = [0.0]
@@ -77,6 +80,9 @@ def replay(
     side = threading.Thread(target=during, args=(began,)) if during else None
     if side:
         side.start()
+        if tail_s is not None:
+            side.join()
+            deadline[0] = min(deadline[0], time.perf_counter() + tail_s)
     for worker in workers:
         worker.join()
     if side:
