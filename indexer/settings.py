@@ -285,6 +285,30 @@ class Settings(BaseSettings):
     recency_half_life_days: float = Field(
         365.0, gt=0, description="Age in days at which the recency bonus has halved."
     )
+    prior_article: float = Field(
+        0.03,
+        ge=0,
+        description="Bonus of a help article (it has no accepted solution or kudos; written "
+        "and kept up by the operator, it counts like an accepted solution).",
+    )
+    fast_moving_boards: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Boards whose answers go stale as tariffs and firmware change "
+        "(comma-separated): their accepted solutions older than outdated_after_days are "
+        "marked as possibly outdated and rank lower.",
+    )
+    outdated_after_days: float = Field(
+        365.0,
+        gt=0,
+        description="Age in days from which an accepted solution on a fast-moving board may "
+        "be outdated.",
+    )
+    prior_outdated: float = Field(
+        0.05,
+        ge=0,
+        description="Penalty of a possibly outdated accepted solution (more than prior_solved: "
+        "it ranks below an open question as similar).",
+    )
     confidence_models: dict[str, tuple[float, float, float, float, float]] = Field(
         default_factory=lambda: {
             "de": (-6.09, 3.04, 0.96, 5.01, 2.73),
@@ -313,6 +337,13 @@ class Settings(BaseSettings):
     workers: int = Field(2, ge=1, description="gunicorn worker processes.")
     suggest_limit: int = Field(5, ge=1, description="Suggestions returned when no limit is given.")
     suggest_max_limit: int = Field(20, ge=1, description="Largest limit /api/suggest accepts.")
+    articles_shown: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description="Help articles /api/suggest and /api/search return in a section of their "
+        "own (`articles`) when no articles= is given; 0: articles rank among the threads.",
+    )
     search_max_limit: int = Field(100, ge=1, description="Largest limit /api/search accepts.")
     search_max_offset: int = Field(10000, ge=0, description="Largest offset /api/search accepts.")
     query_max_chars: int = Field(
@@ -571,6 +602,14 @@ class Settings(BaseSettings):
             if not name.strip() or not [g for g in groups.split("|") if g.strip()]:
                 raise ValueError(f"{info.field_name}: {entry!r} is not name:group|group")
         return entries
+
+    @field_validator("fast_moving_boards", mode="before")
+    @classmethod
+    def _board_list(cls, value: Any) -> Any:
+        """Accept "Tarife,Router" or a list of board names."""
+        if isinstance(value, str):
+            value = value.split(",")
+        return tuple(dict.fromkeys(str(board).strip() for board in value if str(board).strip()))
 
     @field_validator("widget_origins", mode="before")
     @classmethod

@@ -65,8 +65,12 @@ def main() -> None:
     help="Insert or replace threads in the live index instead of a full rebuild.",
 )
 @click.option("--strict", is_flag=True, help="Stop at the first bad record and publish nothing.")
-@click.option("--site-url", default=None, help="Stack Exchange: the site's address, for links.")
-@click.option("--board", default=None, help="Stack Exchange: the board to file threads under.")
+@click.option(
+    "--site-url", default=None, help="Stack Exchange, articles: the site's address, for links."
+)
+@click.option(
+    "--board", default=None, help="Stack Exchange, articles, sitemap: the board to file them under."
+)
 @click.option(
     "--progress/--no-progress",
     default=None,
