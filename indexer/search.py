@@ -125,7 +125,7 @@ class SearchService:
         query = self.analyzer.query(searched, lang=request.lang, partial=partial)
         ranked = self.rank(embedded, query, request.filters, request.offset + request.limit)
         if request.apply_floor:
-            ranked = [r for r in ranked if r.confidence >= self.settings.confidence_floor]
+            ranked = [r for r in ranked if r.confidence >= self.floor(r)]
         articles: list[Ranked] = []
         if request.articles:
             articles = [r for r in ranked if r.kind == ARTICLE][: request.articles]
@@ -150,6 +150,12 @@ class SearchService:
             searched=searched,
             articles=presented(articles),
         )
+
+    def floor(self, ranked: Ranked) -> float:
+        """The confidence a suggestion needs: a help article's floor, or a thread's."""
+        if ranked.kind == ARTICLE:
+            return self.settings.article_confidence_floor
+        return self.settings.confidence_floor
 
     def rank(self, text: str, query: AnalyzedQuery, filters: Filters, wanted: int) -> list[Ranked]:
         """All candidates of both legs, ranked (no floor, no paging); ``text`` is embedded.

@@ -330,6 +330,14 @@ class Settings(BaseSettings):
         "floor at which 90 % of the questions with a right thread among their top 5 still see "
         "one).",
     )
+    article_confidence_floor: float = Field(
+        0.015,
+        ge=0,
+        le=1,
+        description="confidence_floor of help articles: an article covers many questions, so "
+        "its cosine to any one of them runs lower than a thread's (the demo's articles, 16 "
+        "questions: a right one shown for 8 of the 10 they answer, a wrong one for 2).",
+    )
 
     # --- HTTP service --------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `askfind serve` binds to.")
@@ -338,7 +346,7 @@ class Settings(BaseSettings):
     suggest_limit: int = Field(5, ge=1, description="Suggestions returned when no limit is given.")
     suggest_max_limit: int = Field(20, ge=1, description="Largest limit /api/suggest accepts.")
     articles_shown: int = Field(
-        3,
+        2,
         ge=0,
         le=10,
         description="Help articles /api/suggest and /api/search return in a section of their "

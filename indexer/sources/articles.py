@@ -11,8 +11,8 @@ A Markdown page may start with front matter, ``key: value`` lines between two ``
 lines (``title``, ``url``, ``board``, ``lang``, ``tags`` comma-separated, ``created_at``,
 ``updated_at``, ``visibility``); without a title there, its first ``#`` heading is the
 title. An HTML page's title is its first ``<h1>`` (else its ``<title>``), its link its
-``<link rel="canonical">``, its language ``<html lang>``; navigation, header and footer
-are not its text.
+``<link rel="canonical">``, its language ``<html lang>``, its board, tags and times its
+Open Graph ``article:*`` properties; navigation, header and footer are not its text.
 """
 
 from __future__ import annotations
@@ -39,6 +39,13 @@ SITEMAP_NAMESPACE = "http://www.sitemaps.org/schemas/sitemap/0.9"
 FRONT_MATTER_KEYS = frozenset(
     {"id", "title", "url", "board", "lang", "created_at", "updated_at", "visibility"}
 )
+# Open Graph article properties (ogp.me) a help page may carry, as thread-format fields.
+OPEN_GRAPH_FIELDS = {
+    "article:section": "board",
+    "article:tag": "tags",
+    "article:published_time": "created_at",
+    "article:modified_time": "updated_at",
+}
 # Parts of a saved help page that are the site's, not the article's.
 _CHROME = "nav, header, footer, aside, script, style, noscript, form"
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
@@ -192,6 +199,13 @@ def html_record(text: str) -> dict[str, Any]:
     canonical = tree.css_first('link[rel="canonical"]')
     if canonical is not None and canonical.attributes.get("href"):
         record["url"] = canonical.attributes["href"]
+    for meta in tree.css("meta[property]"):
+        name = OPEN_GRAPH_FIELDS.get(meta.attributes.get("property") or "")
+        content = (meta.attributes.get("content") or "").strip()
+        if name == "tags" and content:
+            record.setdefault("tags", []).append(content)
+        elif name and content:
+            record[name] = content
     root = tree.css_first("html")
     lang = root.attributes.get("lang") if root is not None else None
     if lang:
