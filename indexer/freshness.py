@@ -19,9 +19,10 @@ from indexer.threads import OPEN, parse_timestamp
 _DAY_S = 86_400.0
 
 
-def is_suggestable(state: str) -> bool:
-    """Tell whether a thread of this state may be suggested or found: open ones only."""
-    return state == OPEN
+def is_suggestable(state: str, excluded_states: Collection[str]) -> bool:
+    """Tell whether a thread of this state may be suggested or found: open ones always,
+    closed and archived ones unless ``excluded_states`` names them (it does by default)."""
+    return state == OPEN or state not in excluded_states
 
 
 def solution_outdated(

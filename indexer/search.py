@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -226,11 +226,12 @@ class SearchService:
 
         A canonical thread outside the filters is left out, so its duplicates stay visible
         on their own rather than pointing at something the filters exclude. So is every
-        closed or archived thread (``freshness.is_suggestable``): it is never a result,
-        and its open duplicates show on their own.
+        thread of an ``excluded_states`` state (closed, archived: ``freshness``): it is
+        never a result, and its open duplicates show on their own.
         """
         judged = self.judged.links() if self.judged is not None else {}
-        signals = _suggestable(_with_judged(self.backend.signals(ids), judged))
+        excluded = self.settings.excluded_states
+        signals = _suggestable(_with_judged(self.backend.signals(ids), judged), excluded)
         if not filters.is_empty:
             # A candidate outside the filters is dropped (ranking skips ids without signals):
             # a backend that cannot apply a filter inside its legs still returns nothing
@@ -242,14 +243,15 @@ class SearchService:
             if not missing:
                 break
             asked |= missing
-            found = _suggestable(_with_judged(self.backend.signals(sorted(missing)), judged))
+            found = _with_judged(self.backend.signals(sorted(missing)), judged)
+            found = _suggestable(found, excluded)
             signals.update({k: v for k, v in found.items() if filters.admits(v)})
         return signals
 
 
-def _suggestable(signals: dict[str, Signals]) -> dict[str, Signals]:
-    """The signals of the threads that may be suggested (open ones)."""
-    return {k: v for k, v in signals.items() if is_suggestable(v.state)}
+def _suggestable(signals: dict[str, Signals], excluded: Collection[str]) -> dict[str, Signals]:
+    """The signals of the threads that may be suggested (``freshness.is_suggestable``)."""
+    return {k: v for k, v in signals.items() if is_suggestable(v.state, excluded)}
 
 
 def _with_judged(signals: dict[str, Signals], judged: Mapping[str, str]) -> dict[str, Signals]:

@@ -291,6 +291,12 @@ class Settings(BaseSettings):
         description="Bonus of a help article (it has no accepted solution or kudos; written "
         "and kept up by the operator, it counts like an accepted solution).",
     )
+    excluded_states: Annotated[tuple[Literal["closed", "archived"], ...], NoDecode] = Field(
+        ("closed", "archived"),
+        description="Thread states never suggested nor found (comma-separated; empty: every "
+        "thread is). Forums that close solved topics on their own (Discourse's Solved "
+        "plugin can) may want only archived.",
+    )
     fast_moving_boards: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
         description="Boards whose answers go stale as tariffs and firmware change "
@@ -611,10 +617,10 @@ class Settings(BaseSettings):
                 raise ValueError(f"{info.field_name}: {entry!r} is not name:group|group")
         return entries
 
-    @field_validator("fast_moving_boards", mode="before")
+    @field_validator("fast_moving_boards", "excluded_states", mode="before")
     @classmethod
-    def _board_list(cls, value: Any) -> Any:
-        """Accept "Tarife,Router" or a list of board names."""
+    def _name_list(cls, value: Any) -> Any:
+        """Accept "Tarife,Router" (or "closed,archived") or a list of names."""
         if isinstance(value, str):
             value = value.split(",")
         return tuple(dict.fromkeys(str(board).strip() for board in value if str(board).strip()))

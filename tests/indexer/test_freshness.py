@@ -44,7 +44,16 @@ def candidate(thread_id: str, cosine: float) -> Candidate:
     ("state", "suggestable"), [("open", True), ("closed", False), ("archived", False)]
 )
 def test_only_open_threads_are_suggestable(state: str, suggestable: bool) -> None:
-    assert is_suggestable(state) is suggestable
+    assert is_suggestable(state, Settings().excluded_states) is suggestable
+
+
+def test_excluded_states_may_keep_closed_threads_suggestable(tmp_path) -> None:
+    settings = Settings(data_dir=tmp_path, excluded_states="archived")
+    assert settings.excluded_states == ("archived",)
+    assert is_suggestable("closed", settings.excluded_states)
+    assert not is_suggestable("archived", settings.excluded_states)
+    nothing = Settings(data_dir=tmp_path, excluded_states="").excluded_states
+    assert is_suggestable("archived", nothing)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from indexer.engine import Engine
-from tests.widget.helpers import seeded_app
+from tests.widget.helpers import AUTH, seeded_app
 
 NOW = datetime.now(UTC)
 TWO_YEARS_AGO = (NOW - timedelta(days=730)).isoformat()
@@ -117,3 +117,12 @@ def test_a_bad_articles_parameter_is_a_clear_400(client: FlaskClient) -> None:
     got = client.get("/api/suggest", query_string={"q": QUERY, "articles": "11"})
     assert got.status_code == 400
     assert "articles" in got.get_json()["error"]
+
+
+def test_a_bad_type_or_state_is_refused_with_its_reason(client: FlaskClient) -> None:
+    records = [tarif_thread("bad-state", state="locked"), tarif_thread("bad-type", type="faq")]
+    for record in records:
+        got = client.post("/api/threads", json=record, headers=AUTH)
+        assert got.status_code == 400
+        assert "must be one of" in str(got.get_json()["errors"])
+    assert client.get("/api/threads/bad-state").status_code == 404
