@@ -1,15 +1,7 @@
-/*! askfind embed.js: while a customer types a question, show the threads that already
- * answer it. No framework, no build step, one global: window.askfind.
- *
+/*! askfind embed.js: while a customer types a question, show the threads and help articles
+ * that already answer it. No framework, no build step, one global (window.askfind).
  * <script src="https://HOST/embed.js" data-target="#question-title" async></script>
- *
- * Options (data-* attributes of the tag, or window.askfindSettings): docs/widget.md.
- *
- * Accessibility: the WAI-ARIA 1.2 combobox pattern. IDREFs (aria-controls,
- * aria-activedescendant) cannot point into a shadow root, so the listbox and its options
- * are light-DOM elements in the input's own tree; everything they show is drawn inside
- * shadow roots (one for the panel, one per option), isolated from the page's styles.
- * Safety: all thread text goes in as text nodes, and only http(s) links are followed.
+ * Options, accessibility and safety: docs/widget.md.
  */
 (() => {
   'use strict';
@@ -27,7 +19,8 @@
       ask: 'Frage trotzdem stellen',
       count: (n) => (n === 1 ? '1 Vorschlag' : `${n} Vorschläge`) + ', Pfeiltasten zum Auswählen',
       box: 'Ihre Frage', helped: (t) => `Hat „${t}“ Ihre Frage beantwortet?`, yes: 'Ja',
-      no: 'Nein', thanks: 'Danke für Ihre Rückmeldung!',
+      no: 'Nein', thanks: 'Danke für Ihre Rückmeldung!', arts: 'Hilfe-Artikel',
+      old: 'Möglicherweise veraltet',
     },
     en: {
       list: 'Suggestions from the community', head: 'Has your question been answered already?',
@@ -36,10 +29,11 @@
       ask: 'Ask your question anyway',
       count: (n) => (n === 1 ? '1 suggestion' : `${n} suggestions`) + ', use arrow keys to choose',
       box: 'Your question', helped: (t) => `Did “${t}” answer your question?`, yes: 'Yes',
-      no: 'No', thanks: 'Thank you for your feedback!',
+      no: 'No', thanks: 'Thank you for your feedback!', arts: 'Help articles',
+      old: 'May be outdated',
     },
   };
-  // Words too common to highlight (the server ranks with its own analysis; this is looks).
+  // Words too common to highlight (looks only: the server ranks with its own analysis).
   const STOP = new Set(('der die das den dem des und oder ein eine einen einem mit für ist ' +
     'nicht ich mein meine wie was wo bei auf von zu im ins the and for with not how what ' +
     'why can does my is are to in on of').split(' '));
@@ -73,7 +67,7 @@ p{margin:2px 0 0;color:var(--m);display:-webkit-box;-webkit-box-orient:vertical;
 p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-left:8px;margin-top:6px}
 .mt{display:flex;flex-wrap:wrap;gap:2px 12px;margin-top:4px;font-size:12px;color:var(--m)}
 .b{display:inline-block;margin-right:6px;padding:0 8px;border-radius:10px;font-size:12px;color:#fff;background:#1f7a3d}
-.su{background:var(--a)}`;
+.su{background:var(--a)}.o{background:#8a4500}`;
 
   /** A constructed stylesheet (allowed under a CSP without 'unsafe-inline'), or the text. */
   const sheet = (css) => {
@@ -88,17 +82,16 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
   const HOST_SHEET = sheet(HOST_CSS);
   const OPTION_SHEET = sheet(OPTION_CSS);
 
-  /** The children worth showing. Everything appended goes through it: append() writes
-   * null as the text "null", and an absent optional field must leave no trace at all. */
+  /** The children worth showing: append() would write null as "null". */
   const present = (kids) => kids.filter((k) => k != null && k !== false && k !== '');
-  /** An element with attributes; children are nodes or strings, and strings become text. */
+  /** An element; children are nodes or strings, and strings become text. */
   const h = (tag, attrs, ...kids) => {
     const el = document.createElement(tag);
     for (const k in attrs) if (attrs[k] != null) el.setAttribute(k, attrs[k]);
     el.append(...present(kids));
     return el;
   };
-  /** An element only if it has something to show: no empty boxes for missing fields. */
+  /** An element only if it has something to show (no empty boxes). */
   const hIf = (tag, attrs, ...kids) => (present(kids).length ? h(tag, attrs, ...kids) : null);
   const shadow = (el, styles) => {
     const root = el.attachShadow({ mode: 'open' });
@@ -106,8 +99,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
     else root.adoptedStyleSheets = [styles];
     return root;
   };
-  /** The absolute URL if it is http(s), else null: no javascript:, data: or other schemes.
-   *  No URL is no link (the API sends null for a thread without a safe one). */
+  /** The absolute URL if it is http(s), else null: no javascript:, data: or other schemes. */
   const safeUrl = (url) => {
     if (!url) return null;
     try {
@@ -165,7 +157,8 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
     }
 
     const cache = new Map();
-    let items = []; // the suggestions on show
+    let items = []; // the suggestions on show: threads, then articles
+    let opts = []; // their options
     let shownFor = ''; // the text they were found for
     let searched = null; // the text of the latest search
     let active = -1;
@@ -207,7 +200,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
         : Math.min(Math.max(field.width, 320), innerWidth - field.left - 8)}px`;
     };
     const setActive = (i) => {
-      const options = list.children;
+      const options = opts;
       if (options[active]) options[active].setAttribute('aria-selected', 'false');
       active = i;
       if (options[i]) {
@@ -226,24 +219,25 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
     };
 
     const option = (item, i, words) => {
-      const sure = i === 0 && item.confidence >= o.sure;
+      const art = item.type === 'article'; // no kudos, replies or solution
+      const sure = !art && i === 0 && item.confidence >= o.sure;
+      const old = item.outdated && t.old;
       const repeats = item.duplicates > 0 && t.asked(item.duplicates + 1);
-      const label = [sure && t.sure, item.title, item.solved && t.solved, repeats];
+      const label = [sure && t.sure, item.title, item.solved && t.solved, old, repeats];
       const el = h('askfind-option', { role: 'option', id: `${id}-${i}`, 'aria-selected': 'false',
         'aria-label': label.filter(Boolean).join(', '), 'data-sure': sure ? '' : null });
-      // Every field but id and title is optional: a missing one shows nothing, not "null",
-      // "NaN", "Invalid Date" or an empty line.
+      // Optional fields: a missing one shows nothing (no "null", "NaN" or empty line).
       const date = item.created_at ? new Date(item.created_at) : null;
       const count = (n, [one, many]) => (Number.isFinite(n)
         ? `${n.toLocaleString(o.lang)} ${n === 1 ? one : many}` : null);
       const solution = item.solution && item.solution.snippet;
-      const meta = present([item.board,
+      const meta = present(art ? [item.board] : [item.board,
         date && !isNaN(date) && date.toLocaleDateString(o.lang, { dateStyle: 'medium' }),
         count(item.kudos, t.kudos), count(item.replies, t.replies),
         count(item.views, t.views), repeats]);
       shadow(el, OPTION_SHEET).append(...present([
         h('div', { class: 't' }, sure && h('span', { class: 'b su' }, t.sure),
-          item.solved && h('span', { class: 'b' }, t.solved),
+          item.solved && h('span', { class: 'b' }, t.solved), old && h('span', { class: 'b o' }, old),
           h('span', null, ...highlight(String(item.title || ''), words))),
         hIf('p', null, item.snippet),
         hIf('p', { class: 'so' }, solution),
@@ -251,12 +245,20 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
       ]));
       return el;
     };
-    /** Show what was found for a text; nothing found shows nothing (no empty box). */
+    /** Show what was found for a text, help articles in a group of their own after the
+     * threads; nothing found shows nothing (no empty box). */
     const show = (found, text, started) => {
-      items = found.slice(0, o.limit);
+      const arts = found.filter((x) => x.type === 'article');
+      items = [...found.filter((x) => x.type !== 'article').slice(0, o.limit), ...arts];
       shownFor = text;
       const words = wordsOf(text);
-      list.replaceChildren(...items.map((item, i) => option(item, i, words)));
+      opts = items.map((item, i) => option(item, i, words));
+      const n = items.length - arts.length;
+      const group = arts.length && h('askfind-group', { role: 'group', 'aria-label': t.arts },
+        ...opts.slice(n));
+      const head = h('p', { class: 'hd', 'aria-hidden': 'true' }, t.arts);
+      if (group) shadow(group, HOST_SHEET).append(head, h('slot'));
+      list.replaceChildren(...opts.slice(0, n), ...present([group]));
       live.textContent = items.length ? t.count(items.length) : '';
       expand(items.length > 0 && fields.some((f) => f.matches(':focus')));
       if (started != null) {
@@ -300,7 +302,8 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
         try {
           const answer = await fetch(url, { signal: ctl.signal, credentials: 'omit' });
           if (!answer.ok) throw new Error(`askfind: ${answer.status}`);
-          const found = (await answer.json()).items || [];
+          const got = await answer.json();
+          const found = [...(got.items || []), ...(got.articles || [])];
           cache.delete(key);
           cache.set(key, found);
           if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
@@ -403,7 +406,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
     list.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the input
     list.addEventListener('click', (e) => {
       const el = e.target.closest('askfind-option');
-      if (el) choose([...list.children].indexOf(el));
+      if (el) choose(opts.indexOf(el));
     });
     askButton.addEventListener('click', ask);
     if (input.form) {

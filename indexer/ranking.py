@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from indexer.backends.base import Hit, Signals
+from indexer.freshness import solution_outdated
 from indexer.settings import Settings
-from indexer.threads import parse_timestamp
+from indexer.threads import ARTICLE, THREAD, parse_timestamp
 
 # Scale points of the log-scaled priors: the count at which a prior reaches its full weight.
 KUDOS_SCALE = 1_000
@@ -61,6 +62,11 @@ class RankingParams:
     prior_recency: float
     recency_half_life_days: float
     confidence_models: Mapping[str, tuple[float, float, float, float, float]]
+    # Help articles and freshness (``indexer.freshness``); the defaults leave them out.
+    prior_article: float = 0.0
+    fast_moving_boards: tuple[str, ...] = ()
+    outdated_after_days: float = 365.0
+    prior_outdated: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RankingParams:
@@ -101,6 +107,8 @@ class Ranked:
     similarity: float
     confidence: float
     duplicates: int
+    kind: str = THREAD  # a thread or a help article (``threads.KINDS``)
+    outdated: bool = False  # its accepted solution may be outdated (``outdated``)
 
 
 def candidates(
@@ -210,10 +218,21 @@ def prior_bonus(signals: Signals, params: RankingParams, now: datetime) -> float
 
     Counts are log-scaled (the 1,000th kudo says less than the 10th) and reach their full
     weight at the *_SCALE constants; negative votes count against a thread.
+
+    A help article has no accepted solution, kudos or replies: ``prior_article`` stands
+    for the accepted solution (it is the operator's own answer), and its views and age
+    count as a thread's. An accepted solution that may be outdated
+    (``freshness.solution_outdated``) costs ``prior_outdated``.
     """
     kudos = math.copysign(math.log1p(abs(signals.kudos)), signals.kudos) / _KUDOS_NORM
+    if signals.kind == ARTICLE:
+        endorsed = params.prior_article
+    else:
+        endorsed = params.prior_solved * float(signals.solved)
+    if outdated(signals, params, now):
+        endorsed -= params.prior_outdated
     bonus = (
-        params.prior_solved * float(signals.solved)
+        endorsed
         + params.prior_kudos * max(-1.0, min(1.0, kudos))
         + params.prior_views * min(1.0, math.log1p(max(0, signals.views)) / _VIEWS_NORM)
         + params.prior_replies * min(1.0, math.log1p(max(0, signals.replies)) / _REPLIES_NORM)
@@ -222,6 +241,17 @@ def prior_bonus(signals: Signals, params: RankingParams, now: datetime) -> float
         age_days = max(0.0, (now.timestamp() - _epoch_seconds(signals.created_at)) / _DAY_S)
         bonus += params.prior_recency * 0.5 ** (age_days / params.recency_half_life_days)
     return bonus
+
+
+def outdated(signals: Signals, params: RankingParams, now: datetime) -> bool:
+    """Tell whether a thread's accepted solution may be outdated (``indexer.freshness``)."""
+    return bool(params.fast_moving_boards) and solution_outdated(
+        signals.board,
+        signals.solution_at,
+        params.fast_moving_boards,
+        params.outdated_after_days,
+        now,
+    )
 
 
 def canonical_id(thread_id: str, signals: Mapping[str, Signals]) -> str:
@@ -298,6 +328,8 @@ def rank(
                 similarity=fused,
                 confidence=_sigmoid(logit + first_weight * (root == first)),
                 duplicates=folded,
+                kind=signals[root].kind,
+                outdated=outdated(signals[root], params, now),
             )
         )
     return ranked

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -20,9 +20,10 @@ from indexer.embedding import Embedder
 from indexer.embedding.embedder import language_bucket
 from indexer.errors import InvalidQuery
 from indexer.feedback import FeedbackSource
+from indexer.freshness import is_suggestable
 from indexer.ranking import Ranked, RankingParams
 from indexer.settings import Settings
-from indexer.threads import Thread
+from indexer.threads import ARTICLE, Thread
 
 # Legs running at once: two (lexical, vector) per request a process serves concurrently
 # (a gunicorn worker serves four, widget.server.THREADS_PER_WORKER).
@@ -57,6 +58,10 @@ class SearchRequest:
     # A pasted message (e-mail, post): its question is searched, not its greeting or
     # signature (``indexer.analysis.message``); it is complete, so ``partial`` is ignored.
     message: bool = False
+    # Help articles wanted in a section of their own (DESIGN.md decision 9): the best
+    # ``articles`` of them come in ``SearchResult.articles`` and leave the thread list.
+    # 0: articles rank among the threads like any result.
+    articles: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +78,7 @@ class SearchResult:
     total: int
     query: AnalyzedQuery
     searched: str  # the text the lexical leg searched: a message's question, else the query
+    articles: list[ResultItem] = field(default_factory=list)  # see SearchRequest.articles
 
 
 class SearchService:
@@ -144,18 +150,37 @@ class SearchService:
         ranked = self.rank(embedded, query, request.filters, wanted, curation.hidden)
         ranked = self._pinned_first(ranked, curation, embedded, query, request.filters)
         if request.apply_floor:
-            ranked = [r for r in ranked if r.confidence >= self.settings.confidence_floor]
+            ranked = [r for r in ranked if r.confidence >= self.floor(r)]
+        articles: list[Ranked] = []
+        if request.articles:
+            articles = [r for r in ranked if r.kind == ARTICLE][: request.articles]
+            ranked = [r for r in ranked if r.kind != ARTICLE]
         page = ranked[request.offset : request.offset + request.limit]
-        records = self.backend.get_threads([r.id for r in page])
+        records = self.backend.get_threads([r.id for r in [*page, *articles]])
         # The legs let no thread through that the viewer may not see; checked once more
         # on the records that leave, which cost nothing here.
         sees = request.filters.sees
-        items = [
-            ResultItem(records[r.id], r)
-            for r in page
-            if r.id in records and sees(records[r.id].visibility)
-        ]
-        return SearchResult(items=items, total=len(ranked), query=query, searched=searched)
+
+        def presented(chosen: list[Ranked]) -> list[ResultItem]:
+            return [
+                ResultItem(records[r.id], r)
+                for r in chosen
+                if r.id in records and sees(records[r.id].visibility)
+            ]
+
+        return SearchResult(
+            items=presented(page),
+            total=len(ranked),
+            query=query,
+            searched=searched,
+            articles=presented(articles),
+        )
+
+    def floor(self, ranked: Ranked) -> float:
+        """The confidence a suggestion needs: a help article's floor, or a thread's."""
+        if ranked.kind == ARTICLE:
+            return self.settings.article_confidence_floor
+        return self.settings.confidence_floor
 
     def rank(
         self,
@@ -259,10 +284,13 @@ class SearchService:
         """Signals of the candidates and of the canonical threads their duplicates point to.
 
         A canonical thread outside the filters (or hidden) is left out, so its duplicates
-        stay visible on their own rather than pointing at something the filters exclude.
+        stay visible on their own rather than pointing at something the filters exclude. So
+        is every thread of an ``excluded_states`` state (closed, archived: ``freshness``):
+        it is never a result, and its open duplicates show on their own.
         """
         judged = self.judged.links() if self.judged is not None else {}
-        signals = _with_judged(self.backend.signals(ids), judged)
+        excluded = self.settings.excluded_states
+        signals = _suggestable(_with_judged(self.backend.signals(ids), judged), excluded)
         if not filters.is_empty or hidden:
             # A candidate outside the filters is dropped (ranking skips ids without signals):
             # a backend that cannot apply a filter inside its legs still returns nothing
@@ -275,10 +303,16 @@ class SearchService:
                 break
             asked |= missing
             found = _with_judged(self.backend.signals(sorted(missing)), judged)
+            found = _suggestable(found, excluded)
             signals.update(
                 {k: v for k, v in found.items() if filters.admits(v) and k not in hidden}
             )
         return signals
+
+
+def _suggestable(signals: dict[str, Signals], excluded: Collection[str]) -> dict[str, Signals]:
+    """The signals of the threads that may be suggested (``freshness.is_suggestable``)."""
+    return {k: v for k, v in signals.items() if is_suggestable(v.state, excluded)}
 
 
 def _with_judged(signals: dict[str, Signals], judged: Mapping[str, str]) -> dict[str, Signals]:

@@ -295,6 +295,36 @@ class Settings(BaseSettings):
     recency_half_life_days: float = Field(
         365.0, gt=0, description="Age in days at which the recency bonus has halved."
     )
+    prior_article: float = Field(
+        0.03,
+        ge=0,
+        description="Bonus of a help article (it has no accepted solution or kudos; written "
+        "and kept up by the operator, it counts like an accepted solution).",
+    )
+    excluded_states: Annotated[tuple[Literal["closed", "archived"], ...], NoDecode] = Field(
+        ("closed", "archived"),
+        description="Thread states never suggested nor found (comma-separated; empty: every "
+        "thread is). Forums that close solved topics on their own (Discourse's Solved "
+        "plugin can) may want only archived.",
+    )
+    fast_moving_boards: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Boards whose answers go stale as tariffs and firmware change "
+        "(comma-separated): their accepted solutions older than outdated_after_days are "
+        "marked as possibly outdated and rank lower.",
+    )
+    outdated_after_days: float = Field(
+        365.0,
+        gt=0,
+        description="Age in days from which an accepted solution on a fast-moving board may "
+        "be outdated.",
+    )
+    prior_outdated: float = Field(
+        0.05,
+        ge=0,
+        description="Penalty of a possibly outdated accepted solution (more than prior_solved: "
+        "it ranks below an open question as similar).",
+    )
     confidence_models: dict[str, tuple[float, float, float, float, float]] = Field(
         default_factory=lambda: {
             "de": (-6.09, 3.04, 0.96, 5.01, 2.73),
@@ -316,6 +346,14 @@ class Settings(BaseSettings):
         "floor at which 90 % of the questions with a right thread among their top 5 still see "
         "one).",
     )
+    article_confidence_floor: float = Field(
+        0.015,
+        ge=0,
+        le=1,
+        description="confidence_floor of help articles: an article covers many questions, so "
+        "its cosine to any one of them runs lower than a thread's (the demo's articles, 16 "
+        "questions: a right one shown for 8 of the 10 they answer, a wrong one for 2).",
+    )
 
     # --- HTTP service --------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `askfind serve` binds to.")
@@ -323,6 +361,13 @@ class Settings(BaseSettings):
     workers: int = Field(2, ge=1, description="gunicorn worker processes.")
     suggest_limit: int = Field(5, ge=1, description="Suggestions returned when no limit is given.")
     suggest_max_limit: int = Field(20, ge=1, description="Largest limit /api/suggest accepts.")
+    articles_shown: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Help articles /api/suggest and /api/search return in a section of their "
+        "own (`articles`) when no articles= is given; 0: articles rank among the threads.",
+    )
     search_max_limit: int = Field(100, ge=1, description="Largest limit /api/search accepts.")
     search_max_offset: int = Field(10000, ge=0, description="Largest offset /api/search accepts.")
     query_max_chars: int = Field(
@@ -619,6 +664,14 @@ class Settings(BaseSettings):
             if not name.strip() or not [g for g in groups.split("|") if g.strip()]:
                 raise ValueError(f"{info.field_name}: {entry!r} is not name:group|group")
         return entries
+
+    @field_validator("fast_moving_boards", "excluded_states", mode="before")
+    @classmethod
+    def _name_list(cls, value: Any) -> Any:
+        """Accept "Tarife,Router" (or "closed,archived") or a list of names."""
+        if isinstance(value, str):
+            value = value.split(",")
+        return tuple(dict.fromkeys(str(board).strip() for board in value if str(board).strip()))
 
     @field_validator("widget_origins", mode="before")
     @classmethod

@@ -18,6 +18,16 @@ PUBLIC = "public"
 MAX_GROUPS = 50
 MAX_GROUP_CHARS = 100
 TITLE_MAX_CHARS = 1000
+# Content types (DESIGN.md decision 9): community threads, and help articles (FAQ, help
+# pages) that have no replies, kudos or accepted solution of their own.
+THREAD = "thread"
+ARTICLE = "article"
+KINDS = (THREAD, ARTICLE)
+# A thread's state in its community: only open ones are suggested (``indexer.freshness``).
+OPEN = "open"
+CLOSED = "closed"
+ARCHIVED = "archived"
+STATES = (OPEN, CLOSED, ARCHIVED)
 CUT_MARK = "…"  # ends a text that was cut, so that its readers see it
 
 
@@ -30,6 +40,8 @@ class Answer:
     author: str | None = None
     url: str | None = None
     kudos: int = 0
+    # When the answer was written: how old an accepted solution is (``indexer.freshness``).
+    created_at: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -38,6 +50,7 @@ class Answer:
             "author": self.author,
             "url": self.url,
             "kudos": self.kudos,
+            "created_at": self.created_at,
         }
 
 
@@ -64,10 +77,26 @@ class Thread:
     # The groups allowed to see the thread; empty: public. A restricted thread never
     # reaches the public widget or API (``Filters.viewer_groups``).
     visibility: tuple[str, ...] = ()
+    # ``type`` in the record: a thread or a help article (``KINDS``).
+    kind: str = THREAD
+    state: str = OPEN
 
     @property
     def is_public(self) -> bool:
         return not self.visibility
+
+    @property
+    def is_article(self) -> bool:
+        return self.kind == ARTICLE
+
+    @property
+    def solution_at(self) -> str | None:
+        """When the accepted solution was written: its own time, else the thread's last
+        change, else its creation. The last change is never before the answer: without
+        the answer's own time a solution is taken for younger, never marked outdated early."""
+        if self.accepted_answer is None:
+            return None
+        return self.accepted_answer.created_at or self.updated_at or self.created_at
 
     def to_record(self) -> dict[str, Any]:
         """Return the thread as a JSON-ready dict in the thread format.
@@ -93,6 +122,8 @@ class Thread:
             "answers": [answer.to_record() for answer in self.answers],
             "duplicate_of": self.duplicate_of,
             "visibility": list(self.visibility) if self.visibility else PUBLIC,
+            "type": self.kind,
+            "state": self.state,
         }
 
     def with_changes(self, **changes: Any) -> Thread:
@@ -146,7 +177,19 @@ def thread_from_record(record: Any) -> Thread:
         ),
         duplicate_of=_optional_text(record, "duplicate_of"),
         visibility=visibility_of(record.get("visibility")),
+        kind=_choice(record, "type", KINDS),
+        state=_choice(record, "state", STATES),
     )
+
+
+def _choice(record: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str:
+    """One of ``allowed`` (missing or null: the first, the default)."""
+    value = record.get(name)
+    if value is None:
+        return allowed[0]
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        raise InvalidRecord(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return value.strip().lower()
 
 
 def visibility_of(value: Any) -> tuple[str, ...]:
@@ -350,4 +393,5 @@ def _answer(value: Any, name: str) -> Answer | None:
         author=_optional_text(value, "author"),
         url=_optional_text(value, "url"),
         kudos=_integer(value, "kudos", minimum=None),
+        created_at=_timestamp(value, "created_at"),
     )

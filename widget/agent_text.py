@@ -46,6 +46,7 @@ PAGE: dict[str, dict[str, str]] = {
         "previous": "Zurück",
         "next": "Weiter",
         "solution": "Akzeptierte Lösung",
+        "articles": "Hilfe-Artikel",
         "loading": "Wird geladen …",
         "copy_link": "Link kopieren",
         "copy_answer": "Antwort kopieren",
@@ -75,6 +76,7 @@ PAGE: dict[str, dict[str, str]] = {
         "previous": "Previous",
         "next": "Next",
         "solution": "Accepted solution",
+        "articles": "Help articles",
         "loading": "Loading…",
         "copy_link": "Copy link",
         "copy_answer": "Copy answer",
@@ -90,6 +92,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
     "de": {
         "searching": "Suche läuft …",
         "solved": "Gelöst",
+        "outdated": "Möglicherweise veraltet",
         "unreachable": "Der Suchdienst ist nicht erreichbar.",
         "failed": "Die Suche ist fehlgeschlagen.",
         "answered": "Der Dienst antwortete mit Status {status}.",
@@ -134,6 +137,7 @@ SCRIPT: dict[str, dict[str, Any]] = {
     "en": {
         "searching": "Searching…",
         "solved": "Solved",
+        "outdated": "May be outdated",
         "unreachable": "The search service cannot be reached.",
         "failed": "The search failed.",
         "answered": "The service answered with status {status}.",

@@ -20,6 +20,7 @@ from widget.context import engine_of
 from widget.items import public_record, result_item
 from widget.lifecycle import admit
 from widget.params import (
+    MAX_ARTICLES,
     SEARCH_PARAMS,
     SUGGEST_PARAMS,
     choice,
@@ -79,7 +80,10 @@ def suggest() -> Any:
         outcome = "miss"
         result = runtime.search.search(asked)
         # Cached without the query: what a customer typed is never stored in clear.
-        answer = {"items": _items(result, settings.snippet_chars)}
+        answer = {
+            "items": _items(result, settings.snippet_chars),
+            "articles": _articles(result, settings.snippet_chars),
+        }
         body = current_app.json.dumps(answer).encode("utf-8")
         runtime.suggestions.put(key, body)
     return Response(
@@ -129,6 +133,7 @@ def search_message() -> Any:
         filters=search_filters(args, settings.languages, engine.backend.boards, with_solved=True),
         lang=choice(args, "lang", settings.languages),
         message=True,
+        articles=integer(args, "articles", settings.articles_shown, 0, MAX_ARTICLES),
     )
     return _search_answer(asked)
 
@@ -144,6 +149,7 @@ def _search_answer(asked: SearchRequest) -> Any:
         "offset": asked.offset,
         "limit": asked.limit,
         "items": _items(result, settings.snippet_chars),
+        "articles": _articles(result, settings.snippet_chars),
     }
     if asked.message:
         answer["searched"] = result.searched
@@ -164,3 +170,8 @@ def get_thread(thread_id: str) -> Any:
 
 def _items(result: SearchResult, snippet_chars: int) -> list[dict[str, Any]]:
     return [result_item(item, snippet_chars) for item in result.items]
+
+
+def _articles(result: SearchResult, snippet_chars: int) -> list[dict[str, Any]]:
+    """The help articles' section (``articles=``; empty when they rank among the items)."""
+    return [result_item(item, snippet_chars) for item in result.articles]

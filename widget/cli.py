@@ -7,6 +7,7 @@ start the HTTP service, and ``widget`` may depend on ``indexer``, never the reve
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import secrets
@@ -31,6 +32,7 @@ from widget.cli_common import (
 )
 
 SAMPLE = "sample_community.jsonl"
+SAMPLE_ARTICLES = "sample_articles"  # its help articles: Markdown and HTML pages
 EXIT_REBUILD_RUNNING = 75  # EX_TEMPFAIL of sysexits.h: cron may simply try again later
 EXIT_ADDRESS_UNAVAILABLE = 2  # as click's usage errors: run it again with another --port
 DEMO_AGENT = "demo"
@@ -65,8 +67,12 @@ def main() -> None:
     help="Insert or replace threads in the live index instead of a full rebuild.",
 )
 @click.option("--strict", is_flag=True, help="Stop at the first bad record and publish nothing.")
-@click.option("--site-url", default=None, help="Stack Exchange: the site's address, for links.")
-@click.option("--board", default=None, help="Stack Exchange: the board to file threads under.")
+@click.option(
+    "--site-url", default=None, help="Stack Exchange, articles: the site's address, for links."
+)
+@click.option(
+    "--board", default=None, help="Stack Exchange, articles, sitemap: the board to file them under."
+)
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -184,6 +190,7 @@ SEARCH_OPTIONS = {
     "solved": "--solved/--unsolved",
     "from": "--from",
     "to": "--to",
+    "articles": "--articles",
 }
 
 
@@ -199,6 +206,8 @@ SEARCH_OPTIONS = {
               "day (YYYY-MM-DD) or time (ISO 8601).")  # fmt: skip
 @click.option("--to", "date_to", default=None, help="Only threads created up to this day "
               "(inclusive) or time.")  # fmt: skip
+@click.option("--articles", default=None, metavar="N", help="Help articles to list apart "
+              "[setting: articles_shown; 0: among the threads].")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's answer) instead.")
 @data_dir_option
 def search(
@@ -210,6 +219,7 @@ def search(
     solved: bool | None,
     date_from: str | None,
     date_to: str | None,
+    articles: str | None,
     as_json: bool,
     data_dir: Path | None,
 ) -> None:
@@ -228,6 +238,7 @@ def search(
         "solved": None if solved is None else str(solved).lower(),
         "from": date_from,
         "to": date_to,
+        "articles": articles,
     }
     args = {name: value for name, value in given.items() if value is not None}
     settings = command_settings(data_dir=data_dir)
@@ -242,6 +253,7 @@ def search(
     finally:
         engine.close()
     items = [result_item(item, settings.snippet_chars) for item in result.items]
+    found_articles = [result_item(item, settings.snippet_chars) for item in result.articles]
     if as_json:
         answer = {
             "query": asked.text,
@@ -249,11 +261,15 @@ def search(
             "offset": asked.offset,
             "limit": asked.limit,
             "items": items,
+            "articles": found_articles,
         }
         click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
         return
     click.echo(_table(items, asked.offset))
     click.echo(f"{result.total} matching threads")
+    if found_articles:
+        click.echo("help articles:")
+        click.echo(_table(found_articles, 0))
 
 
 @main.command()
@@ -277,7 +293,7 @@ def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | No
     from widget.listening import url_of
 
     url = url_of(listener)
-    environment = {**os.environ, **_quiet_logs(settings)}
+    environment = {**os.environ, **_demo_environment(settings)}
     click.echo(f"serving the demo help page on {url} (in English: {url}en)")
     if _agent_access_configured(settings):
         click.echo(f"agents' page: {url}agent (sign in as your agent_auth setting says)")
@@ -337,19 +353,20 @@ def _serve(settings: Settings, listener: socket.socket, dev: bool) -> None:
 
 
 def _index_the_sample(settings: Settings) -> None:
-    """Index the bundled sample community (a progress bar on a terminal), then print what
-    three questions find in it."""
+    """Index the bundled sample community and its help articles (a progress bar on a
+    terminal), then print what three questions find in it."""
     from indexer.search import SearchRequest
 
     engine = command_engine(settings)
+    data = resources.files("indexer.data")
     try:
         with (
-            resources.as_file(resources.files("indexer.data").joinpath(SAMPLE)) as sample,
+            resources.as_file(data.joinpath(SAMPLE)) as sample,
+            resources.as_file(data.joinpath(SAMPLE_ARTICLES)) as articles,
             _ProgressBar(sys.stderr.isatty(), leave=False) as bar,
         ):
-            report = engine.indexer().run(
-                read_source(sample), on_error=error_printer(), on_progress=bar.update
-            )
+            threads = itertools.chain(read_source(sample), read_source(articles, "articles"))
+            report = engine.indexer().run(threads, on_error=error_printer(), on_progress=bar.update)
         click.echo(f"  {report.summary()}")
         for text in DEMO_QUERIES:
             result = engine.search.search(SearchRequest(text=text, limit=1, apply_floor=True))
@@ -361,13 +378,15 @@ def _index_the_sample(settings: Settings) -> None:
         engine.close()
 
 
-def _quiet_logs(settings: Settings) -> dict[str, str]:
-    """The demo's logging, as settings for the server it becomes: warnings and errors, no
-    line per request; whatever the settings file or the environment says wins."""
-    quiet = {"log_level": "WARNING", "access_log": "false"}
+def _demo_environment(settings: Settings) -> dict[str, str]:
+    """The demo's own defaults, as settings for the server it becomes: warnings and errors,
+    no line per request, and its Roaming board fast-moving (roaming rules change: Brexit,
+    Switzerland), so that old solutions there show the mark. Whatever the settings file or
+    the environment says wins."""
+    defaults = {"log_level": "WARNING", "access_log": "false", "fast_moving_boards": "Roaming"}
     return {
         f"ASKFIND_{name.upper()}": value
-        for name, value in quiet.items()
+        for name, value in defaults.items()
         if name not in settings.model_fields_set
     }
 
@@ -447,13 +466,14 @@ class _ProgressBar:
 
 
 def _table(items: list[dict[str, Any]], offset: int) -> str:
-    """The results as the agents' page lists them: rank, solved, title, board, date, id."""
+    """The results as the agents' page lists them: rank, solved (! if its solution may be
+    outdated), title, board, date, id."""
     lines = [
         f"{'#':>3}  {'score':>6}  {'conf':>5}  {'':1}  {'title':<50}  {'board':<16}  "
         f"{'created':<10}  id"
     ]
     for rank, item in enumerate(items, start=offset + 1):
-        mark = "✓" if item["solved"] else " "
+        mark = "!" if item["outdated"] else "✓" if item["solved"] else " "
         lines.append(
             f"{rank:>3}  {item['score']:>6.3f}  {item['confidence']:>5.2f}  {mark}  "
             f"{_cut(item['title'], 50):<50}  {_cut(item['board'] or '', 16):<16}  "

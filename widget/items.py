@@ -86,4 +86,6 @@ def result_item(item: ResultItem, snippet_chars: int) -> dict[str, Any]:
         "score": round(ranked.score, 4),
         "confidence": round(ranked.confidence, 4),
         "duplicates": ranked.duplicates,
+        "type": thread.kind,
+        "outdated": ranked.outdated,
     }

@@ -30,8 +30,10 @@ DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # The parameters of the read API, and the JSON type each takes in a POST body.
 SEARCH_PARAMS = {
     "q": str, "limit": int, "offset": int, "lang": str, "board": str, "solved": bool,
-    "partial": bool, "from": str, "to": str,
+    "partial": bool, "from": str, "to": str, "articles": int,
 }  # fmt: skip
+# Most help articles an answer's section of them holds (``articles=``).
+MAX_ARTICLES = 10
 SUGGEST_PARAMS = {
     name: kind for name, kind in SEARCH_PARAMS.items() if name not in ("offset", "solved")
 } | {"session": str}  # the widget's page view, for the deflection experiment
@@ -91,6 +93,7 @@ def typed_request(
         filters=search_filters(args, settings.languages, boards, with_solved=with_solved),
         lang=choice(args, "lang", settings.languages),
         partial=boolean(args, "partial") is not False,
+        articles=integer(args, "articles", settings.articles_shown, 0, MAX_ARTICLES),
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from indexer.analysis.analyzer import AnalyzedQuery
 from indexer.settings import Settings
-from indexer.threads import Thread, parse_timestamp
+from indexer.threads import OPEN, THREAD, Thread, parse_timestamp
 
 # The analysed text fields of a thread; their BM25 weights are settings.
 FIELDS: tuple[str, ...] = ("title", "body", "solution", "answers")
@@ -124,6 +124,11 @@ class Signals:
     # The groups allowed to see the thread (empty: public); last, so that signals packed
     # before it existed (Elasticsearch) read as public, which every thread then was.
     visibility: tuple[str, ...] = ()
+    # Added after visibility, for the same reason: a thread or an article (``Thread.kind``),
+    # its state (only open ones are suggested), and when its accepted solution was written.
+    kind: str = THREAD
+    state: str = OPEN
+    solution_at: str | None = None
 
     @classmethod
     def of(cls, thread: Thread) -> Signals:
@@ -138,6 +143,9 @@ class Signals:
             board=thread.board,
             lang=thread.lang,
             visibility=thread.visibility,
+            kind=thread.kind,
+            state=thread.state,
+            solution_at=thread.solution_at,
         )
 
 

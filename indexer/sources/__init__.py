@@ -8,14 +8,20 @@ from pathlib import Path
 from typing import Literal
 
 from indexer.errors import AskfindError
+from indexer.sources.articles import (
+    has_article_pages,
+    is_sitemap,
+    read_article_folder,
+    read_sitemap,
+)
 from indexer.sources.base import Gone, RecordError, SourceItem, SyncItem
 from indexer.sources.discourse import read_discourse_export
 from indexer.sources.jsonl import read_jsonl
 from indexer.sources.khoros import read_khoros_export
 from indexer.sources.stackexchange import read_stackexchange
 
-SourceFormat = Literal["jsonl", "stackexchange", "discourse", "khoros"]
-FORMATS: tuple[str, ...] = ("jsonl", "stackexchange", "discourse", "khoros")
+SourceFormat = Literal["jsonl", "stackexchange", "discourse", "khoros", "articles", "sitemap"]
+FORMATS: tuple[str, ...] = ("jsonl", "stackexchange", "discourse", "khoros", "articles", "sitemap")
 SAMPLES = 5  # saved answers looked at to tell a folder's format
 
 __all__ = [
@@ -31,7 +37,8 @@ __all__ = [
 
 def guess_format(path: Path) -> SourceFormat:
     """Tell the format from the path: a dump folder or Posts.xml; saved JSON answers of
-    Discourse (topics) or Khoros (LiQL); else JSON Lines."""
+    Discourse (topics) or Khoros (LiQL); a sitemap; help articles (Markdown or HTML
+    pages, or a folder of them); else JSON Lines."""
     if path.is_dir() and (path / "Posts.xml").is_file():
         return "stackexchange"
     if path.name == "Posts.xml":
@@ -40,6 +47,10 @@ def guess_format(path: Path) -> SourceFormat:
     for sample in samples:
         if sample.suffix == ".json" and (found := _json_format(sample)) is not None:
             return found
+    if is_sitemap(path):
+        return "sitemap"
+    if (path.is_file() or not samples) and has_article_pages(path):
+        return "articles"
     return "jsonl"
 
 
@@ -71,6 +82,12 @@ def read_source(
         return read_discourse_export(path, base_url=site_url, include_gone=include_gone)
     if source_format == "khoros":
         return read_khoros_export(path, include_gone=include_gone)
+    if source_format == "articles":
+        return read_article_folder(path, site_url=site_url, board=board)
+    if source_format == "sitemap":
+        if not path.is_file():
+            raise AskfindError(f"{path} is not a file; give the sitemap.xml")
+        return read_sitemap(path, board=board)
     if path.is_dir():
         raise AskfindError(f"{path} is a folder; give the .jsonl file")
     return read_jsonl(path)

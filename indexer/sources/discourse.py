@@ -5,7 +5,8 @@ solution (the topic's ``accepted_answer.post_number``, or the post flagged
 ``accepted_answer: true``); the best-liked other replies are the answers; likes of the
 first post are the kudos. Moderator notes, small actions and whispers are not replies.
 Unknown fields are ignored and optional ones may be missing. A topic that is deleted,
-unlisted or a private message is *gone*: never indexed, and removed by a sync.
+unlisted or a private message is *gone*: never indexed, and removed by a sync. A closed
+or archived topic is kept, with its ``state``, and never suggested.
 
 Exports are what ``curl https://forum/t/<id>.json`` saves: a folder of such files (or
 one), optionally with the forum's ``categories.json`` so threads get category names as
@@ -28,7 +29,7 @@ from typing import Any
 from indexer.errors import InvalidRecord, UnreadableJson
 from indexer.json_input import parse_json
 from indexer.sources.base import Gone, RecordError, SyncItem
-from indexer.threads import thread_from_record
+from indexer.threads import ARCHIVED, CLOSED, OPEN, thread_from_record
 
 REGULAR_POST = 1  # post_type: 2 moderator action, 3 small action, 4 whisper
 LIKE_ACTION = 2  # actions_summary id of likes
@@ -117,7 +118,18 @@ def topic_record(
         "accepted_answer": solution,
         "answers": [_answer(post, url) for post in others],
         "visibility": list(category.groups) if category and category.groups else "public",
+        "state": topic_state(topic),
     }
+
+
+def topic_state(topic: Mapping[str, Any]) -> str:
+    """The thread state of a topic: Discourse's ``archived`` (frozen for good) wins over
+    ``closed`` (no more replies); both keep a topic out of suggestions."""
+    if topic.get("archived") is True:
+        return ARCHIVED
+    if topic.get("closed") is True:
+        return CLOSED
+    return OPEN
 
 
 def read_discourse_export(
@@ -252,6 +264,7 @@ def _answer(post: Mapping[str, Any], url: str | None) -> dict[str, Any]:
         "author": post.get("username") if isinstance(post.get("username"), str) else None,
         "url": f"{url}/{post['post_number']}" if url else None,
         "kudos": _likes(post),
+        "created_at": post.get("created_at") if isinstance(post.get("created_at"), str) else None,
     }
 
 

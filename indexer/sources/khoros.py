@@ -12,7 +12,9 @@ reply with ``is_solution: true`` is the accepted solution (with several, the one
 most kudos); the best-kudoed other replies are the answers. ``kudos.sum.weight`` are the
 kudos, ``metrics.views`` the views, ``board`` the board (its title when selected, else its
 id), ``conversation.solved`` whether it is solved, ``view_href`` the link. Unknown fields
-are ignored, optional ones may be missing; a rejected topic is gone.
+are ignored, optional ones may be missing; a rejected topic is gone. A ``read_only``
+(locked) topic is closed, an ``archived`` one (or one of an archived board) archived:
+kept with that ``state``, never suggested.
 
 Messages of one topic may come in different pages and files, so an export is staged in a
 temporary SQLite file (not memory: a community has millions of posts) and read back one
@@ -31,7 +33,7 @@ from typing import Any
 from indexer.errors import InvalidRecord, UnreadableJson
 from indexer.json_input import parse_json
 from indexer.sources.base import Gone, RecordError, SyncItem
-from indexer.threads import parse_timestamp, thread_from_record
+from indexer.threads import ARCHIVED, CLOSED, OPEN, parse_timestamp, thread_from_record
 
 OTHER_ANSWERS_KEPT = 3
 REJECTED = frozenset({"rejected", "marked_rejected"})
@@ -116,7 +118,21 @@ def thread_record(topic: Mapping[str, Any], replies: list[Mapping[str, Any]]) ->
         "solved": conversation.get("solved") is True or accepted is not None,
         "accepted_answer": _answer(accepted) if accepted is not None else None,
         "answers": [_answer(reply) for reply in others[:OTHER_ANSWERS_KEPT]],
+        "state": topic_state(topic, conversation),
     }
+
+
+def topic_state(topic: Mapping[str, Any], conversation: Mapping[str, Any]) -> str:
+    """The thread state of a topic message: archived when its board or conversation is
+    (``archived: true``), closed when it is ``read_only`` (locked: no more replies)."""
+    board = topic.get("board") if isinstance(topic.get("board"), dict) else {}
+    if topic.get("archived") is True or conversation.get("archived") is True:
+        return ARCHIVED
+    if board.get("archived") is True:
+        return ARCHIVED
+    if topic.get("read_only") is True:
+        return CLOSED
+    return OPEN
 
 
 def read_khoros_export(path: Path, include_gone: bool = False) -> Iterator[SyncItem]:
@@ -190,6 +206,7 @@ def _answer(message: Mapping[str, Any]) -> dict[str, Any]:
         "author": _text(author.get("login")) if isinstance(author, dict) else None,
         "url": _text(message.get("view_href")),
         "kudos": _kudos(message),
+        "created_at": _text(message.get("post_time")),
     }
 
 

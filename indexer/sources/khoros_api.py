@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 MESSAGE_FIELDS = (
     "id, subject, body, post_time, depth, view_href, language, is_solution, "
     "moderation_status, board.id, topic.id, parent.id, author.login, kudos.sum(weight), "
-    "metrics.views, conversation.solved, conversation.last_post_time"
+    "metrics.views, conversation.solved, conversation.last_post_time, read_only"
 )
 SAFE_ID = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 DELETE_EVENTS = frozenset({"message.delete", "message.deleted", "MessageDelete"})

@@ -213,16 +213,64 @@ def test_to_record_gives_back_an_equivalent_record() -> None:
     record = thread.to_record()
     assert record["tags"] == ["router", "wlan"]
     assert record["answers"] == [
-        {"body": "Bei mir auch.", "id": "18", "author": None, "url": None, "kudos": 0},
+        {
+            "body": "Bei mir auch.",
+            "id": "18",
+            "author": None,
+            "url": None,
+            "kudos": 0,
+            "created_at": None,
+        },
         {
             "body": "Hast du es mit LAN probiert?",
             "id": None,
             "author": None,
             "url": "https://community.example/t/1#19",
             "kudos": 0,
+            "created_at": None,
         },
     ]
+    assert (record["type"], record["state"]) == ("thread", "open")
     assert thread_from_record(record) == thread
+
+
+def test_a_record_without_type_or_state_is_an_open_thread() -> None:
+    """Old input still indexes: the fields added for issue 18 are optional."""
+    thread = thread_from_record({"id": "a", "title": "t"})
+    assert (thread.kind, thread.state, thread.is_article) == ("thread", "open", False)
+
+
+def test_type_and_state_are_read_case_blind_and_kept() -> None:
+    record = {"id": "a", "title": "t", "type": "Article", "state": " ARCHIVED "}
+    thread = thread_from_record(record)
+    assert (thread.kind, thread.state, thread.is_article) == ("article", "archived", True)
+    assert thread_from_record(thread.to_record()) == thread
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"id": "a", "title": "t", "type": "faq"}, "type must be one of thread, article"),
+        ({"id": "a", "title": "t", "state": "locked"}, "state must be one of open, closed"),
+        ({"id": "a", "title": "t", "state": 1}, "state must be one of open, closed, archived"),
+    ],
+)
+def test_an_unknown_type_or_state_is_refused(record: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidRecord, match=message):
+        thread_from_record(record)
+
+
+def test_a_solution_is_dated_by_its_own_time_else_the_last_change_else_the_question() -> None:
+    base = {"id": "a", "title": "t", "created_at": "2024-01-01T00:00:00Z"}
+    answer = {"body": "Neu starten."}
+    assert thread_from_record(base).solution_at is None
+    assert thread_from_record({**base, "accepted_answer": answer}).solution_at == (
+        "2024-01-01T00:00:00+00:00"
+    )
+    updated = {**base, "updated_at": "2024-05-01T00:00:00Z", "accepted_answer": answer}
+    assert thread_from_record(updated).solution_at == "2024-05-01T00:00:00+00:00"
+    dated = {**updated, "accepted_answer": {**answer, "created_at": "2024-02-01T00:00:00Z"}}
+    assert thread_from_record(dated).solution_at == "2024-02-01T00:00:00+00:00"
 
 
 def test_with_changes_returns_a_changed_copy_and_leaves_the_original() -> None:

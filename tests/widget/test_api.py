@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+# DESIGN.md's item, and what issue 18 added at its end: a thread or an article, and
+# whether its accepted solution may be outdated.
 ITEM_FIELDS = [
     "id", "title", "url", "snippet", "board", "lang", "solved", "solution",
     "kudos", "views", "replies", "created_at", "score", "confidence", "duplicates",
+    "type", "outdated",
 ]  # fmt: skip
 
 

@@ -237,13 +237,13 @@ def test_redis_holds_no_query_in_clear_neither_in_keys_nor_in_answers(
     assert second.headers["X-Cache"] == "hit"
     assert first.get_json() == second.get_json()
     assert second.get_json()["query"] == question  # put back on the way out
-    assert list(second.get_json()) == ["query", "items"]
+    assert list(second.get_json()) == ["query", "items", "articles"]
     with redis.Redis.from_url(redis_url) as store:
         stored = [key + b"\n" + (store.dump(key) or b"") for key in store.scan_iter()]
         assert stored
         assert not [entry for entry in stored if b"lisa.test" in entry or b"example.de" in entry]
         cached = store.get(keys(redis_url, "askfind:*:suggest:*")[0])
-    assert cached is not None and list(json.loads(cached)) == ["items"]
+    assert cached is not None and list(json.loads(cached)) == ["items", "articles"]
 
 
 def test_an_answer_without_items_gets_its_query_back() -> None:

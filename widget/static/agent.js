@@ -13,6 +13,8 @@
   var pager = document.getElementById('pager');
   var filters = document.getElementById('filters');
   var template = document.getElementById('result');
+  var articleTemplate = document.getElementById('article');
+  var articles = document.getElementById('articles');
   var switchLink = document.getElementById('switch-language');
   var pageSize = Number(document.body.dataset.pageSize) || 10;
   var lang = document.body.dataset.lang || 'de';
@@ -141,6 +143,7 @@
     results.removeAttribute('aria-busy');
     if (!response.ok) {
       results.replaceChildren();
+      renderArticles([]);
       pager.hidden = true;
       say(problem(response, answer, 'failed'));
       return;
@@ -149,6 +152,7 @@
     state.total = answer.total;
     state.query = params.get('q');
     render(answer.items);
+    renderArticles(answer.articles || []);
   }
 
   function render(items) {
@@ -188,12 +192,7 @@
         if (event.target.open) showSolution(item.id, part('.solution-text'));
       });
     }
-    part('.copy-link').disabled = !url;
-    part('.copy-link').addEventListener('click', function () {
-      copy(url).then(function (done) {
-        note.textContent = text(done ? 'link_copied' : 'copy_refused', {});
-      });
-    });
+    copyLinkButton(part('.copy-link'), url, note);
     part('.copy-answer').addEventListener('click', function () {
       detail(item.id).then(function (thread) {
         if (!thread.solution) throw new Error('no solution');
@@ -206,6 +205,36 @@
     });
     duplicateForm(item, part('.duplicate'), part('.mark'), note);
     return element;
+  }
+
+  function copyLinkButton(button, url, note) {
+    button.disabled = !url;
+    button.addEventListener('click', function () {
+      copy(url).then(function (done) {
+        note.textContent = text(done ? 'link_copied' : 'copy_refused', {});
+      });
+    });
+  }
+
+  /** The help articles of an answer, in a section of their own below the threads (none:
+   * no section). */
+  function renderArticles(found) {
+    var list = articles.querySelector('ul');
+    list.replaceChildren();
+    found.forEach(function (item) {
+      var element = articleTemplate.content.firstElementChild.cloneNode(true);
+      var part = function (selector) { return element.querySelector(selector); };
+      var url = safeUrl(item.url);
+      element.dataset.id = item.id;
+      part('.title').textContent = item.title;
+      if (url) part('.title').href = url;
+      part('.meta').append.apply(part('.meta'), metaParts(item));
+      part('.snippet').textContent = item.snippet || '';
+      part('.snippet').hidden = !item.snippet;
+      copyLinkButton(part('.copy-link'), url, part('.note'));
+      list.append(element);
+    });
+    articles.hidden = found.length === 0;
   }
 
   /** The details line: only what the item has, each part its own element (the separators
@@ -221,15 +250,19 @@
       return span;
     }
     if (item.solved) add('badge solved', text('solved', {}));
+    if (item.outdated) add('badge outdated', text('outdated', {}));
     add('board', item.board);
     if (item.lang) add('lang', languageName(item.lang)).dataset.code = item.lang;
     var created = item.created_at ? new Date(item.created_at) : null;
     if (created && !isNaN(created)) {
       add('created', dates.format(created), 'time').dateTime = item.created_at.slice(0, 10);
     }
-    ['kudos', 'replies', 'views'].forEach(function (name) {
-      if (Number.isFinite(item[name])) add(name, text(name, { n: item[name] }));
-    });
+    // A help article has no kudos or replies of its own.
+    if (item.type !== 'article') {
+      ['kudos', 'replies', 'views'].forEach(function (name) {
+        if (Number.isFinite(item[name])) add(name, text(name, { n: item[name] }));
+      });
+    }
     if (item.duplicates > 0) add('duplicates', text('asked', { n: item.duplicates + 1 }));
     add('id', text('id', { id: item.id }));
     return parts;

@@ -37,13 +37,17 @@ CREATE TABLE IF NOT EXISTS thread (
     duplicate_of TEXT,
     board TEXT,
     lang TEXT,
-    visibility TEXT -- the groups allowed to see the thread as a JSON list; NULL: public
+    visibility TEXT, -- the groups allowed to see the thread as a JSON list; NULL: public
+    kind TEXT NOT NULL, -- thread or article
+    state TEXT NOT NULL, -- open, closed or archived
+    solution_at TEXT -- when the accepted solution was written
 );
 CREATE INDEX IF NOT EXISTS thread_board ON thread (board);
 -- Covers signals(): ranking reads these for ~200 candidates per query, and from the table
 -- itself SQLite would walk past each row's record, terms and vector to reach them.
 CREATE INDEX IF NOT EXISTS thread_signals ON thread (
-    id, solved, kudos, views, replies, created_at, duplicate_of, board, lang, visibility
+    id, solved, kudos, views, replies, created_at, duplicate_of, board, lang, visibility,
+    kind, state, solution_at
 );
 CREATE TABLE IF NOT EXISTS change (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -54,11 +58,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 ROW_COLUMNS = "id, terms, vector, board, lang, solved, created_at, visibility"
 SIGNAL_COLUMNS = (
-    "id, solved, kudos, views, replies, created_at, duplicate_of, board, lang, visibility"
+    "id, solved, kudos, views, replies, created_at, duplicate_of, board, lang, visibility,"
+    " kind, state, solution_at"
 )
 # Raised with every change of the file's layout. A generation of another layout is not
 # served: an older one could not tell restricted threads from public ones.
-FORMAT = "2"
+FORMAT = "3"
 FORMAT_KEY = "format"
 # SQLite limits host parameters per statement; stay well below.
 CHUNK = 500
@@ -119,7 +124,7 @@ class Store:
             raise IndexNotFound(
                 f"the index in {self.path.parent.parent} was written by another version of "
                 f"askfind (format {found or 1}, this one reads {FORMAT}: threads now carry "
-                "a visibility): rebuild it with `askfind index`"
+                "a visibility, a type and a state): rebuild it with `askfind index`"
             )
 
     # --- writing ---------------------------------------------------------------------
@@ -131,7 +136,7 @@ class Store:
                 seq = self._log(indexed.thread.id, deleted=False) if log_changes else 0
                 thread = indexed.thread
                 self._db.execute(
-                    f"INSERT OR REPLACE INTO thread VALUES ({_marks(range(15))})",
+                    f"INSERT OR REPLACE INTO thread VALUES ({_marks(range(18))})",
                     (
                         thread.id,
                         json.dumps(thread.to_record(), ensure_ascii=False),
@@ -148,6 +153,9 @@ class Store:
                         thread.board,
                         thread.lang,
                         json.dumps(thread.visibility) if thread.visibility else None,
+                        thread.kind,
+                        thread.state,
+                        thread.solution_at,
                     ),
                 )
 
@@ -189,7 +197,7 @@ class Store:
     def signals(self, ids: Sequence[str]) -> dict[str, Signals]:
         rows = self._by_ids(SIGNAL_COLUMNS, ids, source=self._signals_from)
         return {
-            row[0]: Signals(row[0], bool(row[1]), *row[2:-1], visibility=_groups(row[-1]))
+            row[0]: Signals(row[0], bool(row[1]), *row[2:9], _groups(row[9]), *row[10:])
             for row in rows
         }
 
@@ -220,7 +228,8 @@ class Store:
                         self._db.execute(
                             "INSERT OR REPLACE INTO main.thread SELECT id, record, content_hash,"
                             " terms, vector, 0, solved, kudos, views, replies, created_at,"
-                            " duplicate_of, board, lang, visibility FROM other.thread"
+                            " duplicate_of, board, lang, visibility, kind, state, solution_at"
+                            " FROM other.thread"
                             f" WHERE id IN ({_marks(chunk)})",
                             chunk,
                         )

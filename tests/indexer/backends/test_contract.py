@@ -15,6 +15,7 @@ from indexer.embedding import EmbeddingCache
 from indexer.engine import Engine
 from indexer.errors import IndexNotFound
 from indexer.pipeline import ThreadPreparer
+from indexer.threads import Answer
 from tests.conftest import backend_settings, thread
 
 
@@ -244,7 +245,12 @@ def test_signals_carry_every_field_of_the_thread(
         board="Störungen „aktuell“ [DE]",
         lang="en",
         visibility=("moderators", "staff"),
+        kind="article",
+        state="closed",
+        accepted_answer=Answer("Neu starten.", created_at="2024-03-01T08:00:00+00:00"),
     )
+    assert (Signals.of(rich).kind, Signals.of(rich).state) == ("article", "closed")
+    assert Signals.of(rich).solution_at == "2024-03-01T08:00:00+00:00"
     backend.upsert([IndexedThread(rich, source.terms, source.vector, "rich")])
     assert backend.signals(["rich-5", "wifi-2"]) == {
         "rich-5": Signals.of(rich),
