@@ -168,7 +168,7 @@ def test_search_answers_as_the_api_with_every_filter(sample_engine: Engine) -> N
 def test_report_says_none_for_every_empty_section(tmp_path: Path) -> None:
     done = askfind("report", "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 0, done.stderr
-    sections = done.stdout.split("\n\n")[1:]
+    *sections, experiment = done.stdout.split("\n\n")[1:]
     titles = [section.splitlines()[0] for section in sections]
     assert titles == [
         "top queries:",
@@ -178,6 +178,9 @@ def test_report_says_none_for_every_empty_section(tmp_path: Path) -> None:
         "by board:",
     ]
     assert all(section.splitlines()[1:] == ["  (none)"] for section in sections)
+    assert experiment.strip() == (
+        "deflection experiment: not running (setting experiment_holdout_share)"
+    )
 
 
 def test_report_refuses_a_bad_period_as_a_usage_error(tmp_path: Path) -> None:
