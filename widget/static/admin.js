@@ -17,6 +17,7 @@
   var numbers = new Intl.NumberFormat(lang);
   var percent = new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 1 });
   var dates = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' });
+  var tick = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short', timeZone: 'UTC' });
   var charts = [];
   var GAP_TOP = 10;
   var MAX_PIN_QUERIES = 50;
@@ -35,6 +36,15 @@
     if (className) node.className = className;
     if (content !== undefined && content !== null) node.textContent = String(content);
     return node;
+  }
+
+  /** A box that scrolls sideways on narrow screens, reachable by keyboard. */
+  function scrollable(label) {
+    var box = element('div', 'scroll');
+    box.tabIndex = 0;
+    box.setAttribute('role', 'region');
+    box.setAttribute('aria-label', label);
+    return box;
   }
 
   function rate(value) {
@@ -124,15 +134,19 @@
     chartSpecs(points).forEach(function (spec) {
       var figure = chartsBox.appendChild(element('figure', 'chart'));
       figure.appendChild(element('figcaption', null, TEXT[spec[0]]));
-      var series = [{}].concat(spec[1].map(function (line, i) {
+      var series = [{ label: TEXT.start, value: legendDate }].concat(spec[1].map(function (line, i) {
         return { label: TEXT[line[0]], stroke: COLOURS[i], width: 2, points: { show: true } };
       }));
       var data = [times].concat(spec[1].map(function (line) { return line[1]; }));
       var options = { width: chartWidth(), height: 220, series: series, tzDate: utc,
-        fmtDate: function () { return function (date) { return dates.format(date); }; } };
+        axes: [{ space: 64, values: function (u, ticks) { return ticks.map(shortDate); } }, {}] };
       charts.push(new window.uPlot(options, data, figure));
     });
   }
+
+  function legendDate(u, seconds) { return seconds == null ? '–' : dates.format(seconds * 1000); }
+
+  function shortDate(seconds) { return tick.format(seconds * 1000); }
 
   function utc(seconds) { return window.uPlot.tzDate(new Date(seconds * 1000), 'Etc/UTC'); }
 
@@ -167,7 +181,7 @@
         box.appendChild(element('p', 'note', TEXT.not_running));
         return;
       }
-      var table = box.appendChild(element('table'));
+      var table = box.appendChild(scrollable(TEXT.arms)).appendChild(element('table'));
       var head = table.createTHead().insertRow();
       ['arm', 'sessions', 'posted', 'rate'].forEach(function (key) {
         head.appendChild(element('th', null, TEXT[key])).scope = 'col';
@@ -179,7 +193,7 @@
         row.appendChild(element('th', null, TEXT['arm_' + arm])).scope = 'row';
         row.appendChild(element('td', null, numbers.format(figures.sessions)));
         row.appendChild(element('td', null, numbers.format(figures.posted)));
-        row.appendChild(element('td', null, rate(figures.rate)));
+        row.appendChild(element('td', null, rate(figures.posted_rate)));
       });
       var deflection = experiment.deflection;
       box.appendChild(element('p', 'estimate', deflection ? text('estimate', {
