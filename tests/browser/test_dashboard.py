@@ -274,6 +274,8 @@ def test_gaps_show_hostile_text_as_text_and_pin_or_hide_in_one_click(
     page = tab.open()
     assert page.locator("#gaps img").count() == 0
     assert "<img src=x onerror=alert(1)> fax geht nicht" in page.locator("#gaps").inner_text()
+    links = page.locator("#gaps a.title").evaluate_all("links => links.map(a => a.href)")
+    assert links and all(link.startswith("https://") for link in links)
     group = page.locator("#gaps-no-match > li.gap", has_text="rufnummer ins ausland").first
     candidate = group.locator(".candidate").first
     thread = candidate.get_attribute("data-id")

@@ -224,6 +224,16 @@
     });
   }
 
+  /** A candidate's title, a link to its thread only when that is an http(s) address. */
+  function titleOf(candidate) {
+    if (!/^https?:\/\//i.test(candidate.url || '')) return element('span', 'title', candidate.title);
+    var link = element('a', 'title', candidate.title);
+    link.href = candidate.url;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    return link;
+  }
+
   function gapItem(group) {
     var item = element('li', 'gap');
     item.dataset.id = group.id;
@@ -243,7 +253,7 @@
     group.candidates.forEach(function (candidate) {
       var line = candidates.appendChild(element('li', 'candidate'));
       line.dataset.id = candidate.id;
-      line.appendChild(element('span', 'title', candidate.title));
+      line.appendChild(titleOf(candidate));
       var pin = line.appendChild(element('button', 'pin', TEXT.pin));
       pin.type = 'button';
       pin.addEventListener('click', function () { act(pin, note, pinRule(group, candidate), 'pinned'); });
