@@ -111,7 +111,7 @@
   }
 
   function chartSpecs(points) {
-    var value = function (key) { return points.map(function (p) { return key(p); }); };
+    var value = function (figure) { return points.map(figure); };
     var share = function (x) { return x === null ? null : Math.round(x * 1000) / 10; };
     return [
       ['chart_volume', [['searches', value(function (p) { return p.searches; })],
