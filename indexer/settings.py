@@ -419,6 +419,17 @@ class Settings(BaseSettings):
         "API key's digest> for a key, or anonymous with agent_auth = off; * is every group. "
         "Agents not named see public threads only.",
     )
+    admin_users: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="Who may open the dashboard at /admin: names as agent_groups names them "
+        "(a user of agent_users, key:<first 12 hex digits of an API key's digest>, or "
+        "anonymous with agent_auth = off), comma-separated; other agents get 403 there.",
+    )
+    chart_library_dir: Path = Field(
+        Path.home() / ".cache" / "askfind" / "charts" / "node_modules" / "uplot" / "dist",
+        description="Where the dashboard's charting library (uPlot, from npm; scripts/install "
+        "puts it there) is read from; without it the dashboard shows its figures as tables.",
+    )
     signin_free_failures: int = Field(
         5,
         ge=1,
@@ -665,7 +676,7 @@ class Settings(BaseSettings):
                 raise ValueError(f"{info.field_name}: {entry!r} is not name:group|group")
         return entries
 
-    @field_validator("fast_moving_boards", "excluded_states", mode="before")
+    @field_validator("fast_moving_boards", "excluded_states", "admin_users", mode="before")
     @classmethod
     def _name_list(cls, value: Any) -> Any:
         """Accept "Tarife,Router" (or "closed,archived") or a list of names."""

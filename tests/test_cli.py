@@ -322,7 +322,9 @@ def test_a_port_in_use_is_one_line_with_the_way_out_and_exit_status_2(
     assert not (tmp_path / "d" / "index").exists()
 
 
-def test_demo_is_quiet_and_its_instructions_open_the_agents_page(tmp_path: Path) -> None:
+def test_demo_is_quiet_and_its_instructions_open_the_agents_page_and_dashboard(
+    tmp_path: Path,
+) -> None:
     """The README's first command: `askfind demo` answers over HTTP (a regression: its
     workers once inherited the indexing's threads and never answered), says in a few lines
     where and how, and prints no logs, not even for requests, on a quiet run."""
@@ -353,6 +355,10 @@ def test_demo_is_quiet_and_its_instructions_open_the_agents_page(tmp_path: Path)
         ).groups()  # type: ignore[union-attr]
         assert _status_as(f"{base}agent", user, password) == 200
         assert _status_as(f"{base}agent", user, password + "x") == 401
+        # The same user opens the dashboard: the demo's user is an admin.
+        assert f"dashboard: {base}admin, the same user (an admin in the demo)" in printed
+        assert _status_as(f"{base}admin", user, password) == 200
+        assert _status_as(f"{base}admin", user, password + "x") == 401
     finally:
         server.send_signal(signal.SIGTERM)
         rest, logs = server.communicate(timeout=60)

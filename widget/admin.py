@@ -1,10 +1,14 @@
 """``GET /api/admin/report``: what customers searched for and found, for a period, and
-``GET /api/admin/gaps``: what they asked and did not find, grouped by meaning (API key).
+``GET /api/admin/gaps``: what they asked and did not find, grouped by meaning, and
+``GET /api/admin/series``: the report's figures per day or week (the dashboard's charts).
+
+Each takes an API key or an admin agent's sign-in (:mod:`widget.admin_access`).
 
 The period is ``since`` and ``until`` (ISO 8601 dates or times; a time without a zone is
 UTC), or ``days`` back from now (7 by default); ``top`` says how many queries (groups)
-each list shows. The answers are the reports of ``indexer.analytics.report`` and
-``indexer.analytics.gaps`` as JSON; the gaps also as CSV with ``format=csv``.
+each list shows. The answers are the reports of ``indexer.analytics.report``,
+``indexer.analytics.gaps`` and ``indexer.analytics.series`` as JSON; the gaps also as CSV
+with ``format=csv``. The series takes ``bucket`` (day or week), ``lang`` and ``board``.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from indexer.analytics.experiment import WIDGET, Experiment, report_with_experiment
 from indexer.analytics.gaps import search_gaps
 from indexer.analytics.gaps_csv import gaps_csv
+from indexer.analytics.series import BUCKETS, SeriesFilter, build_series
 from indexer.errors import InvalidQuery
 from indexer.threads import parse_timestamp
-from widget.auth import require_api_key
+from widget.admin_access import require_operator
 from widget.context import engine_of
 from widget.events import event_store_of
 from widget.params import choice, integer, known_only, strict_args
@@ -31,10 +36,11 @@ MAX_DAYS = 3660
 MAX_TOP = 1000
 GAPS_PARAMS = ("since", "until", "days", "top", "format")
 GAP_FORMATS = ("json", "csv")
+SERIES_PARAMS = ("since", "until", "days", "bucket", "lang", "board")
 
 
 @admin.get("/report")
-@require_api_key
+@require_operator
 def report() -> Any:
     args = strict_args(request)
     since, until = period(args.get("since"), args.get("until"), args.get("days"))
@@ -47,7 +53,7 @@ def report() -> Any:
 
 
 @admin.get("/gaps")
-@require_api_key
+@require_operator
 def gaps() -> Any:
     args = known_only(strict_args(request), GAPS_PARAMS)
     since, until = period(args.get("since"), args.get("until"), args.get("days"))
@@ -66,6 +72,35 @@ def gaps() -> Any:
             headers={"Content-Disposition": 'attachment; filename="askfind-gaps.csv"'},
         )
     return jsonify(report.to_dict())
+
+
+@admin.get("/series")
+@require_operator
+def series() -> Any:
+    """The figures per bucket of the sessions shown the widget (as the report's totals)."""
+    args = known_only(strict_args(request), SERIES_PARAMS)
+    since, until = period(args.get("since"), args.get("until"), args.get("days"))
+    bucket = choice(args, "bucket", tuple(BUCKETS)) or "day"
+    only = SeriesFilter(lang=args.get("lang") or None, board=args.get("board") or None)
+    store = event_store_of(current_app)
+    experiment = Experiment.of(engine_of(current_app).settings)
+    points = build_series(
+        lambda start, end: experiment.events_of(WIDGET, store.read(start, end)),
+        since,
+        until,
+        bucket,
+        only,
+    )
+    return jsonify(
+        {
+            "since": since.isoformat(),
+            "until": until.isoformat(),
+            "bucket": bucket,
+            "lang": only.lang,
+            "board": only.board,
+            "points": points,
+        }
+    )
 
 
 def period(

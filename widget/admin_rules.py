@@ -1,4 +1,4 @@
-"""``/api/admin/rules``: the operators' curation rules, listed, added, changed, removed (API key).
+"""``/api/admin/rules``: the curation rules, listed, added, changed, removed (API key or admin).
 
 - ``GET /api/admin/rules[?kind=]``: the rules in force.
 - ``POST /api/admin/rules``: add one (a JSON object, ``indexer.curation.rules``); 201.
@@ -25,7 +25,7 @@ from indexer.curation.errors import InvalidRule, RuleNotFound
 from indexer.curation.rules import KINDS
 from indexer.curation.store import RuleStore
 from indexer.errors import InvalidQuery
-from widget.auth import current_principal, require_api_key
+from widget.admin_access import operator_name, require_operator
 from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
 from widget.errors import error
@@ -68,7 +68,7 @@ def rule_not_found(e: RuleNotFound) -> tuple[Any, int]:
 
 
 @admin_rules.get("")
-@require_api_key
+@require_operator
 def list_rules() -> Any:
     kind = strict_args(request).get("kind")
     if kind is not None and kind not in KINDS:
@@ -78,20 +78,20 @@ def list_rules() -> Any:
 
 
 @admin_rules.post("")
-@require_api_key
+@require_operator
 def add_rule() -> Any:
     rule = rule_editor_of(current_app).add(_rule_body(), _author())
     return jsonify(rule.to_dict()), 201
 
 
 @admin_rules.get("/<int:rule_id>")
-@require_api_key
+@require_operator
 def get_rule(rule_id: int) -> Any:
     return jsonify(rule_editor_of(current_app).store.get(rule_id).to_dict())
 
 
 @admin_rules.get("/<int:rule_id>/history")
-@require_api_key
+@require_operator
 def rule_history(rule_id: int) -> Any:
     """Every version, removed rules' included: the audit of who changed what, when."""
     history = rule_editor_of(current_app).store.history(rule_id)
@@ -99,13 +99,13 @@ def rule_history(rule_id: int) -> Any:
 
 
 @admin_rules.put("/<int:rule_id>")
-@require_api_key
+@require_operator
 def change_rule(rule_id: int) -> Any:
     return jsonify(rule_editor_of(current_app).change(rule_id, _rule_body(), _author()).to_dict())
 
 
 @admin_rules.delete("/<int:rule_id>")
-@require_api_key
+@require_operator
 def remove_rule(rule_id: int) -> Any:
     removed = rule_editor_of(current_app).remove(rule_id, _author())
     return jsonify({"id": removed.id, "removed": True, "version": removed.version + 1})
@@ -118,6 +118,5 @@ def _rule_body() -> Any:
 
 
 def _author() -> str:
-    """Who changes a rule: the API key that signed the request in, by its id."""
-    principal = current_principal()
-    return f"api-key:{principal.key_id}" if principal else "unknown"
+    """Who changes a rule: the API key by its id, or the admin signed in on the dashboard."""
+    return operator_name()

@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from widget.admin_rules import admin_rules
     from widget.agent import agent
     from widget.api import api
+    from widget.dashboard import dashboard
     from widget.events import events
     from widget.health import health
     from widget.hooks import hooks
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.register_blueprint(hooks)
     app.register_blueprint(admin)
     app.register_blueprint(admin_rules)
+    app.register_blueprint(dashboard)
     app.register_blueprint(metrics_page)
     app.after_request(allow_widget_origins)
     lifecycle.register(app)

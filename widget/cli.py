@@ -297,12 +297,14 @@ def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | No
     click.echo(f"serving the demo help page on {url} (in English: {url}en)")
     if _agent_access_configured(settings):
         click.echo(f"agents' page: {url}agent (sign in as your agent_auth setting says)")
+        click.echo(f"dashboard: {url}admin (for the agents admin_users names)")
     else:
         password = secrets.token_urlsafe(DEMO_PASSWORD_BYTES)
         environment.update(_demo_agent_user(DEMO_AGENT, password))
         click.echo(
             f"agents' page: {url}agent, user {DEMO_AGENT}, password {password} (new each run)"
         )
+        click.echo(f"dashboard: {url}admin, the same user (an admin in the demo)")
     click.echo("Ctrl-C stops it.")
     _serve_in_a_fresh_process(settings, listener, environment)
 
@@ -397,7 +399,8 @@ def _agent_access_configured(settings: Settings) -> bool:
 
 
 def _demo_agent_user(name: str, password: str) -> dict[str, str]:
-    """Settings for a user of the agents' page, with this password, for this run only.
+    """Settings for a user of the agents' page and the dashboard (an admin), with this
+    password, for this run only.
 
     A user rather than an open page: the page stays protected if the demo is served
     beyond this machine (--host 0.0.0.0), it is the sign-in real deployments use, and
@@ -405,7 +408,11 @@ def _demo_agent_user(name: str, password: str) -> dict[str, str]:
     """
     from widget.agent_access import password_entry
 
-    return {"ASKFIND_AGENT_AUTH": "password", "ASKFIND_AGENT_USERS": password_entry(name, password)}
+    return {
+        "ASKFIND_AGENT_AUTH": "password",
+        "ASKFIND_AGENT_USERS": password_entry(name, password),
+        "ASKFIND_ADMIN_USERS": name,
+    }
 
 
 def _serve_in_a_fresh_process(

@@ -119,24 +119,27 @@ class SqliteEventStore:
     ) -> Iterator[StoredEvent]:
         """Events received in [since, until) (of ``types`` only, if given), oldest first.
 
-        Read in pages, so a report over months of events does not hold them all at once.
+        Read in pages, so a report over months of events does not hold them all at once,
+        each page after the last (time, id) read: in the order of the index on the time,
+        so a short period (a day of the dashboard's series) reads that day's rows only
+        (ordered by id, SQLite would walk the table from its first row instead).
         """
         low = since.astimezone(UTC).isoformat(timespec="milliseconds") if since else ""
         high = until.astimezone(UTC).isoformat(timespec="milliseconds") if until else "9999"
         kinds = tuple(types) if types is not None else EVENT_TYPES
         sql = (
-            "SELECT * FROM event WHERE received_at >= ? AND received_at < ? AND id > ?"
-            f" AND type IN ({','.join('?' * len(kinds))}) ORDER BY id LIMIT ?"
+            "SELECT * FROM event WHERE (received_at, id) > (?, ?) AND received_at < ?"
+            f" AND type IN ({','.join('?' * len(kinds))}) ORDER BY received_at, id LIMIT ?"
         )
-        last_id = 0
+        after = (low, 0)  # ids start at 1: the first page starts at since itself
         while True:
             with self._lock:
-                rows = self._db.execute(sql, (low, high, last_id, *kinds, READ_PAGE)).fetchall()
+                rows = self._db.execute(sql, (*after, high, *kinds, READ_PAGE)).fetchall()
             for row in rows:
                 yield _stored(row)
             if len(rows) < READ_PAGE:
                 return
-            last_id = rows[-1][0]
+            after = (rows[-1][1], rows[-1][0])
 
     def purge(self, before: datetime) -> int:
         """Delete the events received before ``before``, zeroing their pages, and move
