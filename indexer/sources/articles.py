@@ -17,14 +17,13 @@ Open Graph ``article:*`` properties; navigation, header and footer are not its t
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from lxml import etree
-from markdown_it import MarkdownIt
 from selectolax.lexbor import LexborHTMLParser
 
 from indexer.errors import InvalidRecord
@@ -50,8 +49,15 @@ OPEN_GRAPH_FIELDS = {
 _CHROME = "nav, header, footer, aside, script, style, noscript, form"
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
-# CommonMark without raw HTML: a Markdown article's HTML is what Markdown makes.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+@functools.cache
+def _markdown() -> Any:
+    """CommonMark without raw HTML: a Markdown article's HTML is what Markdown makes. Made
+    when first needed: every ``askfind`` command imports the sources, few read Markdown."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def is_sitemap(path: Path) -> bool:
@@ -96,6 +102,8 @@ def read_sitemap(path: Path, board: str | None = None) -> Iterator[SourceItem]:
     ``index.html`` inside. Its id and link are its address; its ``<lastmod>`` is its
     ``updated_at``. A page not saved is a record error, not a request.
     """
+    from lxml import etree  # here: only a sitemap needs it, and it takes 10 ms to import
+
     try:
         tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
     except (OSError, etree.XMLSyntaxError) as e:
@@ -181,7 +189,7 @@ def markdown_record(text: str, fallback_title: str) -> dict[str, Any]:
             text = text[: heading.start()] + text[heading.end() :]
         else:
             record["title"] = fallback_title.replace("-", " ").replace("_", " ")
-    record["body"] = _MARKDOWN.render(text)
+    record["body"] = _markdown().render(text)
     return record
 
 
