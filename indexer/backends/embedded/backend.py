@@ -39,6 +39,7 @@ from indexer.backends.embedded import generations
 from indexer.backends.embedded.generations import CURRENT
 from indexer.backends.embedded.segment import Segment, epoch_seconds
 from indexer.backends.embedded.store import Store
+from indexer.backends.embedded.vectors import VectorIndex
 from indexer.errors import IndexNotFound, RebuildInProgress
 from indexer.settings import Settings
 from indexer.threads import Thread
@@ -178,7 +179,13 @@ class EmbeddedBackend:
         """Fold the delta into a new snapshot (a bulk rebuild of the search structures)."""
         with self._lock:
             generation = self._live()
-            name = _build_snapshot(generation.path, generation.store, self.settings, self.dimension)
+            name = _build_snapshot(
+                generation.path,
+                generation.store,
+                self.settings,
+                self.dimension,
+                generation.snapshot.vectors,
+            )
             generation.store.set_meta(SNAPSHOT_KEY, name)
             self._generation = None  # reopen with the new snapshot
             generations.remove_old_snapshots(generation.path, keep=name)
@@ -350,7 +357,9 @@ class EmbeddedRebuild:
     def commit(self) -> None:
         """Build the search structures, then make this generation the live one."""
         settings, dimension = self._backend.settings, self._backend.dimension
-        name = _build_snapshot(self.path, self._store, settings, dimension)
+        live = self._backend._live_or_none()
+        previous = live.snapshot.vectors if live is not None else None
+        name = _build_snapshot(self.path, self._store, settings, dimension, previous)
         self._store.set_meta(SNAPSHOT_KEY, name)
         self._store.close()
         generations.publish(self._backend.index_dir, self.path.name)
@@ -358,8 +367,17 @@ class EmbeddedRebuild:
         generations.remove_old_generations(self._backend.index_dir, keep=self.path.name)
 
 
-def _build_snapshot(path: Path, store: Store, settings: Settings, dimension: int) -> str:
-    """Write a snapshot of the store's current contents; returns its folder name."""
+def _build_snapshot(
+    path: Path,
+    store: Store,
+    settings: Settings,
+    dimension: int,
+    previous: VectorIndex | None = None,
+) -> str:
+    """Write a snapshot of the store's current contents; returns its folder name.
+
+    ``previous``: the live snapshot's vectors, whose graph serves again if the vectors
+    are the same (``VectorIndex.build``)."""
     seq = store.last_seq()
     name = f"snapshot-{seq}"
     scratch = path / f".{name}.tmp"
@@ -371,6 +389,7 @@ def _build_snapshot(path: Path, store: Store, settings: Settings, dimension: int
         k1=settings.bm25_k1,
         b=settings.bm25_b,
         with_graph=count >= settings.ann_min_threads,
+        previous_vectors=previous,
     )
     segment.save(scratch)
     generations.fsync_tree(scratch)

@@ -63,6 +63,7 @@ class Segment:
         b: float,
         with_graph: bool,
         reference: LexicalIndex | None = None,
+        previous_vectors: VectorIndex | None = None,
     ) -> Segment:
         ids: list[str] = []
         documents: list[Mapping[str, list[str]]] = []
@@ -88,7 +89,7 @@ class Segment:
         return cls(
             ids=ids,
             lexical=LexicalIndex.build(documents, k1=k1, b=b, reference=reference),
-            vectors=VectorIndex.build(matrix, with_graph=with_graph),
+            vectors=VectorIndex.build(matrix, with_graph=with_graph, previous=previous_vectors),
             boards=np.array([board_codes.get(x, NO_CODE) for x in boards], dtype=np.int32),
             langs=np.array([lang_codes.get(x, NO_CODE) for x in langs], dtype=np.int32),
             solved=np.array(solved, dtype=bool),

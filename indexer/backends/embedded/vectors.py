@@ -37,12 +37,30 @@ class VectorIndex:
         self.vectors = vectors
         self.graph = graph
 
+    def same_vectors_as(self, vectors: np.ndarray) -> bool:
+        """Whether this index, with a graph, holds exactly ``vectors`` in this order."""
+        return (
+            self.graph is not None
+            and self.vectors.shape == vectors.shape
+            and bool(np.array_equal(self.vectors, vectors))
+        )
+
     @property
     def size(self) -> int:
         return int(self.vectors.shape[0])
 
     @classmethod
-    def build(cls, vectors: np.ndarray, with_graph: bool) -> VectorIndex:
+    def build(
+        cls, vectors: np.ndarray, with_graph: bool, previous: VectorIndex | None = None
+    ) -> VectorIndex:
+        """The index of ``vectors``, with a graph if ``with_graph``.
+
+        A ``previous`` index over exactly the same vectors lends its graph: a nightly
+        rebuild of unchanged threads does not build the graph again (at 100,000 threads
+        about a minute of the two cores).
+        """
+        if with_graph and previous is not None and previous.same_vectors_as(vectors):
+            return cls(vectors, previous.graph)
         graph = None
         if with_graph and len(vectors):
             import faiss

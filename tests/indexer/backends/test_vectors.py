@@ -44,3 +44,21 @@ def test_the_graph_keeps_to_the_allowed_positions(tmp_path: Path) -> None:
     allowed[::3] = True
     positions, _ = loaded.top_k(unit_rows(1, seed=4)[0], 20, allowed, ef_search=64)
     assert len(positions) == 20 and all(position % 3 == 0 for position in positions)
+
+
+def test_a_rebuild_over_the_same_vectors_reuses_the_graph_read_from_disk(tmp_path: Path) -> None:
+    vectors = unit_rows(2000, seed=5)
+    VectorIndex.build(vectors, with_graph=True).save(tmp_path / "old")
+    live = VectorIndex.load(tmp_path / "old")  # mapped, as the live snapshot is
+    same = VectorIndex.build(vectors.copy(), with_graph=True, previous=live)
+    assert same.graph is live.graph
+    same.save(tmp_path / "new")
+    again = VectorIndex.load(tmp_path / "new")
+    query = unit_rows(1, seed=6)[0]
+    assert list(again.top_k(query, 50, None, 64)[0]) == list(live.top_k(query, 50, None, 64)[0])
+
+    changed = vectors.copy()
+    changed[7] = unit_rows(1, seed=7)[0]
+    rebuilt = VectorIndex.build(changed, with_graph=True, previous=live)
+    assert rebuilt.graph is not live.graph
+    assert VectorIndex.build(vectors[:-1], with_graph=True, previous=live).graph is not live.graph
