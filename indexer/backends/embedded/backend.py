@@ -357,7 +357,7 @@ class EmbeddedRebuild:
     def commit(self) -> None:
         """Build the search structures, then make this generation the live one."""
         settings, dimension = self._backend.settings, self._backend.dimension
-        live = self._backend._live_or_none()
+        live = self._backend._readable_or_none()
         previous = live.snapshot.vectors if live is not None else None
         name = _build_snapshot(self.path, self._store, settings, dimension, previous)
         self._store.set_meta(SNAPSHOT_KEY, name)

@@ -24,6 +24,7 @@ import numpy as np
 
 from indexer.analysis.analyzer import AnalyzedQuery, PrefixTerm
 from indexer.backends.base import FIELDS
+from indexer.backends.embedded.arrays import load_array
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +174,12 @@ class LexicalIndex:
         fields = {}
         for name in FIELDS:
             fields[name] = FieldPostings(
-                indptr=np.load(folder / f"{name}.indptr.npy", mmap_mode="r"),
-                docs=np.load(folder / f"{name}.docs.npy", mmap_mode="r"),
-                weights=np.load(folder / f"{name}.weights.npy", mmap_mode="r"),
-                average_length=float(np.load(folder / f"{name}.average_length.npy")[0]),
+                indptr=load_array(folder / f"{name}.indptr.npy", mmap_mode="r"),
+                docs=load_array(folder / f"{name}.docs.npy", mmap_mode="r"),
+                weights=load_array(folder / f"{name}.weights.npy", mmap_mode="r"),
+                average_length=float(load_array(folder / f"{name}.average_length.npy")[0]),
             )
-        size = int(np.load(folder / "size.npy")[0])
+        size = int(load_array(folder / "size.npy")[0])
         return cls(vocabulary, fields, size)
 
 

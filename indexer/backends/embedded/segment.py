@@ -16,6 +16,7 @@ import numpy as np
 
 from indexer.analysis.analyzer import AnalyzedQuery
 from indexer.backends.base import EVERY_GROUP, Filters, Hit
+from indexer.backends.embedded.arrays import load_array
 from indexer.backends.embedded.lexical import LexicalIndex
 from indexer.backends.embedded.store import StoredRow
 from indexer.backends.embedded.vectors import VectorIndex
@@ -191,12 +192,14 @@ class Segment:
             ids=meta["ids"],
             lexical=LexicalIndex.load(folder / "lexical"),
             vectors=VectorIndex.load(folder / "vectors"),
-            boards=np.load(folder / "boards.npy"),
-            langs=np.load(folder / "langs.npy"),
-            solved=np.load(folder / "solved.npy"),
+            boards=load_array(folder / "boards.npy"),
+            langs=load_array(folder / "langs.npy"),
+            solved=load_array(folder / "solved.npy"),
             board_codes=meta["board_codes"],
             lang_codes=meta["lang_codes"],
-            created=np.load(folder / CREATED_FILE) if (folder / CREATED_FILE).is_file() else None,
+            created=load_array(folder / CREATED_FILE)
+            if (folder / CREATED_FILE).is_file()
+            else None,
             group_positions={
                 group: np.array(positions, dtype=np.int64)
                 for group, positions in json.loads((folder / VISIBILITY_FILE).read_text()).items()

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from indexer.backends.embedded.arrays import load_array
+
 if TYPE_CHECKING:
     import faiss
 
@@ -125,7 +127,7 @@ class VectorIndex:
 
     @classmethod
     def load(cls, folder: Path) -> VectorIndex:
-        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        vectors = load_array(folder / "vectors.npy", mmap_mode="r")
         graph_file = folder / "hnsw.faiss"
         if not graph_file.is_file():
             return cls(vectors)
