@@ -49,15 +49,13 @@ from widget.agent_access import (
     require_agent,
 )
 from widget.agent_text import (
-    COOKIE,
-    COOKIE_MAX_AGE_S,
-    LANGUAGE_NAMES,
     PAGE,
     SCRIPT,
     SWITCH_PARAM,
     SWITCH_TO,
+    language_choices,
     page_language,
-    switched_language,
+    remembering_language,
 )
 from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
@@ -80,7 +78,6 @@ def page() -> Any:
     come from the index: its boards and languages."""
     engine = engine_of(current_app)
     lang = page_language(request)
-    names = LANGUAGE_NAMES[lang]
     response = make_response(
         render_template(
             "agent.html",
@@ -90,18 +87,13 @@ def page() -> Any:
             switch_to=SWITCH_TO[lang],
             switch_param=SWITCH_PARAM,
             boards=sorted(engine.backend.boards()),
-            languages=[(code, names.get(code, code)) for code in engine.settings.languages],
+            languages=language_choices(lang, engine.settings.languages),
             page_size=PAGE_SIZE,
             max_query_chars=engine.settings.query_max_chars,
             agent=current_agent(),
         )
     )
-    if switched_language(request):
-        response.set_cookie(
-            COOKIE, lang, max_age=COOKIE_MAX_AGE_S, path="/agent", httponly=True, samesite="Lax"
-        )
-    response.vary.update(("Accept-Language", "Cookie"))
-    return response
+    return remembering_language(response, request, lang, "/agent")
 
 
 @agent.get("/api/agent/threads/<thread_id>")

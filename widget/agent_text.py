@@ -15,9 +15,10 @@ each with a stable ``code`` (``widget.agent``); without one (``/api/search``), 4
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from flask import Request
+from flask import Request, Response
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -203,3 +204,20 @@ def page_language(request: Request) -> str:
         or request.accept_languages.best_match(LANGUAGES)
         or DEFAULT_LANGUAGE
     )
+
+
+def language_choices(lang: str, codes: Sequence[str]) -> list[tuple[str, str]]:
+    """(code, name in the page's language ``lang``) of the index's languages, for a filter."""
+    names = LANGUAGE_NAMES[lang]
+    return [(code, names.get(code, code)) for code in codes]
+
+
+def remembering_language(response: Response, request: Request, lang: str, path: str) -> Response:
+    """``response`` with the switched-to language remembered for the pages under ``path``
+    (a cookie), and marked as depending on the headers that choose the language."""
+    if switched_language(request):
+        response.set_cookie(
+            COOKIE, lang, max_age=COOKIE_MAX_AGE_S, path=path, httponly=True, samesite="Lax"
+        )
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response

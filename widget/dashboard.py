@@ -23,13 +23,11 @@ from werkzeug.exceptions import NotFound
 from widget.admin_access import NotAnAdmin, require_admin
 from widget.agent_access import current_agent
 from widget.agent_text import (
-    COOKIE,
-    COOKIE_MAX_AGE_S,
-    LANGUAGE_NAMES,
     SWITCH_PARAM,
     SWITCH_TO,
+    language_choices,
     page_language,
-    switched_language,
+    remembering_language,
 )
 from widget.context import engine_of
 from widget.dashboard_text import PAGE, SCRIPT
@@ -55,7 +53,6 @@ def page() -> Any:
     """The dashboard; its filters come from the index (boards) and the settings (languages)."""
     engine = engine_of(current_app)
     lang = page_language(request)
-    names = LANGUAGE_NAMES[lang]
     response = make_response(
         render_template(
             "admin.html",
@@ -66,17 +63,12 @@ def page() -> Any:
             switch_param=SWITCH_PARAM,
             periods=PERIODS_DAYS,
             boards=sorted(engine.backend.boards()),
-            languages=[(code, names.get(code, code)) for code in engine.settings.languages],
+            languages=language_choices(lang, engine.settings.languages),
             charts=chart_library(engine.settings.chart_library_dir) is not None,
             agent=current_agent(),
         )
     )
-    if switched_language(request):
-        response.set_cookie(
-            COOKIE, lang, max_age=COOKIE_MAX_AGE_S, path="/admin", httponly=True, samesite="Lax"
-        )
-    response.vary.update(("Accept-Language", "Cookie"))
-    return response
+    return remembering_language(response, request, lang, "/admin")
 
 
 @dashboard.get("/admin/charts/<name>")
