@@ -47,9 +47,7 @@ def report() -> Any:
     top = integer(args, "top", 20, 1, MAX_TOP)
     store = event_store_of(current_app)
     experiment = Experiment.of(engine_of(current_app).settings)
-    return jsonify(
-        report_with_experiment(lambda: store.read(since, until), since, until, top, experiment)
-    )
+    return jsonify(report_with_experiment(store.read(since, until), since, until, top, experiment))
 
 
 @admin.get("/gaps")

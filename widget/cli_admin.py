@@ -49,7 +49,7 @@ def report_command(
         store = open_event_store(settings)
         try:
             data = report_with_experiment(
-                lambda: store.read(start, end), start, end, top, Experiment.of(settings)
+                store.read(start, end), start, end, top, Experiment.of(settings)
             )
         finally:
             store.close()

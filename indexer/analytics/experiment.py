@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import NormalDist
@@ -101,17 +101,19 @@ class Arm:
 
 
 def report_with_experiment(
-    read: Callable[[], Iterable[StoredEvent]],
+    events: Iterable[StoredEvent],
     since: datetime | None,
     until: datetime | None,
     top: int,
     experiment: Experiment,
 ) -> dict[str, Any]:
     """The report of a period as JSON-ready data: the usual figures of the sessions that
-    were shown the widget, and ``"experiment"``, the comparison of the arms. ``read()``
-    gives the period's events (called once for each)."""
-    data = build_report(experiment.events_of(WIDGET, read()), since, until, top).to_dict()
-    data["experiment"] = compare_arms(experiment, read())
+    were shown the widget, and ``"experiment"``, the comparison of the arms, from one
+    pass over the period's ``events``."""
+    tally = _ArmTally(experiment)
+    widget_events = (stored for stored in events if tally.add(stored) == WIDGET)
+    data = build_report(widget_events, since, until, top).to_dict()
+    data["experiment"] = tally.comparison()
     return data
 
 
@@ -121,26 +123,44 @@ def compare_arms(experiment: Experiment, events: Iterable[StoredEvent]) -> dict[
     A session counts once it searched (the widget reports a search in both arms); it
     posted if it sent ``asked_anyway``.
     """
-    searched: dict[str, set[str]] = {WIDGET: set(), HOLDOUT: set()}
-    posted: dict[str, set[str]] = {WIDGET: set(), HOLDOUT: set()}
+    tally = _ArmTally(experiment)
     for stored in events:
+        tally.add(stored)
+    return tally.comparison()
+
+
+class _ArmTally:
+    """The searching and the posting sessions of each arm, gathered event by event."""
+
+    def __init__(self, experiment: Experiment) -> None:
+        self.experiment = experiment
+        self.searched: dict[str, set[str]] = {WIDGET: set(), HOLDOUT: set()}
+        self.posted: dict[str, set[str]] = {WIDGET: set(), HOLDOUT: set()}
+
+    def add(self, stored: StoredEvent) -> str:
+        """Count ``stored``; returns the arm of its session."""
         event = stored.event
-        arm = experiment.arm(event.session)
+        arm = self.experiment.arm(event.session)
         if event.type == "impression":
-            searched[arm].add(event.session)
+            self.searched[arm].add(event.session)
         elif event.type == "asked_anyway":
-            posted[arm].add(event.session)
-    arms = {
-        arm: Arm(len(searched[arm]), len(posted[arm] & searched[arm])) for arm in (WIDGET, HOLDOUT)
-    }
-    return {
-        "name": experiment.name,
-        "holdout_share": experiment.holdout_share,
-        "running": experiment.running,
-        "confidence": CONFIDENCE,
-        "arms": {arm: figures.to_dict() for arm, figures in arms.items()},
-        **estimate(arms[WIDGET], arms[HOLDOUT]),
-    }
+            self.posted[arm].add(event.session)
+        return arm
+
+    def comparison(self) -> dict[str, Any]:
+        arms = {
+            arm: Arm(len(self.searched[arm]), len(self.posted[arm] & self.searched[arm]))
+            for arm in (WIDGET, HOLDOUT)
+        }
+        experiment = self.experiment
+        return {
+            "name": experiment.name,
+            "holdout_share": experiment.holdout_share,
+            "running": experiment.running,
+            "confidence": CONFIDENCE,
+            "arms": {arm: figures.to_dict() for arm, figures in arms.items()},
+            **estimate(arms[WIDGET], arms[HOLDOUT]),
+        }
 
 
 def estimate(widget: Arm, holdout: Arm, confidence: float = CONFIDENCE) -> dict[str, Any]:

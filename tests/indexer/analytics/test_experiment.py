@@ -107,7 +107,7 @@ def test_the_usual_report_counts_only_the_sessions_that_saw_the_widget() -> None
     experiment = Experiment("deflection", 0.5)
     events = simulated_events(experiment, 400, posted_without=0.5, deflected=0.2, seed=5)
     stored = [StoredEvent(n, T0, e, None) for n, e in enumerate(events)]
-    data = report_with_experiment(lambda: iter(stored), None, None, 5, experiment)
+    data = report_with_experiment(stored, None, None, 5, experiment)
     assert data["zero_result_queries"] == []  # every session of the widget's arm saw one
     assert data["sessions"] == data["experiment"]["arms"][WIDGET]["sessions"]
     assert data["sessions"] + data["experiment"]["arms"][HOLDOUT]["sessions"] == 400
