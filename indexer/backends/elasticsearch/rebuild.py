@@ -31,7 +31,7 @@ from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import Any, Protocol
 
-from elasticsearch import Elasticsearch
+from elasticsearch import ConnectionTimeout, Elasticsearch
 from elasticsearch.helpers import scan
 
 from indexer.backends.base import FIELDS, IndexedThread
@@ -306,10 +306,23 @@ class ElasticsearchRebuild:
         instead of 9.0 ms and the lexical one in 9.4 instead of 11.4 (p50, measured). The
         index is written once and then mostly read, so merging now costs nothing later
         (about 20 s at 100,000 threads; a clone's few new segments merge into its big one).
+
+        An unmerged index answers the same, only a little slower, so a merge that does not
+        finish in time does not fail the rebuild. Elasticsearch 9 starts no merge while
+        its disk is fuller than ``indices.merge.disk.watermark.high`` (95 %, or less
+        than 100 GB free of a large disk), and the force merge then waits for space.
         """
-        self._client.options(request_timeout=MERGE_TIMEOUT_S).indices.forcemerge(
-            index=self.index, max_num_segments=1
-        )
+        try:
+            self._client.options(request_timeout=MERGE_TIMEOUT_S).indices.forcemerge(
+                index=self.index, max_num_segments=1
+            )
+        except ConnectionTimeout:
+            log.warning(
+                "%s was not merged into one segment within %.0f s (is the disk fuller than "
+                "indices.merge.disk.watermark.high allows?): publishing it unmerged",
+                self.index,
+                MERGE_TIMEOUT_S,
+            )
         self._lease.renew(force=True)
 
     def _count_terms_and_drop_others(self, expected: set[str]) -> vocabulary.TermCounter:

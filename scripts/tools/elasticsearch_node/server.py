@@ -282,6 +282,9 @@ class ElasticsearchServer:
             "xpack.security.enabled": False,
             # A dev machine's disk is often fuller than the 85/90/95 % watermarks allow.
             "cluster.routing.allocation.disk.threshold_enabled": False,
+            # Elasticsearch 9 also stops starting merges above 95 % (or with less than
+            # 100 GB free of a large disk): a force merge then waits until it times out.
+            "indices.merge.disk.check_interval": "0s",
         }
         return "".join(f"{key}: {json.dumps(value)}\n" for key, value in settings.items())
 
