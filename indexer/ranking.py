@@ -224,23 +224,37 @@ def prior_bonus(signals: Signals, params: RankingParams, now: datetime) -> float
     count as a thread's. An accepted solution that may be outdated
     (``freshness.solution_outdated``) costs ``prior_outdated``.
     """
-    kudos = math.copysign(math.log1p(abs(signals.kudos)), signals.kudos) / _KUDOS_NORM
-    if signals.kind == ARTICLE:
-        endorsed = params.prior_article
-    else:
-        endorsed = params.prior_solved * float(signals.solved)
-    if outdated(signals, params, now):
-        endorsed -= params.prior_outdated
-    bonus = (
-        endorsed
-        + params.prior_kudos * max(-1.0, min(1.0, kudos))
-        + params.prior_views * min(1.0, math.log1p(max(0, signals.views)) / _VIEWS_NORM)
-        + params.prior_replies * min(1.0, math.log1p(max(0, signals.replies)) / _REPLIES_NORM)
+    bonus = _standing(
+        signals,
+        params.prior_article,
+        params.prior_solved,
+        params.prior_kudos,
+        params.prior_views,
+        params.prior_replies,
     )
+    if outdated(signals, params, now):
+        bonus -= params.prior_outdated
     if signals.created_at and params.prior_recency:
         age_days = max(0.0, (now.timestamp() - _epoch_seconds(signals.created_at)) / _DAY_S)
         bonus += params.prior_recency * 0.5 ** (age_days / params.recency_half_life_days)
     return bonus
+
+
+@lru_cache(maxsize=50_000)
+def _standing(
+    signals: Signals, article: float, solved: float, kudos: float, views: float, replies: float
+) -> float:
+    """The part of ``prior_bonus`` that does not change with time: candidates repeat from
+    keystroke to keystroke, and this was a twentieth of a suggestion's CPU at 100,000
+    threads when computed afresh for each of a query's ~200."""
+    endorsed = article if signals.kind == ARTICLE else solved * float(signals.solved)
+    scaled_kudos = math.copysign(math.log1p(abs(signals.kudos)), signals.kudos) / _KUDOS_NORM
+    return (
+        endorsed
+        + kudos * max(-1.0, min(1.0, scaled_kudos))
+        + views * min(1.0, math.log1p(max(0, signals.views)) / _VIEWS_NORM)
+        + replies * min(1.0, math.log1p(max(0, signals.replies)) / _REPLIES_NORM)
+    )
 
 
 def outdated(signals: Signals, params: RankingParams, now: datetime) -> bool:

@@ -69,6 +69,31 @@ def test_another_process_sees_upserts_and_deletes(indexed: Engine, tmp_path: Pat
     assert indexed.backend.get_threads(["t3"]) == {}
 
 
+def test_signals_changed_by_another_process_are_read_afresh(
+    indexed: Engine, tmp_path: Path
+) -> None:
+    # The backend keeps signals in memory between searches; a change elsewhere must not be
+    # hidden behind them.
+    assert indexed.backend.signals(["t1", "t2"])["t1"].kudos == 0
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from indexer.engine import open_engine
+        from indexer.settings import Settings
+        from indexer.threads import thread_from_record
+        engine = open_engine(Settings(data_dir=Path({str(tmp_path / "data")!r})))
+        record = {{"id": "t1", "title": "Thread 1 über Glasfaser Störung Nummer 1",
+                   "lang": "de", "kudos": 42, "solved": True}}
+        engine.backend.upsert(engine.indexer().preparer.prepare([thread_from_record(record)], ["y"]))
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+    changed = indexed.backend.signals(["t1", "t2"])
+    assert (changed["t1"].kudos, changed["t1"].solved) == (42, True)
+    assert changed["t2"].kudos == 0
+    assert indexed.backend.signals(["t1"])["t1"].kudos == 42  # and again, from memory
+
+
 def test_a_rebuild_killed_midway_leaves_the_previous_index_serving(
     indexed: Engine, engine: Engine, tmp_path: Path
 ) -> None:
