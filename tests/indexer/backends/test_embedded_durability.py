@@ -84,7 +84,8 @@ def test_signals_changed_by_another_process_are_read_afresh(
         engine = open_engine(Settings(data_dir=Path({str(tmp_path / "data")!r})))
         record = {{"id": "t1", "title": "Thread 1 über Glasfaser Störung Nummer 1",
                    "lang": "de", "kudos": 42, "solved": True}}
-        engine.backend.upsert(engine.indexer().preparer.prepare([thread_from_record(record)], ["y"]))
+        prepared = engine.indexer().preparer.prepare([thread_from_record(record)], ["y"])
+        engine.backend.upsert(prepared)
         """
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
