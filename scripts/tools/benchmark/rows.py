@@ -152,6 +152,37 @@ def serve_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
             "",
         )
     )
+    if memory := serving.get("memory_after_load_kib"):
+        rows += memory_rows(memory)
+    return rows
+
+
+def memory_rows(memory: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """RSS, PSS and USS after the load: PSS counts the pages the workers share (the mapped
+    index, the model) once between them, so it adds up; RSS counts them in each."""
+
+    def mib(shares: list[dict[str, int]], key: str) -> str:
+        return f"{sum(s.get(key, 0) for s in shares) / 1024:,.0f}"
+
+    server = [memory["master"], *memory["workers"]]
+    rows = [
+        (
+            f"Server memory after the load, master and {len(memory['workers'])} workers: "
+            "RSS / PSS / USS",
+            f"{mib(server, 'rss')} / **{mib(server, 'pss')}** / {mib(server, 'uss')} MiB "
+            f"(workers each: PSS {', '.join(mib([w], 'pss') for w in memory['workers'])} MiB, "
+            f"USS {', '.join(mib([w], 'uss') for w in memory['workers'])} MiB)",
+            "",
+        )
+    ]
+    if nodes := memory.get("elasticsearch_nodes"):
+        rows.append(
+            (
+                f"Elasticsearch memory, {len(nodes)} node(s): RSS / PSS / USS",
+                f"{mib(nodes, 'rss')} / **{mib(nodes, 'pss')}** / {mib(nodes, 'uss')} MiB",
+                "",
+            )
+        )
     return rows
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..instruments.http_client import KeepAliveClient
 from ..instruments.http_load import run_load, run_load_during, run_sequential
-from ..instruments.processes import children, memory_kib
+from ..instruments.processes import children, memory_kib, memory_shares_kib
 from ..instruments.served import served
 from ..instruments.stats import percentiles
 from ..paths import REPO
@@ -89,6 +89,13 @@ def run_serving(bench: Bench, supply: QuerySupply, warmup: list[str]) -> dict[st
             warm_up(port, bench.args.workers, warmup)
         latency = latency_runs(bench, port, supply)
         throughput = throughput_runs(bench, port, supply)
+        # Now, with the index and the model mapped and the caches warm: a rebuild would
+        # swap the index under the workers.
+        shares = {
+            "master": memory_shares_kib(master),
+            "workers": [memory_shares_kib(pid) for pid in children(master)],
+            **bench.target.process_memory(),
+        }
         if bench.args.serving_only:
             rebuild = bench.earlier.get("serving", {}).get("reindex_under_load")
         else:
@@ -102,6 +109,7 @@ def run_serving(bench: Bench, supply: QuerySupply, warmup: list[str]) -> dict[st
         **({"reindex_under_load": rebuild} if rebuild else {}),
         "workers_peak_rss_mib": peaks,
         "master_peak_rss_mib": master_peak,
+        "memory_after_load_kib": shares,
         "queries_wrapped": supply.wrapped,
     }
 

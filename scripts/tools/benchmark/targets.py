@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..instruments.processes import memory_shares_kib
+
 # How long one request to Elasticsearch may take (deleting a large index is slow).
 TIMEOUT_S = 120.0
 
@@ -40,6 +42,10 @@ class Target(Protocol):
 
     def has_index(self, data_dir: Path) -> bool: ...
 
+    def process_memory(self) -> dict[str, list[dict[str, int]]]:
+        """The memory of the backend's own processes (``memory_shares_kib``), by kind."""
+        ...
+
 
 class EmbeddedTarget:
     """The default backend: index and embedding cache both live in the data dir."""
@@ -59,6 +65,9 @@ class EmbeddedTarget:
 
     def has_index(self, data_dir: Path) -> bool:
         return (data_dir / "index").is_dir()
+
+    def process_memory(self) -> dict[str, list[dict[str, int]]]:
+        return {}  # it runs inside the workers
 
 
 class ElasticsearchTarget:
@@ -93,6 +102,14 @@ class ElasticsearchTarget:
 
     def has_index(self, data_dir: Path) -> bool:
         return any(row["index"].startswith(f"{self.prefix}-v") for row in self._indices())
+
+    def process_memory(self) -> dict[str, list[dict[str, int]]]:
+        """Each node's process, found by the pid the node reports (on this machine only:
+        a node elsewhere has no /proc here, and is left out)."""
+        nodes = self._request("GET", "/_nodes/process?filter_path=nodes.*.process.id") or {}
+        pids = [node["process"]["id"] for node in nodes.get("nodes", {}).values()]
+        found = [memory_shares_kib(pid) for pid in pids]
+        return {"elasticsearch_nodes": [shares for shares in found if shares]}
 
     def _indices(self) -> list[dict[str, Any]]:
         """This prefix's indices (the rebuild lease's too), with their size in bytes.

@@ -52,6 +52,29 @@ def memory_kib(pid: int) -> dict[str, int]:
     return found
 
 
+def memory_shares_kib(pid: int) -> dict[str, int]:
+    """Rss, Pss and Uss of a process now, in KiB (empty when it is gone or unreadable).
+
+    Pages mapped by several processes (the index files the workers map, the model's
+    weights) count once in each one's RSS; PSS divides each page among the processes
+    that map it, so the PSS of all of them adds up to the memory they take together. USS
+    (private clean and dirty) is what the process alone holds: what ending it frees.
+    """
+    fields = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+                fields[key] = int(value.split()[0])
+    except (OSError, ValueError):
+        return {}
+    return {
+        "rss": fields.get("Rss", 0),
+        "pss": fields.get("Pss", 0),
+        "uss": fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0),
+    }
+
+
 def cpu_seconds(pids: Sequence[int]) -> float:
     table = all_processes()
     return sum(table[pid][1] for pid in pids if pid in table)
