@@ -28,12 +28,29 @@ def test_the_graph_read_back_answers_as_built_and_as_the_exact_scan(tmp_path: Pa
         from_file, _ = loaded.top_k(query, 100, None, ef_search=128)
         as_built, _ = built.top_k(query, 100, None, ef_search=128)
         truth, _ = exact.top_k(query, 100, None, ef_search=128)
-        assert list(from_file) == list(as_built)
+        # The same candidates; read back, their cosines come from float16 vectors, whose
+        # near-ties may swap.
+        assert set(from_file) == set(as_built)
         overlap.append(len(set(from_file) & set(truth)) / 100)
         assert from_file[0] == truth[0]  # the nearest is never missed
         positions, scores = loaded.top_k(query, 10, None, ef_search=128)
-        assert np.allclose(scores, vectors[positions] @ query)  # recomputed exactly
+        assert np.allclose(scores, vectors[positions] @ query, rtol=0, atol=1e-3)
     assert np.mean(overlap) > 0.95
+
+
+def test_vectors_beside_a_graph_are_stored_in_half_the_bytes(tmp_path: Path) -> None:
+    vectors = unit_rows(1000, seed=8)
+    VectorIndex.build(vectors, with_graph=True).save(tmp_path / "graph")
+    VectorIndex.build(vectors, with_graph=False).save(tmp_path / "scan")
+    compact, full = VectorIndex.load(tmp_path / "graph"), VectorIndex.load(tmp_path / "scan")
+    assert compact.vectors.dtype == np.float16 and full.vectors.dtype == np.float32
+    assert compact.vectors.nbytes * 2 == full.vectors.nbytes
+    query = unit_rows(1, seed=9)[0]
+    positions, scores = compact.top_k(query, 20, None, ef_search=64)
+    assert scores.dtype == np.float32
+    assert np.abs(scores - vectors[positions] @ query).max() < 1e-3
+    exact_positions, _ = full.top_k(query, 20, None, ef_search=64)
+    assert exact_positions[0] == positions[0]
 
 
 def test_the_graph_keeps_to_the_allowed_positions(tmp_path: Path) -> None:
