@@ -8,7 +8,7 @@ Threads changed after the snapshot are masked out of it (``alive``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,29 +67,35 @@ class Segment:
         previous_vectors: VectorIndex | None = None,
     ) -> Segment:
         ids: list[str] = []
-        documents: list[Mapping[str, list[str]]] = []
         vectors: list[np.ndarray] = []
         boards: list[str | None] = []
         langs: list[str | None] = []
         solved: list[bool] = []
         created: list[str | None] = []
         groups: dict[str, list[int]] = {}
-        for row in rows:
-            for group in row.visibility:
-                groups.setdefault(group, []).append(len(ids))
-            ids.append(row.id)
-            documents.append(row.terms)
-            vectors.append(row.vector)
-            boards.append(row.board)
-            langs.append(row.lang)
-            solved.append(row.solved)
-            created.append(row.created_at)
+
+        def documents() -> Iterator[Mapping[str, list[str]]]:
+            """Each row's words, for the lexical index, which reads them one at a time
+            and keeps none; the rest of the row is kept here."""
+            for row in rows:
+                for group in row.visibility:
+                    groups.setdefault(group, []).append(len(ids))
+                ids.append(row.id)
+                vectors.append(row.vector)
+                boards.append(row.board)
+                langs.append(row.lang)
+                solved.append(row.solved)
+                created.append(row.created_at)
+                yield row.terms
+
+        lexical = LexicalIndex.build(documents(), k1=k1, b=b, reference=reference)
         matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), dtype=np.float32)
+        vectors.clear()  # the matrix holds them now
         board_codes = _codes(boards)
         lang_codes = _codes(langs)
         return cls(
             ids=ids,
-            lexical=LexicalIndex.build(documents, k1=k1, b=b, reference=reference),
+            lexical=lexical,
             vectors=VectorIndex.build(matrix, with_graph=with_graph, previous=previous_vectors),
             boards=np.array([board_codes.get(x, NO_CODE) for x in boards], dtype=np.int32),
             langs=np.array([lang_codes.get(x, NO_CODE) for x in langs], dtype=np.int32),
