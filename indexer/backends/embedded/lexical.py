@@ -205,7 +205,7 @@ class _Columns:
     """One field's postings while an index is built: (term, document, tf) in the order
     they were read, and each document's length."""
 
-    terms: array = field(default_factory=lambda: array("q"))
+    terms: array = field(default_factory=lambda: array("i"))
     docs: array = field(default_factory=lambda: array("i"))
     tfs: array = field(default_factory=lambda: array("f"))
     lengths: array = field(default_factory=lambda: array("f"))
@@ -222,7 +222,7 @@ def _field_postings(
     size: int,
 ) -> FieldPostings:
     lengths = np.frombuffer(column.lengths, dtype=np.float32)
-    terms = sorted_id[np.frombuffer(column.terms, dtype=np.int64)]
+    terms = sorted_id[np.frombuffer(column.terms, dtype=np.int32)]
     docs = np.frombuffer(column.docs, dtype=np.int32)
     tfs = np.frombuffer(column.tfs, dtype=np.float32)
     order = np.argsort(terms, kind="stable")
