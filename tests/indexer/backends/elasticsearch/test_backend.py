@@ -90,10 +90,18 @@ def test_a_rebuild_publishes_its_index_unmerged_when_the_merge_waits_for_disk_sp
                 rebuild.add([thread])
                 client.indices.refresh(index=rebuild.index)
             rebuild.commit()
+        assert sorted(backend.iter_ids()) == sorted(t.thread.id for t in prepared)
+        assert "publishing it unmerged" in caplog.text
     finally:
+        # The disk "empties" while the node still samples it, so that the waiting merges
+        # run; switched off before that, the check would keep the disk full for good (and
+        # every later merge of the session would wait). 100 %, not the default: the
+        # machine's own disk may be fuller than 95 %.
+        client.cluster.put_settings(transient={"indices.merge.disk.watermark.high": "100%"})
+        (live,) = backend.live_indices()
+        client.options(request_timeout=60).indices.forcemerge(index=live, max_num_segments=1)
         client.cluster.put_settings(transient=dict.fromkeys(full))
-    assert sorted(backend.iter_ids()) == sorted(t.thread.id for t in prepared)
-    assert "publishing it unmerged" in caplog.text
+    assert segments_per_shard(client, backend) == [1]  # merged, once there was room
 
 
 def test_scoring_threads_by_cosine_leaves_their_signals_as_they_are(
