@@ -172,7 +172,7 @@ class Segment:
         ]
         if not positions:
             return {}
-        scores = np.asarray(self.vectors.vectors[positions], dtype=np.float32) @ vector
+        scores = self.vectors.cosines(positions, vector)
         return {self.ids[p]: float(s) for p, s in zip(positions, scores, strict=True)}
 
     # --- persistence -----------------------------------------------------------------

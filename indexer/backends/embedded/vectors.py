@@ -105,13 +105,18 @@ class VectorIndex:
             positions = np.arange(self.size) if allowed is None else np.flatnonzero(allowed)
         if len(positions) == 0:
             return positions.astype(np.int64), np.zeros(0, dtype=np.float32)
-        subset = self.vectors if len(positions) == self.size else self.vectors[positions]
-        scores = np.asarray(subset, dtype=FULL_DTYPE) @ query
+        scores = self.cosines(None if len(positions) == self.size else positions, query)
         if len(scores) > k:
             best = np.argpartition(-scores, k - 1)[:k]
             positions, scores = positions[best], scores[best]
         order = np.argsort(-scores, kind="stable")
         return positions[order].astype(np.int64), scores[order].astype(np.float32)
+
+    def cosines(self, positions: np.ndarray | list[int] | None, query: np.ndarray) -> np.ndarray:
+        """Exact cosines (float32) of the vectors at ``positions`` (None: all, in order),
+        whatever precision they are stored in."""
+        rows = self.vectors if positions is None else self.vectors[positions]
+        return np.asarray(rows, dtype=FULL_DTYPE) @ query
 
     def _graph_candidates(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None, ef_search: int

@@ -41,15 +41,7 @@ def children(pid: int) -> list[int]:
 
 def memory_kib(pid: int) -> dict[str, int]:
     """VmHWM (peak resident) and VmRSS of a process, in KiB; empty when it is gone."""
-    found = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
-                found[key] = int(value.split()[0])
-    except OSError:
-        return {}
-    return found
+    return _kib_fields(Path(f"/proc/{pid}/status"), ("VmHWM", "VmRSS")) or {}
 
 
 def memory_shares_kib(pid: int) -> dict[str, int]:
@@ -60,19 +52,28 @@ def memory_shares_kib(pid: int) -> dict[str, int]:
     that map it, so the PSS of all of them adds up to the memory they take together. USS
     (private clean and dirty) is what the process alone holds: what ending it frees.
     """
-    fields = {}
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
-                fields[key] = int(value.split()[0])
-    except (OSError, ValueError):
+    keys = ("Rss", "Pss", "Private_Clean", "Private_Dirty")
+    fields = _kib_fields(Path(f"/proc/{pid}/smaps_rollup"), keys)
+    if fields is None:
         return {}
     return {
         "rss": fields.get("Rss", 0),
         "pss": fields.get("Pss", 0),
         "uss": fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0),
     }
+
+
+def _kib_fields(path: Path, keys: Sequence[str]) -> dict[str, int] | None:
+    """The ``key: value kB`` lines of a /proc file named in ``keys``; None if unreadable."""
+    found = {}
+    try:
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in keys:
+                found[key] = int(value.split()[0])
+    except (OSError, ValueError):
+        return None
+    return found
 
 
 def cpu_seconds(pids: Sequence[int]) -> float:
