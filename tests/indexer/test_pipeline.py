@@ -100,3 +100,30 @@ def test_language_is_detected_and_markup_is_not_indexed(served: Engine, tmp_path
     assert (threads["a"].lang, threads["c"].lang) == ("de", "en")
     indexed = served.backend.indexed(["a"])["a"]
     assert "evil" not in indexed.terms["body"] and "box" in indexed.terms["body"]
+
+
+def test_a_rebuild_of_unchanged_threads_keeps_their_positions_and_graph(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Whatever order the source lists them in: the graph is then used again, not built."""
+    from indexer.backends.embedded.segment import Segment
+
+    threads = [{"id": f"t-{i}", "title": f"Router Modell {i} blinkt rot"} for i in range(60)]
+    served = engine_on(engine, tmp_path / "data", ann_min_threads=10)
+    served.indexer().run(read_source(write_jsonl(tmp_path / "a.jsonl", threads)))
+
+    def live_snapshot() -> Path:
+        index = served.settings.data_dir / "index"
+        return next((index / (index / "CURRENT").read_text().strip()).glob("snapshot-*"))
+
+    before = live_snapshot()
+    graph = (before / "vectors" / "hnsw.faiss").read_bytes()
+    positions = Segment.load(before).ids
+    assert positions == sorted(positions)
+    shuffled = threads[30:] + threads[:30][::-1]
+    report = served.indexer().run(read_source(write_jsonl(tmp_path / "b.jsonl", shuffled)))
+    assert report.unchanged == 60
+    after = live_snapshot()
+    assert after.parent != before.parent
+    assert Segment.load(after).ids == positions
+    assert (after / "vectors" / "hnsw.faiss").read_bytes() == graph

@@ -247,11 +247,19 @@ class Store:
         return rows
 
     def rows(self, ids: Sequence[str] | None = None) -> Iterator[StoredRow]:
-        """Yield rows for building search structures: all of them, or those of ``ids``."""
+        """Yield rows for building search structures: all of them, or those of ``ids``.
+
+        All of them come in the order of their ids, whatever order they were written in:
+        a snapshot's positions then depend on its threads alone, so a rebuild of unchanged
+        threads lays them out as the live snapshot did and its graph serves again (in the
+        order of writing, the rows a rebuild carried over came sorted by id a chunk at a
+        time, and at a million threads the graph was built again: still building after
+        13 minutes). Scanning the id index costs no more than the table (1.5 s against 1.7 s
+        for 200,000 rows of the benchmark's million, from the page cache)."""
         if ids is None:
             with self._lock:
                 # A separate cursor on the same connection: fine for one reader at a time.
-                cursor = self._db.execute(f"SELECT {ROW_COLUMNS} FROM thread")
+                cursor = self._db.execute(f"SELECT {ROW_COLUMNS} FROM thread ORDER BY id")
                 batch = cursor.fetchmany(1000)
                 while batch:
                     yield from (_stored_row(*row) for row in batch)
