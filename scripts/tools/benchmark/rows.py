@@ -123,6 +123,8 @@ def serve_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
                 "",
             )
         )
+    if writes := serving.get("writes"):
+        rows += write_rows(writes)
     rows.append(
         (
             "Server start-up (`askfind serve` until every worker is loaded and idle)",
@@ -155,6 +157,25 @@ def serve_rows(r: dict[str, Any]) -> list[tuple[str, str, str]]:
     if memory := serving.get("memory_after_load_kib"):
         rows += memory_rows(memory)
     return rows
+
+
+def write_rows(writes: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """How soon a thread written or deleted through the API is seen by searches."""
+    agreed = f"{writes['in_a_row']} answers in a row on new connections"
+    return [
+        (
+            f"A thread written through the API (`POST /api/threads`), until {agreed} "
+            "find it by a word of its own (`/api/search`)",
+            f"{_ms(writes['visible_ms'])} after the write was sent ({writes['probes']} "
+            f"threads; the write itself: {_ms(writes['write_ms'])})",
+            "",
+        ),
+        (
+            f"… deleted (`DELETE /api/threads/<id>`), until {agreed} no longer find it",
+            f"{_ms(writes['gone_ms'])} (the delete itself: {_ms(writes['delete_ms'])})",
+            "",
+        ),
+    ]
 
 
 def memory_rows(memory: dict[str, Any]) -> list[tuple[str, str, str]]:

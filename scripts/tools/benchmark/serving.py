@@ -1,4 +1,5 @@
-"""Serving: /api/suggest over HTTP, for latency, throughput and a full rebuild under load."""
+"""Serving: /api/suggest over HTTP, for latency, throughput and a full rebuild under load;
+writes through the API, and how soon searches see them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ..paths import REPO
 from .indexing import index_once
 from .queries import QuerySupply
 from .session import Bench
+from .writes import write_visibility
 
 WARMUP_SECONDS = 5.0
 # The full rebuild under load: clients sending suggestions meanwhile, and how long the
@@ -89,6 +91,8 @@ def run_serving(bench: Bench, supply: QuerySupply, warmup: list[str]) -> dict[st
             warm_up(port, bench.args.workers, warmup)
         latency = latency_runs(bench, port, supply)
         throughput = throughput_runs(bench, port, supply)
+        with bench.phase("writes"):
+            writes = write_visibility(port, bench.api_key)
         # Now, with the index and the model mapped and the caches warm: a rebuild would
         # swap the index under the workers.
         shares = {
@@ -106,6 +110,7 @@ def run_serving(bench: Bench, supply: QuerySupply, warmup: list[str]) -> dict[st
     return {
         "latency": latency,
         "throughput": throughput,
+        "writes": writes,
         **({"reindex_under_load": rebuild} if rebuild else {}),
         "workers_peak_rss_mib": peaks,
         "master_peak_rss_mib": master_peak,

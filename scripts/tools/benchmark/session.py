@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import json
 import os
+import secrets
 import shlex
 import subprocess
 import sys
@@ -45,7 +47,13 @@ class Bench:
         # The load generator is one client (127.0.0.1): a per-client rate limit would
         # answer most of its requests with 429. Set the variable to measure with one.
         no_rate_limit = {"ASKFIND_RATE_LIMIT_PER_SECOND": "0"}
-        return {**no_rate_limit, **os.environ, **self.target.env()}
+        write_key = {"ASKFIND_API_KEYS": hashlib.sha256(self.api_key.encode()).hexdigest()}
+        return {**no_rate_limit, **os.environ, **self.target.env(), **write_key}
+
+    @functools.cached_property
+    def api_key(self) -> str:
+        """The key of this run's writes through the API (made anew for every run)."""
+        return secrets.token_hex(16)
 
     @property
     def index_runs(self) -> int:
