@@ -144,15 +144,13 @@ class Segment:
     ) -> list[Hit]:
         if not self.ids:
             return []
-        scores, matched = self.lexical.score(query, boosts, prefix_limit)
-        allowed = self.allowed(filters)
-        if allowed is not None:
-            scores[~allowed] = 0.0
-        candidates = np.flatnonzero(scores > 0)
-        if len(candidates) > k:
-            candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
-        order = candidates[np.argsort(-scores[candidates], kind="stable")]
-        return [Hit(self.ids[i], float(scores[i]), int(matched[i])) for i in order]
+        positions, scores, matched = self.lexical.top_k(
+            query, boosts, prefix_limit, k, self.allowed(filters)
+        )
+        return [
+            Hit(self.ids[p], float(s), int(m))
+            for p, s, m in zip(positions, scores, matched, strict=True)
+        ]
 
     def vector_top_k(
         self, vector: np.ndarray, k: int, filters: Filters, ef_search: int
