@@ -408,6 +408,7 @@ def _build_snapshot(
         b=settings.bm25_b,
         with_graph=count >= settings.ann_min_threads,
         previous_vectors=previous,
+        expected=count,
     )
     segment.save(scratch)
     generations.fsync_tree(scratch)

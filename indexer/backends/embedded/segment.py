@@ -65,9 +65,15 @@ class Segment:
         with_graph: bool,
         reference: LexicalIndex | None = None,
         previous_vectors: VectorIndex | None = None,
+        expected: int = 0,
     ) -> Segment:
+        """A segment of ``rows``; ``expected`` of them, as far as the caller knows.
+
+        The vectors go straight into one matrix sized for ``expected`` rows (grown if
+        more come): collected one array at a time and stacked, they had been held twice,
+        4 GB at a million threads on top of a rebuild's other needs."""
         ids: list[str] = []
-        vectors: list[np.ndarray] = []
+        matrix = np.empty((expected, dimension), dtype=np.float32)
         boards: list[str | None] = []
         langs: list[str | None] = []
         solved: list[bool] = []
@@ -77,11 +83,14 @@ class Segment:
         def documents() -> Iterator[Mapping[str, list[str]]]:
             """Each row's words, for the lexical index, which reads them one at a time
             and keeps none; the rest of the row is kept here."""
+            nonlocal matrix
             for row in rows:
                 for group in row.visibility:
                     groups.setdefault(group, []).append(len(ids))
+                if len(ids) == len(matrix):
+                    matrix = np.resize(matrix, (max(2 * len(matrix), 64), dimension))
+                matrix[len(ids)] = row.vector
                 ids.append(row.id)
-                vectors.append(row.vector)
                 boards.append(row.board)
                 langs.append(row.lang)
                 solved.append(row.solved)
@@ -89,8 +98,7 @@ class Segment:
                 yield row.terms
 
         lexical = LexicalIndex.build(documents(), k1=k1, b=b, reference=reference)
-        matrix = np.vstack(vectors) if vectors else np.zeros((0, dimension), dtype=np.float32)
-        vectors.clear()  # the matrix holds them now
+        matrix = matrix[: len(ids)]
         board_codes = _codes(boards)
         lang_codes = _codes(langs)
         return cls(
