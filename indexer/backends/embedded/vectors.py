@@ -13,7 +13,8 @@ never read the stored vectors, 1 GB of memory at a million threads.
 
 The graph is read with its int8 codes mapped from the file (faiss's ``IO_FLAG_MMAP_IFC``),
 not copied into each process: the workers share them through the page cache, as they
-share the vectors (``mmap_mode="r"``), and only the graph's links are each worker's own.
+share the vectors of an index without a graph (``mmap_mode="r"``), and only the graph's
+links are each worker's own.
 At 100,000 threads that is 23 MB of a worker's own memory instead of 98, and the graph
 opens in 14 ms instead of 430 (``scripts/vector-recall`` checks the answers are the same).
 
@@ -119,10 +120,11 @@ class VectorIndex:
     def cosines(self, positions: np.ndarray | list[int] | None, query: np.ndarray) -> np.ndarray:
         """Cosines (float32) of the vectors at ``positions`` (None: all, in order).
 
-        With a graph, those of its int8 codes, which its search reads anyway (see the
-        module's docstring); without one, those of the stored vectors."""
-        if self.graph is not None and positions is not None:
-            rows = self.graph.reconstruct_batch(np.asarray(positions, dtype=np.int64))
+        With a graph, always those of its int8 codes, which its search reads anyway (see
+        the module's docstring); without one, those of the stored vectors."""
+        if self.graph is not None:
+            keys = np.arange(self.size) if positions is None else positions
+            rows = self.graph.reconstruct_batch(np.asarray(keys, dtype=np.int64))
         else:
             rows = self.vectors if positions is None else self.vectors[positions]
         return np.asarray(rows, dtype=FULL_DTYPE) @ query

@@ -97,4 +97,6 @@ def test_with_a_graph_the_cosines_come_from_its_codes_not_the_stored_vectors(
     lexical_candidates = [3, 1500, 17]
     cosines = unreadable.cosines(lexical_candidates, query)
     assert np.allclose(cosines, vectors[lexical_candidates] @ query, rtol=0, atol=CODES_TOLERANCE)
+    every = unreadable.cosines(None, query)
+    assert np.allclose(every, vectors @ query, rtol=0, atol=CODES_TOLERANCE)
     assert list(positions) == list(loaded.top_k(query, 20, None, ef_search=64)[0])
