@@ -91,3 +91,16 @@ def test_an_elasticsearch_node_on_this_machine_is_found_by_its_pid(elasticsearch
     ]
     assert node["rss"] > 256 * 1024  # a JVM with a heap of at least 256 MB, touched
     assert node["uss"] <= node["pss"] <= node["rss"]
+
+
+def test_a_cluster_named_node_by_node_is_asked_at_the_first_node_that_answers(
+    elasticsearch_url: str,
+) -> None:
+    """``--elasticsearch-url`` takes every node of a cluster, as the service does; a node
+    that is down (here: nothing listens on port 9) does not stop the benchmark."""
+    targets = script_module("tools.benchmark.targets")
+    target = targets.ElasticsearchTarget(f"http://127.0.0.1:9/, {elasticsearch_url}/", "unused")
+    assert target.url == f"http://127.0.0.1:9,{elasticsearch_url.rstrip('/')}"
+    assert len(target.process_memory()["elasticsearch_nodes"]) == 1
+    with pytest.raises(SystemExit, match="does not answer: http://127.0.0.1:9 "):
+        targets.ElasticsearchTarget("http://127.0.0.1:9", "unused").process_memory()

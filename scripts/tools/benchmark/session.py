@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import json
 import os
 import secrets
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from widget.auth import digest_of
 
 from ..instruments.machine import LoadMonitor, PhaseLoad, machine
 from ..paths import REPO
@@ -47,7 +48,7 @@ class Bench:
         # The load generator is one client (127.0.0.1): a per-client rate limit would
         # answer most of its requests with 429. Set the variable to measure with one.
         no_rate_limit = {"ASKFIND_RATE_LIMIT_PER_SECOND": "0"}
-        write_key = {"ASKFIND_API_KEYS": hashlib.sha256(self.api_key.encode()).hexdigest()}
+        write_key = {"ASKFIND_API_KEYS": digest_of(self.api_key)}
         return {**no_rate_limit, **os.environ, **self.target.env(), **write_key}
 
     @functools.cached_property

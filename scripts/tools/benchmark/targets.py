@@ -72,12 +72,17 @@ class EmbeddedTarget:
 
 class ElasticsearchTarget:
     """askfind on the Elasticsearch at ``url``, its indices under ``prefix``; the embedding
-    cache stays in the data dir (so "from scratch" embeds every thread here too)."""
+    cache stays in the data dir (so "from scratch" embeds every thread here too).
+
+    ``url`` may name every node of a cluster, comma-separated, as ``elasticsearch_url``
+    does: the service gets them all, and the benchmark's own requests go to the first
+    node that answers."""
 
     name = "elasticsearch"
 
     def __init__(self, url: str, prefix: str) -> None:
-        self.url = url.rstrip("/")
+        self.nodes = [node.strip().rstrip("/") for node in url.split(",") if node.strip()]
+        self.url = ",".join(self.nodes)
         self.prefix = prefix
 
     def env(self) -> dict[str, str]:
@@ -122,16 +127,19 @@ class ElasticsearchTarget:
         return list(self._request("GET", f"/_cat/indices/{pattern}?{query}") or [])
 
     def _request(self, method: str, path: str) -> Any:
-        request = urllib.request.Request(f"{self.url}{path}", method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-                return json.load(response)
-        except urllib.error.HTTPError as error:
-            if error.code == 404:
-                return None
-            raise SystemExit(f"Elasticsearch at {self.url}: {method} {path}: {error}") from error
-        except urllib.error.URLError as error:
-            raise SystemExit(f"Elasticsearch at {self.url} does not answer: {error}") from error
+        unreachable: list[str] = []
+        for node in self.nodes:
+            request = urllib.request.Request(f"{node}{path}", method=method)
+            try:
+                with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+                    return json.load(response)
+            except urllib.error.HTTPError as error:
+                if error.code == 404:
+                    return None
+                raise SystemExit(f"Elasticsearch at {node}: {method} {path}: {error}") from error
+            except urllib.error.URLError as error:
+                unreachable.append(f"{node} ({error.reason})")
+        raise SystemExit(f"Elasticsearch does not answer: {', '.join(unreachable)}")
 
 
 def _elasticsearch(args: argparse.Namespace) -> Target:

@@ -6,17 +6,18 @@ import argparse
 import json
 import os
 import secrets
-import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from widget.auth import digest_of
+
 from ..elasticsearch_node import ElasticsearchServer
 from ..instruments.eval_data import find_eval_data, read_real_query_titles
 from ..instruments.machine import LoadMonitor, machine
-from ..instruments.served import askfind, served
+from ..instruments.served import served
 from ..paths import REPO
 from ..ports import free_port
 from ..redis_node import RedisServer
@@ -131,12 +132,8 @@ def experiment_env(args: argparse.Namespace, env: dict[str, str]) -> str:
     if not 0 < args.holdout_share <= 0.5 or not 0 <= args.experiment_effect < 1:
         raise SystemExit("--holdout-share must be in (0, 0.5], --experiment-effect in [0, 1)")
     key = secrets.token_hex(16)
-    hashed = subprocess.run(
-        askfind("api-key", "--hash", key), cwd=REPO, env=env, capture_output=True, text=True
-    )
-    digest = hashed.stdout.split("digest:")[1].split()[0]
     env |= {
-        "ASKFIND_API_KEYS": digest,
+        "ASKFIND_API_KEYS": digest_of(key),
         "ASKFIND_EXPERIMENT_HOLDOUT_SHARE": str(args.holdout_share),
         "ASKFIND_EXPERIMENT_NAME": f"replay-{args.seed}",  # the same arms for a seed
         "ASKFIND_RATE_LIMIT_PER_SECOND": "0",
