@@ -269,7 +269,7 @@ class EmbeddedBackend:
             )
         if snapshot.created is None:
             # Written before snapshots kept creation times: read them from the store.
-            times = store.created_times(snapshot.ids)
+            times = store.created_times(list(snapshot.ids))
             snapshot.created = epoch_seconds(times.get(thread_id) for thread_id in snapshot.ids)
         generation = _Generation(
             path=path,
@@ -297,9 +297,10 @@ class EmbeddedBackend:
         if not changes:
             return
         generation.applied_seq = changes[-1][0]
-        generation.changed.update(thread_id for _, thread_id, _ in changes)
-        for thread_id in generation.changed:
-            position = generation.snapshot.positions.get(thread_id)
+        fresh = {thread_id for _, thread_id, _ in changes}
+        generation.changed.update(fresh)
+        for thread_id in fresh:  # those changed before are marked already
+            position = generation.snapshot.ids.position(thread_id)
             if position is not None:
                 generation.snapshot.alive[position] = False
         generation.delta = Segment.build(

@@ -17,6 +17,7 @@ import numpy as np
 from indexer.analysis.analyzer import AnalyzedQuery
 from indexer.backends.base import EVERY_GROUP, Filters, Hit
 from indexer.backends.embedded.arrays import load_array
+from indexer.backends.embedded.ids import ThreadIds
 from indexer.backends.embedded.lexical import LexicalIndex
 from indexer.backends.embedded.store import StoredRow
 from indexer.backends.embedded.vectors import VectorIndex
@@ -31,7 +32,7 @@ VISIBILITY_FILE = "visibility.json"
 class Segment:
     """Threads at positions 0..n-1 and everything needed to search them."""
 
-    ids: list[str]
+    ids: ThreadIds
     lexical: LexicalIndex
     vectors: VectorIndex
     boards: np.ndarray  # int32 code per position, NO_CODE when none
@@ -48,7 +49,6 @@ class Segment:
 
     def __post_init__(self) -> None:
         self.alive = np.ones(len(self.ids), dtype=bool)
-        self.positions = {thread_id: i for i, thread_id in enumerate(self.ids)}
         self.public = np.ones(len(self.ids), dtype=bool)
         for positions in self.group_positions.values():
             self.public[positions] = False
@@ -102,7 +102,7 @@ class Segment:
         board_codes = _codes(boards)
         lang_codes = _codes(langs)
         return cls(
-            ids=ids,
+            ids=ThreadIds.of(ids),
             lexical=lexical,
             vectors=VectorIndex.build(matrix, with_graph=with_graph, previous=previous_vectors),
             boards=np.array([board_codes.get(x, NO_CODE) for x in boards], dtype=np.int32),
@@ -173,7 +173,7 @@ class Segment:
         positions = [
             p
             for thread_id in ids
-            if (p := self.positions.get(thread_id)) is not None
+            if (p := self.ids.position(thread_id)) is not None
             if self.alive[p]
         ]
         if not positions:
@@ -194,14 +194,16 @@ class Segment:
             np.save(folder / CREATED_FILE, self.created)
         groups = {group: p.tolist() for group, p in self.group_positions.items()}
         (folder / VISIBILITY_FILE).write_text(json.dumps(groups, ensure_ascii=False))
-        meta = {"ids": self.ids, "board_codes": self.board_codes, "lang_codes": self.lang_codes}
+        self.ids.save(folder)
+        meta = {"board_codes": self.board_codes, "lang_codes": self.lang_codes}
         (folder / "segment.json").write_text(json.dumps(meta, ensure_ascii=False))
 
     @classmethod
     def load(cls, folder: Path) -> Segment:
         meta = json.loads((folder / "segment.json").read_text())
+        ids = ThreadIds.load(folder)
         return cls(
-            ids=meta["ids"],
+            ids=ThreadIds.of(meta["ids"]) if ids is None else ids,
             lexical=LexicalIndex.load(folder / "lexical"),
             vectors=VectorIndex.load(folder / "vectors"),
             boards=load_array(folder / "boards.npy"),
