@@ -299,8 +299,8 @@ class EmbeddedBackend:
         generation.applied_seq = changes[-1][0]
         fresh = {thread_id for _, thread_id, _ in changes}
         generation.changed.update(fresh)
-        for thread_id in fresh:  # those changed before are marked already
-            position = generation.snapshot.ids.position(thread_id)
+        # Those changed before are marked already.
+        for position in generation.snapshot.ids.positions(sorted(fresh)):
             if position is not None:
                 generation.snapshot.alive[position] = False
         generation.delta = Segment.build(

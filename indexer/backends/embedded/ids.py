@@ -40,6 +40,8 @@ class ThreadIds(Sequence[str]):
         self._offsets = offsets  # int64, n + 1: where each id starts (and the end)
         self._hashes = hashes  # uint64, sorted: each id's ``id_hash``
         self._by_hash = by_hash  # int64: the position of the id of each sorted hash
+        # Slicing a memoryview costs a tenth of slicing the array (0.25 against 2.5 us).
+        self._view = memoryview(text)
 
     @classmethod
     def of(cls, ids: Iterable[str]) -> ThreadIds:
@@ -57,16 +59,14 @@ class ThreadIds(Sequence[str]):
     def __getitem__(self, position: int) -> str:  # type: ignore[override]
         if not -len(self) <= position < len(self):
             raise IndexError(position)
-        position %= len(self)
-        start, end = self._offsets[position], self._offsets[position + 1]
-        return self._text[start:end].tobytes().decode("utf-8")
+        return self.at([position % len(self)])[0]
 
     def __iter__(self) -> Iterator[str]:
         text = self._text.tobytes().decode("utf-8")
         if len(text) == len(self._text):  # ASCII: character offsets are byte offsets
             offsets = self._offsets.tolist()
             return (text[a:b] for a, b in itertools.pairwise(offsets))
-        return (self[p] for p in range(len(self)))
+        return iter(self.at(np.arange(len(self))))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (ThreadIds, list, tuple)):
@@ -75,14 +75,44 @@ class ThreadIds(Sequence[str]):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def at(self, positions: Sequence[int] | np.ndarray) -> list[str]:
+        """The ids at ``positions`` (a search's hits: one call for all of them)."""
+        where = np.asarray(positions, dtype=np.int64)
+        starts, ends = self._offsets[where].tolist(), self._offsets[where + 1].tolist()
+        view = self._view
+        return [view[a:b].tobytes().decode("utf-8") for a, b in zip(starts, ends, strict=True)]
+
+    def positions(self, thread_ids: Sequence[str]) -> list[int | None]:
+        """The position of each of ``thread_ids``, None for those not here."""
+        if not len(self) or not thread_ids:
+            return [None] * len(thread_ids)
+        wanted = np.array([id_hash(thread_id) for thread_id in thread_ids], dtype=np.uint64)
+        at = np.minimum(np.searchsorted(self._hashes, wanted), len(self._hashes) - 1)
+        first = self._by_hash[at]
+        same_hash = self._hashes[at] == wanted
+        named = iter(self.at(first[same_hash]))
+        found: list[int | None] = []
+        for thread_id, candidate, hashed, start in zip(
+            thread_ids, first.tolist(), same_hash.tolist(), at.tolist(), strict=True
+        ):
+            if not hashed:
+                found.append(None)
+            elif next(named) == thread_id:
+                found.append(candidate)
+            else:  # another id with the same hash: look at the others that have it
+                found.append(self._after_collision(thread_id, start))
+        return found
+
     def position(self, thread_id: str) -> int | None:
         """The position of ``thread_id``, or None when it is not here."""
-        wanted = np.uint64(id_hash(thread_id))
-        at = int(np.searchsorted(self._hashes, wanted))
-        while at < len(self._hashes) and self._hashes[at] == wanted:
-            position = int(self._by_hash[at])
-            if self[position] == thread_id:
-                return position
+        return self.positions([thread_id])[0]
+
+    def _after_collision(self, thread_id: str, start: int) -> int | None:
+        at = start + 1
+        while at < len(self._hashes) and self._hashes[at] == self._hashes[start]:
+            candidate = int(self._by_hash[at])
+            if self.at([candidate])[0] == thread_id:
+                return candidate
             at += 1
         return None
 

@@ -156,8 +156,8 @@ class Segment:
             query, boosts, prefix_limit, k, self.allowed(filters)
         )
         return [
-            Hit(self.ids[p], float(s), int(m))
-            for p, s, m in zip(positions, scores, matched, strict=True)
+            Hit(thread_id, float(s), int(m))
+            for thread_id, s, m in zip(self.ids.at(positions), scores, matched, strict=True)
         ]
 
     def vector_top_k(
@@ -166,20 +166,23 @@ class Segment:
         if not self.ids:
             return []
         positions, scores = self.vectors.top_k(vector, k, self.allowed(filters), ef_search)
-        return [Hit(self.ids[p], float(s)) for p, s in zip(positions, scores, strict=True)]
+        return [
+            Hit(thread_id, float(s))
+            for thread_id, s in zip(self.ids.at(positions), scores, strict=True)
+        ]
 
     def vector_scores(self, vector: np.ndarray, ids: Iterable[str]) -> dict[str, float]:
         """Exact cosines of those ids that are live in this segment."""
-        positions = [
-            p
-            for thread_id in ids
-            if (p := self.ids.position(thread_id)) is not None
-            if self.alive[p]
+        wanted = list(ids)
+        found = [
+            (thread_id, p)
+            for thread_id, p in zip(wanted, self.ids.positions(wanted), strict=True)
+            if p is not None and self.alive[p]
         ]
-        if not positions:
+        if not found:
             return {}
-        scores = self.vectors.cosines(positions, vector)
-        return {self.ids[p]: float(s) for p, s in zip(positions, scores, strict=True)}
+        scores = self.vectors.cosines([p for _, p in found], vector)
+        return {thread_id: float(s) for (thread_id, _), s in zip(found, scores, strict=True)}
 
     # --- persistence -----------------------------------------------------------------
 

@@ -73,3 +73,12 @@ def test_a_segment_saved_with_its_ids_in_json_still_opens(tmp_path: Path) -> Non
         (tmp_path / name).unlink()
     segment = Segment.load(tmp_path)
     assert list(segment.ids) == ["t-0", "t-1", "t-2"] and segment.ids.position("t-2") == 2
+
+
+def test_many_at_once_as_one_at_a_time() -> None:
+    ids = ThreadIds.of(IDS)
+    assert ids.at([6, 0, 0, 3]) == [IDS[6], IDS[0], IDS[0], IDS[3]]
+    asked = ["t-2", *reversed(IDS), "t-1"]
+    assert ids.positions(asked) == [ids.position(thread_id) for thread_id in asked]
+    assert ids.positions(asked) == [None, 6, 5, 4, 3, 2, 1, 0, 0]
+    assert ids.positions([]) == [] and ThreadIds.of([]).positions(["t-1"]) == [None]
