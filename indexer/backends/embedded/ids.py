@@ -45,11 +45,12 @@ class ThreadIds(Sequence[str]):
 
     @classmethod
     def of(cls, ids: Iterable[str]) -> ThreadIds:
-        encoded = [thread_id.encode("utf-8") for thread_id in ids]
+        given = list(ids)
+        encoded = [thread_id.encode("utf-8") for thread_id in given]
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum([len(e) for e in encoded], out=offsets[1:])
         text = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-        hashes = np.array([id_hash(e.decode("utf-8")) for e in encoded], dtype=np.uint64)
+        hashes = np.array([id_hash(thread_id) for thread_id in given], dtype=np.uint64)
         order = np.argsort(hashes, kind="stable")
         return cls(text, offsets, hashes[order], order.astype(np.int64))
 
