@@ -269,8 +269,9 @@ class EmbeddedBackend:
             )
         if snapshot.created is None:
             # Written before snapshots kept creation times: read them from the store.
-            times = store.created_times(list(snapshot.ids))
-            snapshot.created = epoch_seconds(times.get(thread_id) for thread_id in snapshot.ids)
+            ids = list(snapshot.ids)
+            times = store.created_times(ids)
+            snapshot.created = epoch_seconds(times.get(thread_id) for thread_id in ids)
         generation = _Generation(
             path=path,
             store=store,
@@ -300,7 +301,7 @@ class EmbeddedBackend:
         fresh = {thread_id for _, thread_id, _ in changes}
         generation.changed.update(fresh)
         # Those changed before are marked already.
-        for position in generation.snapshot.ids.positions(sorted(fresh)):
+        for position in generation.snapshot.ids.positions(list(fresh)):
             if position is not None:
                 generation.snapshot.alive[position] = False
         generation.delta = Segment.build(

@@ -69,13 +69,6 @@ class ThreadIds(Sequence[str]):
             return (text[a:b] for a, b in itertools.pairwise(offsets))
         return iter(self.at(np.arange(len(self))))
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, (ThreadIds, list, tuple)):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
     def at(self, positions: Sequence[int] | np.ndarray) -> list[str]:
         """The ids at ``positions`` (a search's hits: one call for all of them)."""
         where = np.asarray(positions, dtype=np.int64)

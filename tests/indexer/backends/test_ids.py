@@ -22,7 +22,7 @@ def test_ids_by_position_and_positions_by_id(tmp_path: Path) -> None:
     assert loaded is not None
     for ids in (built, loaded):
         assert len(ids) == len(IDS)
-        assert list(ids) == IDS and ids == IDS
+        assert list(ids) == IDS
         assert [ids[p] for p in range(len(IDS))] == IDS
         assert ids[-1] == IDS[-1]
         assert [ids.position(thread_id) for thread_id in IDS] == list(range(len(IDS)))
