@@ -102,13 +102,15 @@ def test_language_is_detected_and_markup_is_not_indexed(served: Engine, tmp_path
     assert "evil" not in indexed.terms["body"] and "box" in indexed.terms["body"]
 
 
-def test_a_rebuild_of_unchanged_threads_keeps_their_positions_and_graph(
+def test_a_rebuild_of_unchanged_threads_keeps_their_positions_and_codes(
     engine: Engine, tmp_path: Path
 ) -> None:
-    """Whatever order the source lists them in: the graph is then used again, not built."""
+    """Whatever order the source lists them in: the vector codes are then used again, not
+    encoded anew."""
     from indexer.backends.embedded.segment import Segment
 
-    threads = [{"id": f"t-{i}", "title": f"Router Modell {i} blinkt rot"} for i in range(60)]
+    # Enough threads to train the 4-bit scan (``MIN_SCANNED``), not only the 8-bit codes.
+    threads = [{"id": f"t-{i}", "title": f"Router Modell {i} blinkt rot"} for i in range(700)]
     served = engine_on(engine, tmp_path / "data", ann_min_threads=10)
     served.indexer().run(read_source(write_jsonl(tmp_path / "a.jsonl", threads)))
 
@@ -117,13 +119,14 @@ def test_a_rebuild_of_unchanged_threads_keeps_their_positions_and_graph(
         return next((index / (index / "CURRENT").read_text().strip()).glob("snapshot-*"))
 
     before = live_snapshot()
-    graph = (before / "vectors" / "hnsw.faiss").read_bytes()
+    files = ("codes.faiss", "scan.faiss")
+    codes = [(before / "vectors" / name).read_bytes() for name in files]
     positions = list(Segment.load(before).ids)
     assert positions == sorted(positions)
-    shuffled = threads[30:] + threads[:30][::-1]
+    shuffled = threads[300:] + threads[:300][::-1]
     report = served.indexer().run(read_source(write_jsonl(tmp_path / "b.jsonl", shuffled)))
-    assert report.unchanged == 60
+    assert report.unchanged == 700
     after = live_snapshot()
     assert after.parent != before.parent
     assert list(Segment.load(after).ids) == positions
-    assert (after / "vectors" / "hnsw.faiss").read_bytes() == graph
+    assert [(after / "vectors" / name).read_bytes() for name in files] == codes

@@ -105,11 +105,11 @@ class EmbeddedBackend:
 
     def vector_top_k(self, vector: np.ndarray, k: int, filters: Filters) -> list[Hit]:
         generation = self._live()
-        ef_search = self.settings.ann_ef_search
+        rescored = self.settings.ann_rescored
         hits = [
             hit
             for segment in (generation.snapshot, generation.delta)
-            for hit in segment.vector_top_k(vector, k, filters, ef_search)
+            for hit in segment.vector_top_k(vector, k, filters, rescored)
         ]
         return sorted(hits, key=lambda hit: -hit.score)[:k]
 
@@ -169,7 +169,7 @@ class EmbeddedBackend:
                 "generation": generation.path.name,
                 "snapshot": generation.snapshot_name,
                 "delta_threads": len(generation.delta.ids),
-                "vector_search": "hnsw" if generation.snapshot.vectors.graph else "exact",
+                "vector_search": _vector_search(generation.snapshot.vectors),
             },
         )
 
@@ -309,7 +309,7 @@ class EmbeddedBackend:
             self.dimension,
             k1=self.settings.bm25_k1,
             b=self.settings.bm25_b,
-            with_graph=False,
+            compressed=False,
             reference=generation.snapshot.lexical,
         )
 
@@ -396,7 +396,7 @@ def _build_snapshot(
 ) -> str:
     """Write a snapshot of the store's current contents; returns its folder name.
 
-    ``previous``: the live snapshot's vectors, whose graph serves again if the vectors
+    ``previous``: the live snapshot's vectors, whose codes serve again if the vectors
     are the same (``VectorIndex.build``)."""
     seq = store.last_seq()
     name = f"snapshot-{seq}"
@@ -408,7 +408,7 @@ def _build_snapshot(
         dimension,
         k1=settings.bm25_k1,
         b=settings.bm25_b,
-        with_graph=count >= settings.ann_min_threads,
+        compressed=count >= settings.ann_min_threads,
         previous_vectors=previous,
         expected=count,
     )
@@ -418,3 +418,10 @@ def _build_snapshot(
     shutil.rmtree(final, ignore_errors=True)
     os.replace(scratch, final)
     return name
+
+
+def _vector_search(vectors: VectorIndex) -> str:
+    """How the vector leg searches this snapshot, for the index's stats."""
+    if vectors.scan is not None:
+        return "compact scan"
+    return "exact (8-bit codes)" if vectors.compressed else "exact"

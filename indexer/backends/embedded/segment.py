@@ -62,7 +62,7 @@ class Segment:
         dimension: int,
         k1: float,
         b: float,
-        with_graph: bool,
+        compressed: bool,
         reference: LexicalIndex | None = None,
         previous_vectors: VectorIndex | None = None,
         expected: int = 0,
@@ -104,7 +104,7 @@ class Segment:
         return cls(
             ids=ThreadIds.of(ids),
             lexical=lexical,
-            vectors=VectorIndex.build(matrix, with_graph=with_graph, previous=previous_vectors),
+            vectors=VectorIndex.build(matrix, compressed=compressed, previous=previous_vectors),
             boards=np.array([board_codes.get(x, NO_CODE) for x in boards], dtype=np.int32),
             langs=np.array([lang_codes.get(x, NO_CODE) for x in langs], dtype=np.int32),
             solved=np.array(solved, dtype=bool),
@@ -161,11 +161,11 @@ class Segment:
         ]
 
     def vector_top_k(
-        self, vector: np.ndarray, k: int, filters: Filters, ef_search: int
+        self, vector: np.ndarray, k: int, filters: Filters, rescored: int
     ) -> list[Hit]:
         if not self.ids:
             return []
-        positions, scores = self.vectors.top_k(vector, k, self.allowed(filters), ef_search)
+        positions, scores = self.vectors.top_k(vector, k, self.allowed(filters), rescored)
         return [
             Hit(thread_id, float(s))
             for thread_id, s in zip(self.ids.at(positions), scores, strict=True)

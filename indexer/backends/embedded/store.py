@@ -251,10 +251,10 @@ class Store:
 
         All of them come in the order of their ids, whatever order they were written in:
         a snapshot's positions then depend on its threads alone, so a rebuild of unchanged
-        threads lays them out as the live snapshot did and its graph serves again (in the
-        order of writing, the rows a rebuild carried over came sorted by id a chunk at a
-        time, and at a million threads the graph was built again: still building after
-        13 minutes). Scanning the id index costs no more than the table (1.5 s against 1.7 s
+        threads lays them out as the live snapshot did and its vector codes serve again (in
+        the order of writing, the rows a rebuild carried over came sorted by id a chunk at
+        a time, and at a million threads the HNSW graph of then was built again: still
+        building after 13 minutes). Scanning the id index costs no more than the table (1.5 s against 1.7 s
         for 200,000 rows of the benchmark's million, from the page cache)."""
         if ids is None:
             with self._lock:

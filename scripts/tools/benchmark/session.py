@@ -106,7 +106,7 @@ def settings_in_effect(workers: int) -> dict[str, Any]:
         "embedding_batch_size",
         "embedding_threads",
         "ann_min_threads",
-        "ann_ef_search",
+        "ann_rescored",
         "lexical_candidates",
         "vector_candidates",
         *(("elasticsearch_num_candidates",) if settings.backend == "elasticsearch" else ()),

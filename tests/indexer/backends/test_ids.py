@@ -66,7 +66,7 @@ def test_a_segment_saved_with_its_ids_in_json_still_opens(tmp_path: Path) -> Non
         )
         for i in range(3)
     ]
-    Segment.build(rows, 4, k1=1.2, b=0.75, with_graph=False).save(tmp_path)
+    Segment.build(rows, 4, k1=1.2, b=0.75, compressed=False).save(tmp_path)
     meta = json.loads((tmp_path / "segment.json").read_text())
     (tmp_path / "segment.json").write_text(json.dumps({**meta, "ids": ["t-0", "t-1", "t-2"]}))
     for name in ids_module.FILES:
