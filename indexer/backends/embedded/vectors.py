@@ -17,8 +17,8 @@ Why a scan and not a graph: the HNSW graph this replaced (Malkov & Yashunin 2018
 95 % of the exact top 100 at 100,000 threads but 75 % at a million (efSearch 640, 10 ms),
 because questions are short and threads long, so a question's nearest threads lie
 scattered over a graph built from thread to thread. Scanning every code finds 98 % of
-the exact top 100 at a million threads in 7 ms on one core, whatever the data's shape,
-builds in seconds instead of half an hour, and keeps no per-worker links
+the exact top 100 at a million threads in about 6 ms on one core, whatever the data's
+shape, is built in half a minute instead of half an hour, and keeps no per-worker links
 (``scripts/vector-recall``; docs/benchmarks.md). Filters are applied after the scan,
 which reads deeper for them; when few positions are allowed (under 1 in 50) their 8-bit
 codes are scanned exactly instead.
