@@ -254,8 +254,9 @@ class Store:
         threads lays them out as the live snapshot did and its vector codes serve again (in
         the order of writing, the rows a rebuild carried over came sorted by id a chunk at
         a time, and at a million threads the HNSW graph of then was built again: still
-        building after 13 minutes). Scanning the id index costs no more than the table (1.5 s against 1.7 s
-        for 200,000 rows of the benchmark's million, from the page cache)."""
+        building after 13 minutes). Scanning the id index costs no more than the table
+        (1.5 s against 1.7 s for 200,000 rows of the benchmark's million, from the page
+        cache)."""
         if ids is None:
             with self._lock:
                 # A separate cursor on the same connection: fine for one reader at a time.
