@@ -17,7 +17,7 @@ from gunicorn.app.base import BaseApplication
 from indexer.settings import Settings
 from widget.daily_purge import start_daily_purge
 from widget.logs import configure_logging, logging_config
-from widget.memory import limit_arenas
+from widget.memory import keep_arrays_on_the_heap, limit_arenas
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,9 @@ def run_gunicorn(settings: Settings, listener: socket.socket) -> None:
     """Serve on ``listener`` under gunicorn until SIGTERM or SIGINT (then shut down
     gracefully)."""
     configure_logging(settings.log_format, settings.log_level)
-    limit_arenas()  # before the fork: the workers inherit it
+    # Before the fork: the workers inherit both.
+    limit_arenas()
+    keep_arrays_on_the_heap()
     metrics_dir = _metrics_directory()
     try:
         _Gunicorn(settings, listener).run()
