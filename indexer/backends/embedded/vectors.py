@@ -128,7 +128,10 @@ class VectorIndex:
         codes = faiss.IndexScalarQuantizer(
             dimension, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
         )
-        codes.train(sample)
+        # The 8-bit codes' range is each dimension's minimum and maximum over every vector
+        # (one pass): from a sample, 3 % of a million threads had a component clipped, by
+        # up to a quarter of the range, and cosines off by far more than 0.001.
+        codes.train(data)
         codes.add(data)
         scan = None
         if len(data) >= MIN_SCANNED:

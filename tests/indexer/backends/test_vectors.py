@@ -8,7 +8,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from indexer.backends.embedded.vectors import GRAPH_FILE, MIN_SCANNED, VectorIndex
+from indexer.backends.embedded.vectors import (
+    GRAPH_FILE,
+    MIN_SCANNED,
+    TRAINING_SAMPLE,
+    VectorIndex,
+)
 
 # With codes, cosines come from the 8-bit ones: each component within half a step of its
 # range / 255. For these random 64-dimensional rows that is 0.004 at most (measured); for
@@ -171,3 +176,15 @@ def test_a_snapshot_written_with_an_hnsw_graph_serves_from_its_codes_until_rebui
     assert np.allclose(scores, vectors[positions] @ query, rtol=0, atol=CODES_TOLERANCE)
     rebuilt = VectorIndex.build(vectors, compressed=True, previous=old)
     assert rebuilt.scan is not None and rebuilt.codes is not old.codes
+
+
+def test_the_8_bit_codes_cover_every_vector_not_only_the_training_sample() -> None:
+    """The 4-bit codes are trained on a sample; the 8-bit codes' range must hold the rest
+    too, or a vector outside the sample's range gets its cosines from clipped codes."""
+    vectors = unit_rows(TRAINING_SAMPLE + 5000, seed=17)
+    outliers = np.arange(len(vectors) - 64, len(vectors))
+    vectors[outliers] = np.eye(64, dtype=np.float32)  # one component of 1: far outside
+    index = VectorIndex.build(vectors, compressed=True)
+    for dimension, position in enumerate(outliers):
+        axis = np.eye(64, dtype=np.float32)[dimension]
+        assert abs(index.cosines([position], axis)[0] - 1.0) < CODES_TOLERANCE
