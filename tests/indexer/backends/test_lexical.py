@@ -3,6 +3,8 @@ query's clauses each matched, against brute force over the same postings."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -70,3 +72,59 @@ def test_the_sampled_bar_chooses_what_all_scores_would(
     sampled = best_positions(scores, 100)
     monkeypatch.setattr(lexical, "SELECTION_SAMPLE", len(scores) * 10)  # never samples
     assert list(sampled) == list(best_positions(scores, 100))
+
+
+def alternatives_queries(seed: int) -> list[AnalyzedQuery]:
+    """Queries whose clauses have alternatives (a stem in each language) and a half-typed
+    word, over ``WORDS``."""
+    rng = np.random.default_rng(seed)
+    queries = []
+    for _ in range(20):
+        clauses = tuple(
+            tuple(rng.choice(WORDS, size=rng.integers(1, 4), replace=False))
+            for _ in range(rng.integers(1, 4))
+        )
+        prefix = (
+            PrefixTerm((str(rng.choice(["r", "b", "w", "ro"])),), ())
+            if rng.random() < 0.7
+            else None
+        )
+        queries.append(AnalyzedQuery(clauses=clauses, prefix=prefix, languages=()))
+    return queries
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_alternatives_add_the_same_from_their_postings_as_over_every_thread(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The best of a clause's alternatives, gathered in the scratch array from their
+    postings alone, gives the very numbers the array of every thread gives, and leaves
+    the scratch array clean for the next query."""
+    docs = documents(3000, seed)
+    index = LexicalIndex.build(docs, k1=1.2, b=0.75)
+    queries = alternatives_queries(seed)
+    allowed = np.random.default_rng(seed).random(len(docs)) < 0.8
+    monkeypatch.setattr(lexical, "SCRATCH_SHARE", 10**9)  # an array of every thread
+    expected = [index.top_k(q, BOOSTS, 10, 50, allowed) for q in queries]
+    monkeypatch.setattr(lexical, "SCRATCH_SHARE", 0)  # the postings alone
+    for _ in range(2):  # a dirty scratch array would change the second round
+        for query, (positions, scores, matched) in zip(queries, expected, strict=True):
+            got = index.top_k(query, BOOSTS, 10, 50, allowed)
+            assert list(got[0]) == list(positions)
+            assert np.array_equal(got[1], scores)
+            assert list(got[2]) == list(matched)
+    assert not index._scratch().any()
+
+
+def test_searches_in_threads_each_have_their_own_scratch_array(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lexical, "SCRATCH_SHARE", 0)  # the postings alone
+    docs = documents(5000, seed=7)
+    index = LexicalIndex.build(docs, k1=1.2, b=0.75)
+    queries = alternatives_queries(7) * 10
+    alone = [index.top_k(q, BOOSTS, 10, 20, None) for q in queries]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda q: index.top_k(q, BOOSTS, 10, 20, None), queries))
+    for (p1, s1, m1), (p2, s2, m2) in zip(alone, together, strict=True):
+        assert list(p1) == list(p2) and np.array_equal(s1, s2) and list(m1) == list(m2)
