@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from types import ModuleType
 
 import pytest
@@ -55,3 +56,25 @@ def test_serving_only_after_a_run_that_stopped_early_reports_no_in_process_rows(
     # --serving-only copies these figures from the last run; one that never got to them
     # used to end the report with a KeyError after every measurement had been made.
     assert bench.in_process_rows({"query_embedding": {"runtime": "onnx-int8", "ms": MS}}) == []
+
+
+REAL = [
+    {"title": "Router blinkt rot", "body": "Seit gestern blinkt die LED.", "lang": "de"},
+    {"title": "Roaming in Spain", "body": "", "lang": "en", "answers": [{"body": "Turn it on"}]},
+]
+
+
+def test_skip_index_keeps_the_corpus_the_served_index_was_built_from(tmp_path) -> None:
+    corpus = script_module("tools.benchmark.corpus")
+    args = argparse.Namespace(threads=20, skip_index=False)
+    first = corpus.build_corpus(args, tmp_path, REAL, {})
+    path = tmp_path / "corpus-20.jsonl"
+    assert first["threads"] == 20 and len(path.read_text().splitlines()) == 20
+    path.write_text("the file the index was built from\n")
+    args.skip_index = True
+    kept = corpus.build_corpus(args, tmp_path, REAL, {"corpus": first, "started": "t0"})
+    assert path.read_text() == "the file the index was built from\n"
+    assert kept == {**first, "reused_from": "t0"}
+    # Without figures of that corpus (another size, or none) it is written again.
+    again = corpus.build_corpus(args, tmp_path, REAL, {})
+    assert again["threads"] == 20 and len(path.read_text().splitlines()) == 20

@@ -109,7 +109,7 @@ def main(description: str) -> int:
     results = bench.results
     real = read_real_threads(data)
     with bench.phase("corpus"):
-        results["corpus"] = build_corpus(args, bench.work, real)
+        results["corpus"] = build_corpus(args, bench.work, real, bench.earlier)
     titles = [thread["title"] for thread in real]
     pool = query_pool(titles + read_real_query_titles(data), set(titles), SEED)
     warmup, supply = pool[:WARMUP_QUERIES], QuerySupply(pool[WARMUP_QUERIES:])
