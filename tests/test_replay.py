@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import random
 from types import ModuleType
 
@@ -51,3 +52,24 @@ def test_realistic_typing_sends_some_prefixes_not_all(replay: ModuleType) -> Non
         len(replay.widget_requests(replay.keystrokes(title, rng), 0.15, set())) for _ in range(50)
     ]
     assert 5 < sum(sent) / len(sent) < len(title) - 2
+
+
+def test_an_existing_cluster_is_served_as_it_is(tmp_path) -> None:
+    """--elasticsearch-url: the replay serves the index a running cluster holds (the
+    benchmark's million threads), with an empty data dir beside it and the index's alias
+    in the server's environment; it builds no demo index and copies none."""
+    services = script_module("tools.replay.services")
+    args = argparse.Namespace(
+        data_dir=None,
+        serve_existing=True,
+        elasticsearch_url="http://127.0.0.1:9250,http://127.0.0.1:9251",
+        elasticsearch_index_prefix="askfind-bench-1000000",
+        rate_limit=None,
+    )
+    data_dir, described = services.prepare_index(args, tmp_path)
+    assert data_dir.is_dir() and not any(data_dir.iterdir())
+    assert described == "askfind-bench-1000000 on http://127.0.0.1:9250,http://127.0.0.1:9251"
+    env = services.server_env(args, "redis://127.0.0.1:1")
+    assert env["ASKFIND_BACKEND"] == "elasticsearch"
+    assert env["ASKFIND_ELASTICSEARCH_URL"] == args.elasticsearch_url
+    assert env["ASKFIND_ELASTICSEARCH_INDEX_PREFIX"] == "askfind-bench-1000000"

@@ -24,7 +24,7 @@ from ..redis_node import RedisServer
 from .experiment import simulate
 from .figures import HIT_REQUESTS
 from .phases import run_phases
-from .services import prepare_index, server_env
+from .services import ELASTICSEARCH_PREFIX, prepare_index, server_env
 from .typists import DEBOUNCE_MS
 
 SEED = 20240601
@@ -49,6 +49,11 @@ def parse_args(description: str) -> argparse.Namespace:
     add("--redis-down-for", type=float, default=5.0, help="seconds Redis stays dead (5)")
     add("--backend", choices=("embedded", "elasticsearch"), default="embedded",
         help="elasticsearch: start a node of its own and serve the demo index from it")  # fmt: skip
+    add("--elasticsearch-url", default=None, metavar="URLS",
+        help="serve the index under --elasticsearch-index-prefix of this running cluster "
+        "(comma-separated nodes) instead of starting a node with the demo index")  # fmt: skip
+    add("--elasticsearch-index-prefix", default=ELASTICSEARCH_PREFIX,
+        help=f"its index alias (default {ELASTICSEARCH_PREFIX})")  # fmt: skip
     add("--restart-elasticsearch-after", type=float, default=None,
         help="restart Elasticsearch S s into the replay (--backend elasticsearch)")  # fmt: skip
     add("--hit-requests", type=int, default=HIT_REQUESTS, help="requests of the cache-hit p95")
@@ -67,7 +72,14 @@ def parse_args(description: str) -> argparse.Namespace:
 def main(description: str) -> int:
     """Start the services, replay, and print the results; ``description`` is the help's."""
     args = parse_args(description)
-    args.elasticsearch_url = None
+    # An index already in a running cluster, or one of the replay's own (a node it starts).
+    args.serve_existing = args.elasticsearch_url is not None
+    if args.serve_existing:
+        args.backend = "elasticsearch"
+        if args.restart_elasticsearch_after is not None:
+            raise SystemExit(
+                "--restart-elasticsearch-after restarts a node of its own, not --elasticsearch-url"
+            )
     chaos_after = [
         s for s in (args.kill_redis_after, args.restart_elasticsearch_after) if s is not None
     ]
@@ -98,7 +110,7 @@ def main(description: str) -> int:
         redis = RedisServer().start()
         elasticsearch = None
         try:
-            if args.backend == "elasticsearch":
+            if args.backend == "elasticsearch" and not args.serve_existing:
                 elasticsearch = ElasticsearchServer(port=free_port(), heap="1g")
                 args.elasticsearch_url = elasticsearch.start()
             data_dir, results["index"] = prepare_index(args, scratch)

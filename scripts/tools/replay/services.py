@@ -17,11 +17,15 @@ ELASTICSEARCH_PREFIX = "askfind-replay"
 
 def prepare_index(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
     """A data dir to serve: a copy of the given or benchmark index, else a new demo index
-    (on Elasticsearch: always the demo index, indexed into the script's own node)."""
+    (on Elasticsearch: the demo index, indexed into the script's own node, or the index a
+    running cluster already holds, with an empty data dir beside it)."""
     source = args.data_dir or (BENCH_INDEX if (BENCH_INDEX / "index").is_dir() else None)
+    target = scratch / "data"
+    if args.serve_existing:
+        target.mkdir()
+        return target, f"{args.elasticsearch_index_prefix} on {args.elasticsearch_url}"
     if args.elasticsearch_url:
         source = None
-    target = scratch / "data"
     if source is not None:
         # A copy: the server may write (events, feedback) and the original is not ours.
         shutil.copytree(source.expanduser(), target, ignore=shutil.ignore_patterns("events*"))
@@ -44,5 +48,5 @@ def server_env(args: argparse.Namespace, redis_url: str) -> dict[str, str]:
     if args.elasticsearch_url:
         env["ASKFIND_BACKEND"] = "elasticsearch"
         env["ASKFIND_ELASTICSEARCH_URL"] = args.elasticsearch_url
-        env["ASKFIND_ELASTICSEARCH_INDEX_PREFIX"] = ELASTICSEARCH_PREFIX
+        env["ASKFIND_ELASTICSEARCH_INDEX_PREFIX"] = args.elasticsearch_index_prefix
     return env
