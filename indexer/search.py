@@ -244,8 +244,9 @@ class SearchService:
         """One leg's search, then its hits' signals, which ranking asks for next: fetched
         here, they are read while the other leg still searches, and both backends keep
         what they read (the embedded backend's cache of signals, Elasticsearch's of recent
-        hits, which costs no request). At a million threads on the embedded backend that
-        takes 2-3 ms of SQLite reads a query off the critical path."""
+        hits, which costs no request). At a million threads on the embedded backend those
+        are 2-3 ms of SQLite reads a search; overlapped, the search's median is about half
+        a millisecond shorter (the legs then share the two cores with them)."""
         hits = search(target, k, filters)
         self.backend.signals([hit.id for hit in hits])
         return hits
