@@ -266,7 +266,7 @@ class Settings(BaseSettings):
         0.1, ge=0, description="Weight of the normalised BM25 score in linear fusion."
     )
     coverage_weight: float = Field(
-        0.1, ge=0, description="Weight of the share of query terms matched in linear fusion."
+        0.05, ge=0, description="Weight of the share of query terms matched in linear fusion."
     )
     model_languages: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
@@ -328,10 +328,10 @@ class Settings(BaseSettings):
     )
     confidence_models: dict[str, tuple[float, float, float, float, float]] = Field(
         default_factory=lambda: {
-            "de": (-6.1, 3.16, 0.82, 4.98, 2.76),
-            "en": (-5.38, 3.77, 3.22, 4.91, 0.72),
-            "cross": (-5.06, 5.61, 1.95, 2.16, 1.75),
-            "other": (-5.49, 2.06, 2.01, 5.0, 2.24),
+            "de": (-6.1, 3.06, 0.99, 4.93, 2.75),
+            "en": (-5.42, 3.82, 3.33, 4.61, 0.74),
+            "cross": (-5.08, 5.54, 2.13, 2.04, 1.79),
+            "other": (-5.49, 2.01, 2.13, 4.85, 2.25),
         },
         description="Logistic confidence per kind of match - 'de', 'en': a thread in that "
         "language; 'cross': a thread in another language than the query; 'other': the rest "

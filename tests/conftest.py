@@ -32,6 +32,7 @@ SAMPLE = resources.files("indexer.data").joinpath("sample_community.jsonl")
 TEST_VARIABLES = {
     "ASKFIND_EVAL_DATA",
     "ASKFIND_REQUIRE_EVAL_DATA",
+    "ASKFIND_REQUIRE_VALGRIND",
     "ASKFIND_SKIP_ELASTICSEARCH",
     "ASKFIND_TEST_ELASTICSEARCH_URL",
 }
