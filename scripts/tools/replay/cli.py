@@ -89,10 +89,13 @@ def main(description: str) -> int:
         raise SystemExit("the outage must begin within --duration")
     if args.restart_elasticsearch_after is not None and args.backend != "elasticsearch":
         raise SystemExit("--restart-elasticsearch-after needs --backend elasticsearch")
-    if args.data_dir is not None and args.serve_existing:
-        raise SystemExit("--data-dir is an embedded index; --elasticsearch-url serves its own")
     if args.data_dir is not None and args.backend == "elasticsearch":
-        raise SystemExit("--data-dir is an embedded index; --backend elasticsearch serves the demo")
+        instead = (
+            "--elasticsearch-url serves its own"
+            if args.serve_existing
+            else "--backend elasticsearch serves the demo"
+        )
+        raise SystemExit(f"--data-dir is an embedded index; {instead}")
     titles = read_real_query_titles(find_eval_data(args.eval_data))
     monitor = LoadMonitor(interval_s=1.0)
     results: dict[str, Any] = {

@@ -19,11 +19,11 @@ def prepare_index(args: argparse.Namespace, scratch: Path) -> tuple[Path, str]:
     """A data dir to serve: a copy of the given or benchmark index, else a new demo index
     (on Elasticsearch: the demo index, indexed into the script's own node, or the index a
     running cluster already holds, with an empty data dir beside it)."""
-    source = args.data_dir or (BENCH_INDEX if (BENCH_INDEX / "index").is_dir() else None)
     target = scratch / "data"
     if args.serve_existing:
         target.mkdir()
         return target, f"{args.elasticsearch_index_prefix} on {args.elasticsearch_url}"
+    source = args.data_dir or (BENCH_INDEX if (BENCH_INDEX / "index").is_dir() else None)
     if args.elasticsearch_url:
         source = None
     if source is not None:
