@@ -10,6 +10,7 @@ through the same Searcher interface as askfind.
 
 from __future__ import annotations
 
+import importlib
 import re
 import uuid
 from collections.abc import Sequence
@@ -24,6 +25,24 @@ from indexer.settings import load_settings
 WORD = re.compile(r"\w+")
 # Enough results to rank every candidate of a reranking set in one call.
 FULL_RANKING = 2000
+# The module each peer needs beyond askfind's own dependencies (the "eval" extra).
+EXTRA_MODULES = {"txtai": "txtai", "rank_bm25": "rank_bm25"}
+INSTALL_HINT = "scripts/install --extra eval"
+
+
+def unavailable(names: Sequence[str]) -> list[str]:
+    """The peers among ``names`` whose module cannot be imported: asked before a run, so
+    that a missing extra stops it at once instead of after askfind's own sets."""
+    missing = []
+    for name in names:
+        module = EXTRA_MODULES.get(name)
+        if module is None:
+            continue
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(name)
+    return missing
 
 
 def thread_text(record: dict[str, Any]) -> str:

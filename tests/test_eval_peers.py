@@ -1,0 +1,40 @@
+"""scripts/eval stops at once, saying what to install, when a peer's package is missing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from indexer.evaluation import peers
+from tests.services import SCRIPTS
+
+
+def _without_txtai(tmp_path: Path) -> dict[str, str]:
+    """An environment in which ``import txtai`` fails, as where the eval extra is not
+    installed (a package of that name that refuses to import, first on the path)."""
+    shadow = tmp_path / "shadow" / "txtai"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('txtai is not installed here')\n")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(shadow.parent), str(SCRIPTS.parent)])}
+
+
+def test_a_missing_peer_stops_the_run_before_it_starts_with_the_install_command(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPTS / "eval"), "--peers", "txtai", "--sets", "stsb-de-retrieval"],
+        env=_without_txtai(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "the peer txtai needs the eval extra (scripts/install --extra eval)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_peers_without_an_extra_are_never_reported_missing() -> None:
+    assert peers.unavailable(["elasticsearch"]) == []
+    assert peers.unavailable([]) == []
