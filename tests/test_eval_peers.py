@@ -1,4 +1,5 @@
-"""scripts/eval stops at once, saying what to install, when a peer's package is missing."""
+"""scripts/eval and scripts/tune stop at once with a clear message: a peer's package or the
+evaluation data missing."""
 
 from __future__ import annotations
 
@@ -38,3 +39,18 @@ def test_a_missing_peer_stops_the_run_before_it_starts_with_the_install_command(
 def test_peers_without_an_extra_are_never_reported_missing() -> None:
     assert peers.unavailable(["elasticsearch"]) == []
     assert peers.unavailable([]) == []
+
+
+def test_without_the_evaluation_data_eval_and_tune_say_where_they_looked(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(SCRIPTS.parent)}
+    for script, extra in (("eval", ["--peers"]), ("tune", [])):
+        done = subprocess.run(
+            [sys.executable, str(SCRIPTS / script), "--data", str(tmp_path), *extra],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2, script
+        assert f"{script}: error: no evaluation data in {tmp_path}" in done.stderr
+        assert "Traceback" not in done.stderr
