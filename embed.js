@@ -254,8 +254,8 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
       const words = wordsOf(text);
       opts = items.map((item, i) => option(item, i, words));
       const n = items.length - arts.length;
-      const group = arts.length && h('askfind-group', { role: 'group', 'aria-label': t.arts },
-        ...opts.slice(n));
+      const group = arts.length ? h('askfind-group', { role: 'group', 'aria-label': t.arts },
+        ...opts.slice(n)) : null;
       const head = h('p', { class: 'hd', 'aria-hidden': 'true' }, t.arts);
       if (group) shadow(group, HOST_SHEET).append(head, h('slot'));
       list.replaceChildren(...opts.slice(0, n), ...present([group]));

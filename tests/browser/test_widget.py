@@ -47,6 +47,22 @@ def test_typing_shows_the_ranked_suggestions_with_solved_badges(tab: Tab) -> Non
     )
 
 
+def test_suggestions_without_help_articles_show_nothing_but_the_threads(tab: Tab) -> None:
+    question = "zwangstrennung deaktivieren"
+    page = tab.open_demo()
+    answer = page.request.get(f"{tab.server.url}/api/suggest", params={"q": question}).json()
+    assert answer["items"] and not answer.get("articles"), "the question must find no article"
+    tab.type_question(question)
+    assert tab.option_titles() == [item["title"] for item in tab.suggest(question)]
+    # Only the options: no group, and no stray text (a count of no articles once showed "0").
+    children = page.eval_on_selector(
+        "askfind-list",
+        "l => [...l.childNodes].map(n => n.nodeType === Node.ELEMENT_NODE ? n.localName "
+        ": JSON.stringify(n.textContent))",
+    )
+    assert set(children) == {"askfind-option"}
+
+
 def test_nothing_above_the_floor_shows_no_box_and_short_text_asks_nothing(tab: Tab) -> None:
     page = tab.open_demo()
     requests: list[str] = []
