@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..arguments import positive_float, positive_int
 from ..instruments.eval_data import find_eval_data, read_real_query_titles, read_real_threads
 from ..paths import REPO
 from .corpus import SEED, build_corpus
@@ -26,12 +27,12 @@ def parse_args(description: str) -> argparse.Namespace:
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add = parser.add_argument
-    add("--threads", type=int, default=100000, help="corpus size (default 100000)")
-    add("--runs", type=int, default=3, help="repetitions of each measurement (default 3)")
-    add("--requests", type=int, default=500, help="requests per latency run (default 500)")
+    add("--threads", type=positive_int, default=100000, help="corpus size (default 100000)")
+    add("--runs", type=positive_int, default=3, help="repetitions of each measurement (default 3)")
+    add("--requests", type=positive_int, default=500, help="requests per latency run (default 500)")
     add(
         "--index-runs",
-        type=int,
+        type=positive_int,
         default=None,
         help=f"fresh + unchanged indexing runs (default: --runs up to {MANY_THREADS:,} "
         "threads, else 1)",
@@ -54,15 +55,20 @@ def parse_args(description: str) -> argparse.Namespace:
         default=None,
         help="the Elasticsearch of --backend elasticsearch (indices askfind-bench-THREADS)",
     )
-    add("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    add("--workers", type=positive_int, default=2, help="gunicorn workers (default 2)")
     add(
         "--concurrency",
-        type=int,
+        type=positive_int,
         nargs="+",
         default=[1, 10, 50],
         help="client connections of the throughput runs (default 1 10 50)",
     )
-    add("--duration", type=float, default=20.0, help="seconds per throughput run (default 20)")
+    add(
+        "--duration",
+        type=positive_float,
+        default=20.0,
+        help="seconds per throughput run (default 20)",
+    )
     add(
         "--skip-index",
         action="store_true",

@@ -19,6 +19,7 @@ from indexer.engine import Engine, open_engine
 from indexer.settings import load_settings
 from indexer.sources import read_source
 
+from ..arguments import positive_int
 from ..paths import REPO
 from .event_log import write_log
 from .score import score
@@ -34,7 +35,12 @@ def parse_args(description: str) -> argparse.Namespace:
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add = parser.add_argument
-    add("--events", type=int, default=10_000, help="events to write at least (default 10000)")
+    add(
+        "--events",
+        type=positive_int,
+        default=10_000,
+        help="events to write at least (default 10000)",
+    )
     add("--seed", type=int, default=SEED)
     add("--data-dir", type=Path, help="an index to search (default: the demo index, built)")
     add("--out", type=Path, help="keep events.sqlite and ground-truth.json in this folder")

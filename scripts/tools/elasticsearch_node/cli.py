@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..arguments import positive_float, positive_int
 from .cluster import CLUSTER_HEAP, ElasticsearchCluster
 from .distribution import default_version, install
 from .errors import SCRIPT, ElasticsearchServiceError, say
@@ -172,7 +173,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     install_cmd.set_defaults(handler=_cmd_install)
     start = commands.add_parser("start", help="start and wait until the cluster is yellow")
     start.add_argument("--port", type=int, default=DEFAULT_PORT)
-    start.add_argument("--nodes", type=int, default=1, help="nodes of one cluster (default 1)")
+    start.add_argument(
+        "--nodes", type=positive_int, default=1, help="nodes of one cluster (default 1)"
+    )
     start.add_argument(
         "--data-dir",
         type=Path,
@@ -186,7 +189,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         "in a cluster)",
     )
     start.add_argument("--java-home", type=Path, help="default: $ES_JAVA_HOME or newest JDK")
-    start.add_argument("--timeout", type=float, default=READY_TIMEOUT_SECONDS)
+    start.add_argument("--timeout", type=positive_float, default=READY_TIMEOUT_SECONDS)
     start.set_defaults(handler=_cmd_start)
     for name, handler, text in (
         ("stop", _cmd_stop, "stop the server started on --port"),
@@ -194,7 +197,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument("--port", type=int, default=DEFAULT_PORT)
-        command.add_argument("--nodes", type=int, default=1, help="as given to start")
+        command.add_argument("--nodes", type=positive_int, default=1, help="as given to start")
         command.set_defaults(handler=handler)
     return parser
 

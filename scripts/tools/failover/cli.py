@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..arguments import positive_int
 from ..elasticsearch_node import CLUSTER_HEAP, DEFAULT_NODES, ElasticsearchCluster
 from ..instruments.eval_data import find_eval_data, read_real_query_titles
 from ..instruments.machine import LoadMonitor, machine
@@ -36,11 +37,11 @@ def parse_args(description: str) -> argparse.Namespace:
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add = parser.add_argument
-    add("--nodes", type=int, default=DEFAULT_NODES, help="Elasticsearch nodes (default 3)")
+    add("--nodes", type=positive_int, default=DEFAULT_NODES, help="Elasticsearch nodes (default 3)")
     add("--heap", default=CLUSTER_HEAP, help=f"JVM heap of each node (default {CLUSTER_HEAP})")
-    add("--shards", type=int, default=2, help="primary shards of the index (default 2)")
-    add("--people", type=int, default=30, help="people typing at once (default 30)")
-    add("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    add("--shards", type=positive_int, default=2, help="primary shards of the index (default 2)")
+    add("--people", type=positive_int, default=30, help="people typing at once (default 30)")
+    add("--workers", type=positive_int, default=2, help="gunicorn workers (default 2)")
     add("--pace", choices=("closed", "real"), default="closed",
         help="closed: next request once answered (default); real: human pauses")  # fmt: skip
     add("--scenario", choices=SCENARIOS, action="append",

@@ -14,6 +14,7 @@ from typing import Any
 
 from widget.auth import digest_of
 
+from ..arguments import positive_float, positive_int
 from ..elasticsearch_node import ElasticsearchServer
 from ..instruments.eval_data import find_eval_data, read_real_query_titles
 from ..instruments.machine import LoadMonitor, machine
@@ -37,9 +38,9 @@ def parse_args(description: str) -> argparse.Namespace:
     add = parser.add_argument
     add("--data-dir", type=Path, help="index to serve (copied first; default: bench or demo)")
     add("--eval-data", type=Path, help="evaluation data with real question titles")
-    add("--people", type=int, default=50, help="people typing at once (default 50)")
-    add("--duration", type=float, default=30.0, help="seconds of replay (default 30)")
-    add("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    add("--people", type=positive_int, default=50, help="people typing at once (default 50)")
+    add("--duration", type=positive_float, default=30.0, help="seconds of replay (default 30)")
+    add("--workers", type=positive_int, default=2, help="gunicorn workers (default 2)")
     add("--pace", choices=("closed", "real"), default="closed",
         help="closed: next request once answered (default); real: human pauses")  # fmt: skip
     add("--debounce", type=float, default=DEBOUNCE_MS, help="widget debounce in ms (150)")
@@ -56,12 +57,17 @@ def parse_args(description: str) -> argparse.Namespace:
         help=f"its index alias (default {ELASTICSEARCH_PREFIX})")  # fmt: skip
     add("--restart-elasticsearch-after", type=float, default=None,
         help="restart Elasticsearch S s into the replay (--backend elasticsearch)")  # fmt: skip
-    add("--hit-requests", type=int, default=HIT_REQUESTS, help="requests of the cache-hit p95")
+    add(
+        "--hit-requests",
+        type=positive_int,
+        default=HIT_REQUESTS,
+        help="requests of the cache-hit p95",
+    )
     add("--experiment-effect", type=float, default=None, metavar="SHARE",
         help="instead of the load: customers in the deflection experiment, SHARE fewer "
         "of whom post their question when shown the widget; the report must find it")  # fmt: skip
     add("--holdout-share", type=float, default=0.2, help="sessions held back (0.2)")
-    add("--sessions", type=int, default=3000, help="customers of the experiment (3000)")
+    add("--sessions", type=positive_int, default=3000, help="customers of the experiment (3000)")
     add("--posted-rate", type=float, default=0.5,
         help="share of held-back customers who post their question (0.5)")  # fmt: skip
     add("--seed", type=int, default=SEED)
