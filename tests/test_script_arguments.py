@@ -55,6 +55,9 @@ def test_the_types_take_what_they_should(arguments: ModuleType) -> None:
     for bad in ("0", "-1", "1.5", ""):
         with pytest.raises(argparse.ArgumentTypeError):
             arguments.positive_int(bad)
+    assert arguments.non_negative_int("0") == 0
+    with pytest.raises(argparse.ArgumentTypeError):
+        arguments.non_negative_int("-1")
     for bad in ("0", "-0.1", "nan", "inf", "x"):
         with pytest.raises(argparse.ArgumentTypeError):
             arguments.positive_float(bad)
