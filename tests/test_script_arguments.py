@@ -5,8 +5,10 @@ zero)."""
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -61,3 +63,19 @@ def test_the_types_take_what_they_should(arguments: ModuleType) -> None:
     for bad in ("0", "-0.1", "nan", "inf", "x"):
         with pytest.raises(argparse.ArgumentTypeError):
             arguments.positive_float(bad)
+
+
+def test_install_refuses_an_optional_part_pyproject_does_not_declare(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    done = subprocess.run(
+        [str(SCRIPTS / "install"), "--extra", "cuda"],
+        env={**os.environ, "VENV": str(venv)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "no optional part named 'cuda' (there are: sentence-transformers e5 eval)" in (
+        done.stderr
+    )
+    assert not venv.exists()  # refused before anything was made
