@@ -25,8 +25,8 @@ from indexer.settings import load_settings
 WORD = re.compile(r"\w+")
 # Enough results to rank every candidate of a reranking set in one call.
 FULL_RANKING = 2000
-# The module each peer needs beyond askfind's own dependencies (the "eval" extra).
-EXTRA_MODULES = {"txtai": "txtai", "rank_bm25": "rank_bm25"}
+# The peers that need the "eval" extra; each imports the module of its name.
+EXTRA_PEERS = ("txtai", "rank_bm25")
 INSTALL_HINT = "scripts/install --extra eval"
 
 
@@ -35,11 +35,10 @@ def unavailable(names: Sequence[str]) -> list[str]:
     that a missing extra stops it at once instead of after askfind's own sets."""
     missing = []
     for name in names:
-        module = EXTRA_MODULES.get(name)
-        if module is None:
+        if name not in EXTRA_PEERS:
             continue
         try:
-            importlib.import_module(module)
+            importlib.import_module(name)
         except ImportError:
             missing.append(name)
     return missing

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 EVAL_SETS = (
     "semeval2016-task3-dev",
@@ -33,12 +34,15 @@ def read_real_query_titles(data: Path) -> list[str]:
     return [title for title in titles if title.strip()]
 
 
-def find_eval_data(explicit: Path | None) -> Path:
-    """The evaluation data folder, found the way scripts/eval finds it (or exit saying why)."""
+def find_eval_data(explicit: Path | None, fail: Callable[[str], NoReturn] | None = None) -> Path:
+    """The evaluation data folder, found the way scripts/eval finds it, or exit saying why:
+    by ``fail`` when given (a parser's ``error``: a usage error, status 2), else status 1."""
     from indexer.errors import AskfindError
     from indexer.evaluation.datasets import eval_data_dir
 
     try:
         return eval_data_dir(explicit)
     except AskfindError as e:
+        if fail is not None:
+            fail(str(e))
         raise SystemExit(str(e)) from e
