@@ -68,7 +68,8 @@ def suggest() -> Any:
         return Response(
             with_query(text, HELD_BACK), mimetype="application/json", headers={"X-Cache": "holdout"}
         )
-    # Everything the answer depends on: the request, the index, the feedback, the rules.
+    # Everything the answer depends on: the request, the index, the feedback, the rules
+    # and the agents' duplicate judgements.
     feedback = runtime.feedback.version if runtime.feedback is not None else ""
     rules = runtime.search.curation_version()
     key = runtime.suggestions.key(runtime.index_version.current(), feedback, rules, repr(asked))

@@ -95,6 +95,16 @@ class JudgementStore:
             ).fetchall()
         return dict(rows)
 
+    def newest(self) -> int:
+        """The id of the newest judgement (0 before the first): the same in every process,
+        and it changes with every judgement, a withdrawal included."""
+        with self._lock:
+            return int(
+                self._db.execute("SELECT coalesce(max(id), 0) FROM duplicate_judgement").fetchone()[
+                    0
+                ]
+            )
+
     def read(self) -> Iterator[DuplicateJudgement]:
         """Every judgement, oldest first."""
         with self._lock:
@@ -146,19 +156,32 @@ class JudgedDuplicates:
         self._store: JudgementStore | None = None
         self._version: int | None = None
         self._links: dict[str, str] = {}
+        self._newest = 0
         self._lock = threading.Lock()
 
     def links(self) -> dict[str, str]:
         with self._lock:
-            if self._store is None:
-                if not (self._data_dir / JUDGEMENTS_FILE).is_file():
-                    return {}
-                self._store = JudgementStore(self._data_dir)
-            version = self._store.data_version()
-            if version != self._version:
-                self._links = self._store.links()
-                self._version = version
+            self._refresh()
             return self._links
+
+    def version(self) -> int:
+        """Changes whenever the judgements in force may have: the newest judgement's id,
+        which every process reads alike (cached suggestions are keyed by it, so that a
+        judgement made through one worker reaches the answers of all of them)."""
+        with self._lock:
+            self._refresh()
+            return self._newest
+
+    def _refresh(self) -> None:
+        if self._store is None:
+            if not (self._data_dir / JUDGEMENTS_FILE).is_file():
+                return
+            self._store = JudgementStore(self._data_dir)
+        version = self._store.data_version()
+        if version != self._version:
+            self._links = self._store.links()
+            self._newest = self._store.newest()
+            self._version = version
 
     def close(self) -> None:
         with self._lock:

@@ -254,6 +254,34 @@ def test_marking_a_duplicate_folds_it_into_its_canonical_thread_until_withdrawn(
     ]
 
 
+def test_a_judgement_reaches_the_cached_suggestions_of_every_worker(
+    agent_engine: Engine,
+) -> None:
+    """Two apps on one data dir stand for two gunicorn workers, each with its own cache."""
+    page, widget = create_app(engine=agent_engine), create_app(engine=agent_engine)
+    agents, customers = page.test_client(), widget.test_client()
+
+    def suggested() -> tuple[list[str], str]:
+        answer = customers.get("/api/suggest", query_string={"q": "DSL Störung"})
+        assert answer.status_code == 200, answer.json
+        return [item["id"] for item in answer.json["items"]], answer.headers["X-Cache"]
+
+    before, _ = suggested()
+    assert len(before) >= 2
+    assert suggested() == (before, "hit")  # cached in the customers' worker
+    canonical, duplicate = before[0], before[1]
+
+    def judge(duplicate_of: str | None) -> None:
+        body = {"thread": duplicate, "duplicate_of": duplicate_of}
+        assert agents.post("/api/agent/duplicates", json=body, headers=BEARER).status_code == 201
+
+    judge(canonical)
+    folded, cache = suggested()
+    assert cache == "miss" and duplicate not in folded and folded[0] == canonical
+    judge(None)
+    assert suggested() == (before, "miss")
+
+
 def test_bad_judgements_are_refused_with_the_reason(client: FlaskClient) -> None:
     def post(body: Any, **kwargs: Any) -> Any:
         return client.post("/api/agent/duplicates", headers=BEARER, **kwargs, json=body)
