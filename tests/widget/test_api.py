@@ -58,6 +58,9 @@ def test_search_pages_with_total_and_offset(client: FlaskClient) -> None:
     first_ids = [i["id"] for i in first["items"]]
     second_ids = [i["id"] for i in second["items"]]
     assert len(first_ids) == len(second_ids) == 5 and not set(first_ids) & set(second_ids)
+    # The last page of the first 100 counts the same (README: what `total` counts).
+    last = client.get("/api/search", query_string={"q": "Router", "limit": 5, "offset": 95})
+    assert last.get_json()["total"] == first["total"]
 
 
 def test_search_filters_by_board_lang_and_solved(client: FlaskClient) -> None:
