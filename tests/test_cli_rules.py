@@ -97,3 +97,50 @@ def test_a_bad_synonym_file_names_its_line_and_adds_nothing(data_dir: Path, tmp_
     done = rules(data_dir, "import-synonyms", str(path))
     assert done.exit_code == 1 and "line 2: expected 'lang: term, term'" in done.output
     assert rules(data_dir, "list").output == "no rules in force\n"
+
+
+# One more than SQLite's largest INTEGER: an id no rule can have.
+TOO_LARGE_ID = str(2**63)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("remove", TOO_LARGE_ID),
+        ("remove", "99999999999999999999999"),
+        ("history", TOO_LARGE_ID),
+        ("change", TOO_LARGE_ID, '{"kind": "hidden", "thread": "wlan-004"}'),
+    ],
+)
+def test_an_id_too_large_for_sqlite_is_an_unknown_rule_not_a_traceback(
+    data_dir: Path, args: tuple[str, ...]
+) -> None:
+    assert rules(data_dir, "hide", "wlan-004").exit_code == 0
+    before = rules(data_dir, "list", "--json").output
+    done = rules(data_dir, *args)
+    assert done.exit_code == 1 and not isinstance(done.exception, OverflowError)
+    assert done.output == f"Error: no rule with id {args[1]}\n"
+    assert rules(data_dir, "list", "--json").output == before
+    assert len(json.loads(rules(data_dir, "history", "1").output)) == 1
+
+
+@pytest.mark.parametrize("kind", ["pin", "incident"])
+def test_a_pin_that_already_ended_is_refused_like_one_that_ends_before_it_starts(
+    data_dir: Path, kind: str
+) -> None:
+    done = rules(data_dir, kind, "wlan-002", "--query", "x", "--ends", "2020-01-01")
+    assert done.exit_code == 2, done.output
+    assert "Invalid value for --ends: ends must be after starts" in done.output
+    assert "Traceback" not in done.output
+    assert rules(data_dir, "list").output == "no rules in force\n"
+
+
+def test_a_pin_cannot_be_changed_to_end_in_the_past(data_dir: Path) -> None:
+    assert rules(data_dir, "pin", "wlan-004", "--query", "x", "--ends", "2099-01-01").exit_code == 0
+    before = rules(data_dir, "list", "--json").output
+    ended = {"kind": "pin", "thread": "wlan-004", "queries": ["x"], "ends": "2020-01-01T00:00Z"}
+    done = rules(data_dir, "change", "1", json.dumps(ended))
+    assert done.exit_code == 2, done.output
+    assert "Invalid value for --ends: ends must be after starts" in done.output
+    assert rules(data_dir, "list", "--json").output == before
+    assert len(json.loads(rules(data_dir, "history", "1").output)) == 1

@@ -140,16 +140,19 @@ def fields_of(body: Body) -> dict[str, Any]:
     return {"lang": body.lang, "terms": list(body.terms)}
 
 
-def parse_rule(data: Any, languages: tuple[str, ...]) -> Body:
+def parse_rule(data: Any, languages: tuple[str, ...], *, now: datetime | None = None) -> Body:
     """A rule body from JSON, checked.
 
     Args:
         data: the JSON object, ``kind`` included.
         languages: the configured languages, which ``lang`` must be one of.
+        now: when a pin without ``starts`` starts, for the check of its ``ends``
+            (default: the clock's time).
 
     Raises:
         InvalidRule: not an object, an unknown kind or field, a missing or malformed
-            field, ``ends`` not after ``starts``, fewer than two synonyms.
+            field, ``ends`` not after ``starts`` (now, where not given), fewer than two
+            synonyms.
     """
     if not isinstance(data, Mapping):
         raise InvalidRule("a rule must be a JSON object")
@@ -174,8 +177,7 @@ def parse_rule(data: Any, languages: tuple[str, ...]) -> Body:
         queries = list(INCIDENT_QUERIES)
     starts = _time(data.get("starts"), "starts")
     ends = _time(data.get("ends"), "ends")
-    if starts is not None and ends is not None and ends <= starts:
-        raise InvalidRule("ends must be after starts", "ends")
+    _check_window(starts, ends, now)
     return Pin(
         thread=thread,
         queries=_texts(queries, "queries", MAX_QUERIES, MAX_QUERY_CHARS),
@@ -184,6 +186,28 @@ def parse_rule(data: Any, languages: tuple[str, ...]) -> Body:
         lang=_language(data.get("lang"), languages, required=False),
         incident=kind == INCIDENT,
     )
+
+
+def _check_window(starts: datetime | None, ends: datetime | None, now: datetime | None) -> None:
+    """Refuse a pin that ends before it starts, or (starting now) that has ended already:
+    it would be stored and listed, and never be in force."""
+    if ends is None:
+        return
+    if starts is not None:
+        if ends <= starts:
+            raise InvalidRule("ends must be after starts", "ends")
+        return
+    now = now or datetime.now(UTC)
+    if ends <= now:
+        raise InvalidRule(
+            f"ends must be after starts, which is now when not given ({_iso_utc(now)}),"
+            f" not {_iso_utc(ends)}",
+            "ends",
+        )
+
+
+def _iso_utc(time: datetime) -> str:
+    return time.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _thread_id(value: Any) -> str:

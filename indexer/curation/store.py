@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS rule_version (
 """
 BUSY_TIMEOUT_S = 30
 MAX_AUTHOR_CHARS = 200
+# Ids are SQLite INTEGERs, at most 2**63 - 1; ids are handed out from 1.
+FIRST_RULE_ID, LAST_RULE_ID = 1, 2**63 - 1
 
 
 class RuleStore:
@@ -117,6 +119,7 @@ class RuleStore:
         Raises:
             RuleNotFound: no rule ever had this id.
         """
+        _check_id(rule_id)
         with self._lock:
             rows = self._db.execute(
                 "SELECT version, kind, body, author, changed_at FROM rule_version"
@@ -147,6 +150,7 @@ class RuleStore:
             self._db.close()
 
     def _current(self, rule_id: int) -> Rule:
+        _check_id(rule_id)
         row = self._db.execute(
             "SELECT rule, version, kind, body, author, changed_at FROM rule_version"
             " WHERE rule = ? ORDER BY version DESC LIMIT 1",
@@ -192,6 +196,19 @@ def _body(kind: str, fields: dict[str, object]) -> Body:
         lang=fields.get("lang") or None,  # type: ignore[arg-type]
         incident=kind == INCIDENT,
     )
+
+
+def _check_id(rule_id: int) -> None:
+    """Refuse an id no rule can have as an unknown rule.
+
+    SQLite cannot even compare an id outside its INTEGER range (``OverflowError``), and
+    an id from a URL or the command line may be any size.
+
+    Raises:
+        RuleNotFound: ``rule_id`` is outside the ids a rule can have.
+    """
+    if not FIRST_RULE_ID <= rule_id <= LAST_RULE_ID:
+        raise RuleNotFound(f"no rule with id {rule_id}")
 
 
 def _author(author: str) -> str:

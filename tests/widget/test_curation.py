@@ -234,6 +234,15 @@ BAD_RULES = [
         },
         "ends must be after starts",
     ),
+    # Without starts a rule starts now: one that ended already is refused the same way.
+    (
+        {"kind": "pin", "thread": "router-rot", "queries": ["x"], "ends": "2020-01-01T00:00:00Z"},
+        "ends must be after starts",
+    ),
+    (
+        {"kind": "incident", "thread": "stoerung-berlin", "ends": "2020-01-01T00:00:00Z"},
+        "ends must be after starts",
+    ),
     ({"kind": "synonyms", "lang": "de", "terms": []}, "terms must be a non-empty list"),
     ({"kind": "synonyms", "lang": "de", "terms": ["WLAN"]}, "at least two different terms"),
     ({"kind": "pinned", "thread": "router-rot"}, "kind must be one of"),
@@ -275,3 +284,37 @@ def test_unknown_rules_unreadable_bodies_and_missing_keys_are_refused(client: Fl
     assert client.get(RULES).status_code == 401
     assert client.get(RULES, query_string={"kind": "boost"}, headers=AUTH).status_code == 400
     assert [r["id"] for r in client.get(RULES, headers=AUTH).get_json()["rules"]] == [kept]
+
+
+def test_a_pin_cannot_be_changed_to_end_in_the_past(client: FlaskClient) -> None:
+    pin = {"kind": "pin", "thread": "router-rot", "queries": ["LED rot"]}
+    rule = added(client, pin | {"ends": "2099-01-01T00:00:00Z"})
+    before = client.get(RULES, headers=AUTH).get_json()
+    ended = client.put(f"{RULES}/{rule}", json=pin | {"ends": "2020-01-01T00:00:00Z"}, headers=AUTH)
+    assert ended.status_code == 400
+    assert ended.get_json()["field"] == "ends"
+    assert "ends must be after starts" in ended.get_json()["error"]
+    assert client.get(RULES, headers=AUTH).get_json() == before
+    history = client.get(f"{RULES}/{rule}/history", headers=AUTH).get_json()["history"]
+    assert [v["version"] for v in history] == [1]
+
+
+# SQLite's largest INTEGER is 2**63 - 1: no rule can have a larger id.
+@pytest.mark.parametrize("rule_id", [2**63 - 1, 2**63, 10**23])
+def test_a_rule_id_too_large_for_sqlite_is_an_unknown_rule(
+    client: FlaskClient, rule_id: int
+) -> None:
+    kept = added(client, {"kind": "hidden", "thread": "rechnung-hoch"})
+    before = client.get(RULES, headers=AUTH).get_json()
+    hidden = {"kind": "hidden", "thread": "router-rot"}
+    for answer in [
+        client.get(f"{RULES}/{rule_id}", headers=AUTH),
+        client.get(f"{RULES}/{rule_id}/history", headers=AUTH),
+        client.put(f"{RULES}/{rule_id}", json=hidden, headers=AUTH),
+        client.delete(f"{RULES}/{rule_id}", headers=AUTH),
+    ]:
+        assert answer.status_code == 404, answer.get_json()
+        assert answer.get_json()["error"] == f"no rule with id {rule_id}"
+    assert client.get(RULES, headers=AUTH).get_json() == before
+    history = client.get(f"{RULES}/{kept}/history", headers=AUTH).get_json()["history"]
+    assert [v["version"] for v in history] == [1]

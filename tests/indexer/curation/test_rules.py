@@ -63,6 +63,19 @@ def test_an_incident_answers_stoerung_like_questions_unless_told_otherwise() -> 
     assert incident.queries == INCIDENT_QUERIES
 
 
+def test_without_starts_a_pin_must_end_after_now() -> None:
+    now = datetime(2026, 12, 6, 10, tzinfo=UTC)
+    pin = {"kind": "pin", "thread": "t", "queries": ["x"]}
+    for ends in ["2020-01-01T00:00:00Z", "2026-12-06T10:00:00Z"]:  # ended, ends as it starts
+        with pytest.raises(InvalidRule, match="ends must be after starts") as refused:
+            parse_rule(pin | {"ends": ends}, LANGUAGES, now=now)
+        assert refused.value.parameter == "ends"
+    later = parse_rule(pin | {"ends": "2026-12-06T10:00:01Z"}, LANGUAGES, now=now)
+    assert isinstance(later, Pin) and later.starts is None  # still starts when stored
+    with pytest.raises(InvalidRule, match="ends must be after starts"):
+        parse_rule({"kind": "incident", "thread": "t", "ends": "2020-01-01"}, LANGUAGES)
+
+
 def test_a_pin_is_in_force_from_its_start_until_before_its_end() -> None:
     start = datetime(2026, 12, 6, 10, tzinfo=UTC)
     pin = Pin("t", ("x",), starts=start, ends=start + timedelta(hours=1))
@@ -97,6 +110,23 @@ def test_every_change_is_a_new_version_with_its_author_and_nothing_is_lost(
     assert history[0]["reason"] == "spam"
     assert reopened.add(Synonyms("de", ("a", "b")), "x").id == 3  # ids are never reused
     reopened.close()
+
+
+@pytest.mark.parametrize("rule_id", [2**63, -(2**63) - 1, 10**23])
+def test_an_id_sqlite_cannot_hold_is_an_unknown_rule(tmp_path: Path, rule_id: int) -> None:
+    store = RuleStore(tmp_path)
+    rule = store.add(Hidden("t1"), "alice")
+    for attempt in [
+        lambda: store.get(rule_id),
+        lambda: store.history(rule_id),
+        lambda: store.change(rule_id, Hidden("t2"), "bob"),
+        lambda: store.remove(rule_id, "bob"),
+    ]:
+        with pytest.raises(RuleNotFound, match=f"^no rule with id {rule_id}$"):
+            attempt()
+    assert [(r.id, r.version, r.body) for r in store.rules()] == [(rule.id, 1, Hidden("t1"))]
+    assert len(store.history(rule.id)) == 1
+    store.close()
 
 
 def test_the_loader_sees_another_connections_change_and_reads_nothing_otherwise(
