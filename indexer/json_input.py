@@ -1,5 +1,6 @@
-"""JSON from outside (request bodies, export files, source lines), read so that every way
-it can be unreadable is one error naming the reason, never a crash."""
+"""JSON and UTF-8 text from outside (request bodies, export files, source lines, settings
+and synonym files), read so that every way it can be unreadable is one error naming the
+reason, never a crash."""
 
 from __future__ import annotations
 
@@ -8,6 +9,18 @@ import sys
 from typing import Any
 
 from indexer.errors import UnreadableJson
+
+
+def not_utf8(error: UnicodeDecodeError, lines: bool = True) -> str:
+    """Where bytes stop being UTF-8, for a message naming what they are: "not UTF-8 text
+    (line 3, byte 7: 0xe9 starts no UTF-8 character)"; without ``lines`` (the bytes are
+    one line, named by the caller) only the byte. Both count from 1, as JSON's columns."""
+    data = error.object
+    column = error.start - data.rfind(b"\n", 0, error.start)
+    line = data.count(b"\n", 0, error.start) + 1
+    where = f"line {line}, byte {column}" if lines else f"byte {column}"
+    found = f"0x{data[error.start]:02x} starts no UTF-8 character"
+    return f"not UTF-8 text ({where}: {found})"
 
 
 def parse_json(data: bytes | str) -> Any:

@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 
 from indexer.errors import ConfigError
+from indexer.json_input import not_utf8
 
 CONFIG_ENV = "ASKFIND_CONFIG"
 DEFAULT_CONFIG_FILE = "askfind.toml"
@@ -730,16 +731,19 @@ def load_settings(**overrides: Any) -> Settings:
     """Read the settings; ``overrides`` (e.g. from command-line options) win over everything.
 
     Raises:
-        ConfigError: a value in the file or the environment is not valid.
+        ConfigError: the settings file is not UTF-8 TOML, or a value in it or the
+            environment is not valid.
     """
     explicit = {key: value for key, value in overrides.items() if value is not None}
     config_file = os.environ.get(CONFIG_ENV)
     if config_file and not Path(config_file).is_file():
         raise ConfigError(f"{CONFIG_ENV} names {config_file!r}, which is not a file")
+    name = config_file or DEFAULT_CONFIG_FILE
     try:
         return Settings(**explicit)
+    except UnicodeDecodeError as e:  # tomllib decodes the file's bytes as UTF-8
+        raise ConfigError(f"the settings file {name} is {not_utf8(e)}") from e
     except tomllib.TOMLDecodeError as e:
-        name = config_file or DEFAULT_CONFIG_FILE
         raise ConfigError(f"the settings file {name} is not valid TOML: {e}") from e
     except SettingsError as e:
         raise ConfigError(f"invalid settings: {e}") from e

@@ -23,9 +23,11 @@ from indexer.errors import AskfindError, InvalidQuery
 from indexer.settings import Settings, describe_settings
 from indexer.sources import FORMATS, read_source
 from widget.cli_common import (
+    TextGroup,
     command_engine,
     command_settings,
     data_dir_option,
+    duplicate_printer,
     error_printer,
     print_truncated,
     usage_error,
@@ -40,7 +42,8 @@ DEMO_PASSWORD_BYTES = 9  # 12 characters, letters, digits, - and _: safe in a sh
 DEMO_QUERIES = ("WLAN bricht ständig ab", "eSIM auf neues iPhone", "cancel my contract")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# TextGroup: every command's text parameters refuse what is not text (``cli_common.Text``).
+@click.group(cls=TextGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="askfind", message="askfind %(version)s")
 def main() -> None:
     """askfind: find the threads that already answer a question, while it is being typed."""
@@ -103,11 +106,14 @@ def index(
     from widget.cli_sync import opened_source
 
     settings = command_settings(data_dir=data_dir, backend=backend)
+    on_duplicate = duplicate_printer()
     with contextlib.ExitStack() as sources:
         try:
             readers = [
                 sources.enter_context(
-                    opened_source(str(path), settings, source_format, site_url, board, False)
+                    opened_source(
+                        str(path), settings, source_format, site_url, board, False, on_duplicate
+                    )
                 )
                 for path in paths
             ]

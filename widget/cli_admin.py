@@ -75,6 +75,11 @@ def api_key_command(key: str | None) -> None:
     """Make a new API key and print it with the digest that goes into `api_keys`."""
     from widget.auth import digest_of, new_api_key
 
+    if key is not None and not key.strip():
+        # Its digest would match no request: the service takes a blank key for none.
+        raise click.BadParameter(
+            "the key is empty; give the key whose digest to print", param_hint="--hash"
+        )
     if key is None:
         key = new_api_key()
         click.echo(f"key:    {key}   (give this to the client; it is not stored)")

@@ -1,5 +1,6 @@
-"""What every ``askfind`` command shares: the settings, the engine, the data-dir option
-and the printer of skipped records, each turned into a clear CLI message on failure.
+"""What every ``askfind`` command shares: the settings, the engine, the data-dir option,
+text parameters that are text, and the printers of skipped records and repeated ids, each
+turned into a clear CLI message on failure.
 
 The commands live in ``cli``, ``cli_admin`` and ``cli_sync``; they all import from here,
 and none of them from another.
@@ -15,7 +16,8 @@ import click
 
 from indexer.errors import AskfindError, InvalidQuery
 from indexer.settings import Settings, load_settings
-from indexer.sources import RecordError
+from indexer.sources import DuplicateId, RecordError
+from indexer.threads import lone_surrogate_at
 
 ERRORS_SHOWN = 20
 
@@ -25,6 +27,45 @@ data_dir_option = click.option(
     default=None,
     help="Where the embedded index and caches live [env ASKFIND_DATA_DIR; ./askfind-data].",
 )
+
+
+class Text(click.types.StringParamType):
+    """A parameter that must be text: a lone surrogate is refused as a usage error.
+
+    Python hands over command-line bytes that are not UTF-8 (``$'caf\\xe9'`` from a
+    Latin-1 terminal) as lone surrogates, which no UTF-8 encoder, tokeniser, database or
+    log accepts: the same refusal as the rules' and the events' (``lone_surrogate_at``).
+    """
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = super().convert(value, param, ctx)
+        at = lone_surrogate_at(text)
+        if at is not None:
+            # Not the value itself: it may be a password.
+            message = f"holds a lone surrogate at {at} (bytes not UTF-8), which is not text"
+            self.fail(message, param, ctx)
+        return text
+
+
+TEXT = Text()
+
+
+class TextGroup(click.Group):
+    """A command group whose commands' (and subcommands') plain string parameters are
+    ``TEXT``, however they were declared: one place for the check, for every command."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _text_parameters(cmd)
+        super().add_command(cmd, name)
+
+
+def _text_parameters(command: click.Command) -> None:
+    for param in command.params:
+        if type(param.type) is click.types.StringParamType:
+            param.type = TEXT
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            _text_parameters(subcommand)
 
 
 def command_settings(**overrides: Any) -> Settings:
@@ -70,6 +111,22 @@ def error_printer() -> Callable[[RecordError], None]:
             click.echo(f"skipped {error}", err=True)
         elif shown == ERRORS_SHOWN + 1:
             click.echo("more bad records; only the count is shown from here on", err=True)
+
+    return report
+
+
+def duplicate_printer() -> Callable[[DuplicateId], None]:
+    """Warn on stderr of the first ids that several records of a file hold, then only
+    that more follow."""
+    shown = 0
+
+    def report(duplicate: DuplicateId) -> None:
+        nonlocal shown
+        shown += 1
+        if shown <= ERRORS_SHOWN:
+            click.echo(f"warning: {duplicate}", err=True)
+        elif shown == ERRORS_SHOWN + 1:
+            click.echo("more ids held by several records; not shown", err=True)
 
     return report
 

@@ -16,11 +16,12 @@ import click
 
 from indexer.errors import AskfindError, InvalidQuery
 from indexer.settings import Settings
-from indexer.sources import FORMATS, SourceFormat, SyncItem, read_source
+from indexer.sources import FORMATS, DuplicateId, SourceFormat, SyncItem, read_source
 from indexer.sources.live import LIVE_SOURCES, open_live_source
 from widget.cli_common import (
     command_engine,
     command_settings,
+    duplicate_printer,
     error_printer,
     print_truncated,
     usage_error,
@@ -28,7 +29,8 @@ from widget.cli_common import (
 
 
 @click.command(name="sync")
-@click.argument("source")
+# A path (any bytes the file system allows, as `askfind index` takes) or a live API's name.
+@click.argument("source", type=click.Path(path_type=str))
 @click.option(
     "--since",
     default=None,
@@ -78,7 +80,9 @@ def sync_command(
     try:
         changed_after = date_bound(since, "--since")
         # The source is opened first: a missing path or API fails before the model loads.
-        with opened_source(source, settings, source_format, site_url) as reader:
+        with opened_source(
+            source, settings, source_format, site_url, on_duplicate=duplicate_printer()
+        ) as reader:
             engine = command_engine(settings)
             try:
                 items = reader(changed_after)
@@ -103,9 +107,11 @@ def opened_source(
     site_url: str | None = None,
     board: str | None = None,
     include_gone: bool = True,
+    on_duplicate: Callable[[DuplicateId], None] | None = None,
 ) -> Iterator[Callable[[datetime | None], Iterable[SyncItem]]]:
     """A reader of a source's items (with ``include_gone``, deletions too), given the
-    time of the last sync (None: everything).
+    time of the last sync (None: everything); ``on_duplicate``: told of each id that
+    several records of a JSON Lines file hold.
 
     ``discourse`` and ``khoros`` (unless a file of that name exists) are the live APIs,
     which read only what changed since that time; files are read whole.
@@ -124,6 +130,13 @@ def opened_source(
     if not path.exists():
         raise AskfindError(f"{source} does not exist (nor is it one of {', '.join(LIVE_SOURCES)})")
     fmt = cast("SourceFormat | None", source_format)
-    yield lambda _since: read_source(
-        path, fmt, site_url=site_url, board=board, include_gone=include_gone
+    # Opened now, read when iterated: a file that does not fit its format fails here.
+    items = read_source(
+        path,
+        fmt,
+        site_url=site_url,
+        board=board,
+        include_gone=include_gone,
+        on_duplicate=on_duplicate,
     )
+    yield lambda _since: items

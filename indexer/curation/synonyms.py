@@ -29,6 +29,7 @@ from pathlib import Path
 from indexer.analysis.analyzer import AnalyzedQuery, Analyzer, normalize, words
 from indexer.curation.errors import InvalidRule
 from indexer.curation.rules import SYNONYMS, Synonyms, parse_rule
+from indexer.json_input import not_utf8
 
 Clause = tuple[str, ...]
 
@@ -143,12 +144,15 @@ def read_synonym_file(path: Path, languages: tuple[str, ...]) -> list[Synonyms]:
     """The groups of a synonym file, checked as the admin API checks them.
 
     Raises:
-        InvalidRule: a line is not ``lang: term, term``, or its group is not valid; the
-            message names the line.
+        InvalidRule: the file is not UTF-8 text, a line is not ``lang: term, term``, or its
+            group is not valid; the message names the line.
         OSError: the file cannot be read.
     """
     groups: list[Synonyms] = []
-    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = path.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        raise InvalidRule(f"{path} is {not_utf8(e)}") from e
     for number, line in enumerate(lines, start=1):
         line = line.strip()
         if not line or line.startswith("#"):

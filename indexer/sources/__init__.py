@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -14,7 +14,7 @@ from indexer.sources.articles import (
     read_article_folder,
     read_sitemap,
 )
-from indexer.sources.base import Gone, RecordError, SourceItem, SyncItem
+from indexer.sources.base import DuplicateId, Gone, RecordError, SourceItem, SyncItem
 from indexer.sources.discourse import read_discourse_export
 from indexer.sources.jsonl import read_jsonl
 from indexer.sources.khoros import read_khoros_export
@@ -26,6 +26,7 @@ SAMPLES = 5  # saved answers looked at to tell a folder's format
 
 __all__ = [
     "FORMATS",
+    "DuplicateId",
     "Gone",
     "RecordError",
     "SourceItem",
@@ -60,15 +61,18 @@ def read_source(
     site_url: str | None = None,
     board: str | None = None,
     include_gone: bool = False,
+    on_duplicate: Callable[[DuplicateId], None] | None = None,
 ) -> Iterator[SyncItem]:
     """Stream the threads (and record errors) of one source.
 
     ``include_gone``: also yield the deletions a source records (Discourse topics that
     are deleted or unlisted, rejected Khoros topics), for incremental sync. Without it
     the items are threads and record errors only.
+    ``on_duplicate``: JSON Lines: told of each id that several records hold.
 
     Raises:
-        AskfindError: the path does not exist or does not fit the format.
+        AskfindError: the path does not exist or does not fit the format (JSON Lines:
+            it is UTF-16 or UTF-32 text).
     """
     if not path.exists():
         raise AskfindError(f"{path} does not exist")
@@ -90,7 +94,7 @@ def read_source(
         return read_sitemap(path, board=board)
     if path.is_dir():
         raise AskfindError(f"{path} is a folder; give the .jsonl file")
-    return read_jsonl(path)
+    return read_jsonl(path, on_duplicate)
 
 
 def _json_format(sample: Path) -> SourceFormat | None:

@@ -1,5 +1,6 @@
 """What every source reader yields: a valid thread, or a located error for a bad record;
-and, where a source reports deletions (its API, its webhooks), that a thread is gone."""
+and, where a source reports deletions (its API, its webhooks), that a thread is gone.
+Besides, what a reader may warn of: an id that several records hold."""
 
 from __future__ import annotations
 
@@ -28,6 +29,20 @@ class Gone:
 
     def __str__(self) -> str:
         return f"{self.location}: thread {self.id} is gone"
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateId:
+    """An id that several records of one file hold: each replaces the one before, so the
+    last is what the index keeps."""
+
+    id: str
+    file: str
+    lines: tuple[int, ...]
+
+    def __str__(self) -> str:
+        lines = ", ".join(str(line) for line in self.lines[:-1]) + f" and {self.lines[-1]}"
+        return f"{self.file}: id {self.id!r} is on lines {lines}; line {self.lines[-1]} is indexed"
 
 
 SourceItem = Thread | RecordError

@@ -85,15 +85,6 @@ def test_windows_line_endings_and_no_final_newline_are_read(tmp_path: Path) -> N
     assert list(read_jsonl(path)) == [Thread(id="a", title="Eins"), Thread(id="b", title="Zwei")]
 
 
-def test_invalid_utf8_is_replaced_and_the_record_still_read(tmp_path: Path) -> None:
-    path = tmp_path / "latin1.jsonl"
-    path.write_bytes(b'{"id": "a", "title": "Caf\xe9 kaputt"}\n{"id": "b", "title": "ok"}\n')
-    assert list(read_jsonl(path)) == [
-        Thread(id="a", title="Caf\ufffd kaputt"),
-        Thread(id="b", title="ok"),
-    ]
-
-
 def test_empty_file_yields_nothing(tmp_path: Path) -> None:
     path = tmp_path / "empty.jsonl"
     path.write_text("\n\n", encoding="utf-8")
