@@ -16,8 +16,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app
-from werkzeug.exceptions import Forbidden
+from flask import current_app, request
+from werkzeug.exceptions import Forbidden, Unauthorized
 
 from widget.agent_access import current_agent, require_agent
 from widget.auth import current_principal, unauthorized
@@ -54,8 +54,8 @@ def require_admin(view: F) -> F:
 
 
 def require_operator(view: F) -> F:
-    """Let a view run for a valid API key or an admin agent; 401 (the API key's, naming how
-    to send one) otherwise, 403 for a signed-in agent who is not an admin."""
+    """Let a view run for a valid API key or an admin agent; 401 otherwise (``_not_signed_in``),
+    403 for a signed-in agent who is not an admin."""
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -63,11 +63,26 @@ def require_operator(view: F) -> F:
             # "anonymous" (agent_auth = off) has signed in as nobody: a script that forgot
             # its key learns how to send one.
             if current_agent() in (None, ANONYMOUS):
-                raise unauthorized()
+                raise _not_signed_in()
             raise NotAnAdmin(f"{current_agent()} is signed in but not an admin (admin_users)")
         return view(*args, **kwargs)
 
     return guarded  # type: ignore[return-value]
+
+
+def _not_signed_in() -> Unauthorized:
+    """The admin API's 401: a user name and password that were sent, where admins sign in
+    with them (agent_auth = password), are said to be wrong; anything else gets the API
+    key's 401, which says how to send a key."""
+    settings = engine_of(current_app).settings
+    credentials = request.authorization
+    sent_a_user = credentials is not None and credentials.type == "basic" and credentials.username
+    if settings.agent_auth == "password" and settings.admin_users and sent_a_user:
+        return unauthorized(
+            "this user name and password are not valid: the admin API takes the user name "
+            "and password of an admin (admin_users) as the agents' page does (agent_users)"
+        )
+    return unauthorized()
 
 
 def operator_name() -> str:

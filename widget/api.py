@@ -14,7 +14,7 @@ from indexer.errors import InvalidQuery, ThreadNotFound
 from indexer.search import SearchRequest, SearchResult
 from indexer.visibility import visible_threads
 from widget.agent_access import request_viewer_groups
-from widget.bodies import bounded_body
+from widget.bodies import bounded_body, parsed_json
 from widget.cache import with_query
 from widget.context import engine_of
 from widget.items import public_record, result_item
@@ -124,7 +124,7 @@ def search_message() -> Any:
         )
     # Each character may arrive JSON-escaped (\\u00fc: 6 bytes), plus the other parameters.
     max_bytes = 6 * settings.message_max_chars + MESSAGE_BODY_OVERHEAD_BYTES
-    args = json_args(bounded_body(max_bytes, "the JSON body"), MESSAGE_PARAMS)
+    args = json_args(parsed_json(bounded_body(max_bytes, "the JSON body")), MESSAGE_PARAMS)
     text = query_text(args, settings.message_max_chars, advice=None)
     asked = SearchRequest(
         # NFC only: the lines of a message tell its greeting and signature apart.

@@ -6,12 +6,27 @@ errors through ``widget.errors``, so none of them imports this module.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
 from indexer.engine import Engine, open_engine
 from indexer.settings import Settings, load_settings
 from widget.context import ENGINE_KEY, engine_of
 from widget.errors import register_error_handlers
+
+
+class AskfindFlask(Flask):
+    """Flask, with ``OPTIONS`` answered like the API's other answers that have no body."""
+
+    def make_default_options_response(self) -> Response:
+        """204 with the Allow header: Flask's 200 has an empty text/html body.
+
+        Nothing more: a CORS preflight is answered, never granted (``widget.origins``; the
+        widget's simple GETs need none).
+        """
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
@@ -22,7 +37,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         engine: an already built engine to serve (tests share one across apps).
     """
     settings = settings or (engine.settings if engine else load_settings())
-    app = Flask(__name__)
+    app = AskfindFlask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # items keep the contract's order
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     # Thread ids may start with or hold "/" (sent as %2F): "/api/threads//x" is the thread

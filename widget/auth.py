@@ -127,15 +127,18 @@ def require_api_key(view: F) -> F:
     return guarded  # type: ignore[return-value]
 
 
-def unauthorized() -> Unauthorized:
-    """A 401 that says what was wrong and how to send a key, with the settings to use."""
+def unauthorized(message: str | None = None) -> Unauthorized:
+    """A 401 with the login challenge; ``message`` by default says what was wrong with the
+    key and how to send one, with the settings to use."""
     from widget.context import engine_of
 
-    if not engine_of(current_app).settings.api_keys:
-        problem = "this needs an API key, and none is configured"
-    elif presented_key(request) is None:
-        problem = "this needs an API key"
-    else:
-        problem = "the API key is not valid"
+    if message is None:
+        if not engine_of(current_app).settings.api_keys:
+            problem = "this needs an API key, and none is configured"
+        elif presented_key(request) is None:
+            problem = "this needs an API key"
+        else:
+            problem = "the API key is not valid"
+        message = f"{problem}. {HOW_TO_SEND_A_KEY}"
     challenge = WWWAuthenticate("basic", {"realm": REALM, "charset": "UTF-8"})
-    return Unauthorized(f"{problem}. {HOW_TO_SEND_A_KEY}", www_authenticate=challenge)
+    return Unauthorized(message, www_authenticate=challenge)

@@ -82,7 +82,9 @@ def expose() -> Any:
         INDEX_THREADS.set(engine_of(current_app).backend.stats().threads)
     except Exception:  # an unreachable index is a metric too, not a failed scrape
         BACKEND_ERRORS.labels(backend="index").inc()
-    return Response(generate_latest(registry()), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: CONTENT_TYPE_LATEST names its charset already, and a
+    # mimetype would get Flask's added a second time.
+    return Response(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
 
 
 def registry() -> Any:

@@ -8,16 +8,16 @@ Parameters are text, named as the API names them ("q", "limit", "board", "from",
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from indexer.backends.base import Filters
-from indexer.errors import InvalidQuery, UnreadableJson
-from indexer.json_input import parse_json
+from indexer.errors import InvalidQuery
 from indexer.search import SearchRequest
 from indexer.settings import Settings
 
@@ -27,6 +27,12 @@ if TYPE_CHECKING:
 TRUE = ("true", "1", "yes")
 FALSE = ("false", "0", "no")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# ASCII digits only: int() would take "５" (full width), "٥" (Arabic-Indic), "1_0", "+5"
+# and " 5" too.
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+# What no text searched for holds: C0 and C1 controls and DEL, but tab, line feed and
+# carriage return, which a pasted message is made of (and a query's whitespace collapses).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # The parameters of the read API, and the JSON type each takes in a POST body.
 SEARCH_PARAMS = {
     "q": str, "limit": int, "offset": int, "lang": str, "board": str, "solved": bool,
@@ -120,9 +126,19 @@ def query_text(
     nothing, where there is no longer way).
 
     Raises:
-        InvalidQuery: it is missing, empty or longer than ``max_chars``.
+        InvalidQuery: it is missing, empty or longer than ``max_chars``, or it holds a
+            control character (tab and line breaks are text).
     """
-    text = args.get("q", "").strip()
+    raw = args.get("q", "")
+    # Before stripping: Python takes U+001C..U+001F and U+0085 for whitespace.
+    control = CONTROL_CHARACTER.search(raw)
+    if control:
+        raise InvalidQuery(
+            f"q holds the control character U+{ord(control.group()):04X}, which no text "
+            "searched for holds",
+            "q",
+        )
+    text = raw.strip()
     if not text:
         raise InvalidQuery("q is required and must not be empty", "q")
     if len(text) > max_chars:
@@ -145,7 +161,7 @@ def search_filters(
     """
     board = args.get("board") or None
     if board is not None and board not in boards():
-        raise InvalidQuery(f"unknown board {board!r}", "board")
+        raise InvalidQuery(f"unknown board {json_spelling(board)}", "board")
     created_from, created_to = date_range(args.get("from"), args.get("to"))
     return Filters(
         board=board,
@@ -171,17 +187,14 @@ def known_only(args: Mapping[str, str], known: Collection[str]) -> Mapping[str, 
     return args
 
 
-def json_args(body: bytes, kinds: dict[str, type]) -> dict[str, str]:
-    """The parameters of a JSON object body, type-checked, in the query string's form
-    (``"limit": 5`` -> ``"5"``), so one set of validators checks both.
+def json_args(parsed: Any, kinds: dict[str, type]) -> dict[str, str]:
+    """The parameters of a decoded JSON body (``widget.bodies.parsed_json``), type-checked,
+    in the query string's form (``"limit": 5`` -> ``"5"``), so one set of validators checks
+    both.
 
     Raises:
-        InvalidQuery: not UTF-8 JSON, not an object, an unknown name or a wrong type.
+        InvalidQuery: not an object, an unknown name or a wrong type.
     """
-    try:
-        parsed = parse_json(body)
-    except UnreadableJson as e:
-        raise InvalidQuery(f"the body is not UTF-8 JSON: {e}") from e
     if not isinstance(parsed, dict):
         raise InvalidQuery('the body must be a JSON object, e.g. {"q": "..."}')
     args = known_only({str(name): value for name, value in parsed.items()}, kinds)
@@ -192,7 +205,9 @@ def json_args(body: bytes, kinds: dict[str, type]) -> dict[str, str]:
             continue
         # bool is an int to Python; a JSON true is no limit.
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise InvalidQuery(f"{name} must be a JSON {_JSON_NAMES[kind]}, not {value!r}")
+            raise InvalidQuery(
+                f"{name} must be a JSON {_JSON_NAMES[kind]}, not {json_spelling(value)}", name
+            )
         if kind is str and not _is_encodable(value):
             # JSON may escape half a UTF-16 pair ("\\ud800"): no text, and no index takes it.
             raise InvalidQuery(f"{name} holds an unpaired surrogate (\\ud800-\\udfff), not text")
@@ -211,16 +226,37 @@ def _is_encodable(text: str) -> bool:
 _JSON_NAMES = {str: "string", int: "whole number", bool: "boolean (true or false)"}
 
 
+def json_spelling(value: Any) -> str:
+    """``value`` as JSON writes it, for an error to show what was sent: ``true``, ``null``,
+    ``"5"`` (Python would say ``True``, ``None``, ``'5'``)."""
+    spelled = json.dumps(value, ensure_ascii=False)
+    # A lone surrogate (JSON's "\ud800") is no text an answer could carry: escaped, as JSON may.
+    return spelled if _is_encodable(spelled) else json.dumps(value)
+
+
 def integer(args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    """The whole number ``name`` in ASCII digits, with a minus sign only where ``minimum``
+    is negative; ``default`` when it is missing or empty.
+
+    Raises:
+        InvalidQuery: anything else, or a number outside ``minimum``..``maximum``.
+    """
     value = args.get(name)
     if value is None or value == "":
         return default
+    if not WHOLE_NUMBER.fullmatch(value):
+        raise InvalidQuery(f"{name} must be a whole number, not {json_spelling(value)}", name)
+    out_of_range = InvalidQuery(
+        f"{name} must be between {minimum} and {maximum}, not {value}", name
+    )
+    if value.startswith("-") and minimum >= 0:
+        raise out_of_range  # "-0" too: no minus where there are no negatives
     try:
         number = int(value)
-    except ValueError as e:
-        raise InvalidQuery(f"{name} must be a whole number, not {value!r}", name) from e
+    except ValueError as e:  # more digits than Python reads (sys.get_int_max_str_digits)
+        raise out_of_range from e
     if not minimum <= number <= maximum:
-        raise InvalidQuery(f"{name} must be between {minimum} and {maximum}, not {number}", name)
+        raise out_of_range
     return number
 
 
@@ -232,7 +268,7 @@ def boolean(args: Mapping[str, str], name: str) -> bool | None:
         return True
     if value.lower() in FALSE:
         return False
-    raise InvalidQuery(f"{name} must be true or false, not {value!r}", name)
+    raise InvalidQuery(f"{name} must be true or false, not {json_spelling(value)}", name)
 
 
 def choice(args: Mapping[str, str], name: str, allowed: Collection[str]) -> str | None:
@@ -240,7 +276,7 @@ def choice(args: Mapping[str, str], name: str, allowed: Collection[str]) -> str 
     if value is None or value == "":
         return None
     if value not in allowed:
-        raise InvalidQuery(f"unknown {name} {value!r}", name)
+        raise InvalidQuery(f"unknown {name} {json_spelling(value)}", name)
     return value
 
 
@@ -263,7 +299,8 @@ def date_bound(value: str | None, name: str, end: bool = False) -> datetime | No
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as e:
         raise InvalidQuery(
-            f"{name} must be a date (YYYY-MM-DD) or ISO 8601 time, not {text!r}", name
+            f"{name} must be a date (YYYY-MM-DD) or ISO 8601 time, not {json_spelling(text)}",
+            name,
         ) from e
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 

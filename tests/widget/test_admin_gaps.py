@@ -95,7 +95,7 @@ def test_the_gaps_as_csv(client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"format": "xml"}, "unknown format 'xml'"),
+        ({"format": "xml"}, 'unknown format "xml"'),
         ({"top": "0"}, "top must be between"),
         ({"since": "yesterday"}, "ISO 8601"),
         ({"q": "Glasfaser"}, "unknown parameter 'q'"),

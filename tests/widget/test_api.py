@@ -87,7 +87,7 @@ def test_thread_by_id(client: FlaskClient) -> None:
         ("/api/suggest", {"q": "router", "limit": "0"}, "limit must be between 1 and 20"),
         ("/api/suggest", {"q": "router", "limit": "21"}, "limit must be between 1 and 20"),
         ("/api/suggest", {"q": "router", "limit": "five"}, "limit must be a whole number"),
-        ("/api/suggest", {"q": "router", "lang": "xx"}, "unknown lang 'xx'"),
+        ("/api/suggest", {"q": "router", "lang": "xx"}, 'unknown lang "xx"'),
         ("/api/suggest", {"q": "router", "board": "No such board"}, "unknown board"),
         ("/api/search", {"q": "router", "offset": "-1"}, "offset must be between 0"),
         ("/api/search", {"q": "router", "offset": "1.5"}, "offset must be a whole number"),
