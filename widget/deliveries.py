@@ -13,7 +13,6 @@ claim is released: the sender's retry of a delivery that failed is no replay.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from flask import Flask
 
 from indexer.settings import Settings
+from indexer.sqlite_files import connect_wal
 from widget.context import engine_of
 from widget.redis_link import RedisLink
 from widget.runtime import runtime_of
@@ -45,9 +45,8 @@ class DeliveryLog:
         self._prefix = f"askfind:delivery:{scope}:"
         self._memory_seconds = memory_seconds
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._db = connect_wal(self.path, BUSY_TIMEOUT_S, check_same_thread=False)
         with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
 
     def claim(self, key: str) -> bool:

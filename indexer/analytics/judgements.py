@@ -10,7 +10,6 @@ judged thread into its canonical thread as it does with moderators' ``duplicate_
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from indexer.errors import DuplicateOfItself, InvalidEvent
 from indexer.privacy import redacted_excerpt
+from indexer.sqlite_files import connect_wal
 from indexer.threads import lone_surrogate_at
 
 JUDGEMENTS_FILE = "events.sqlite"  # the event store's file (indexer.analytics.store)
@@ -56,10 +56,9 @@ class JudgementStore:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / JUDGEMENTS_FILE
-        self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._db = connect_wal(self.path, BUSY_TIMEOUT_S, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(SCHEMA)
 

@@ -22,6 +22,7 @@ from indexer.analytics.events import EVENT_TYPES, Event, StoredEvent
 from indexer.errors import BackendUnavailable
 from indexer.privacy import redact, redacted_or_none
 from indexer.settings import Settings
+from indexer.sqlite_files import connect_wal
 
 EVENTS_FILE = "events.sqlite"
 SCHEMA_VERSION = 1
@@ -74,10 +75,9 @@ class SqliteEventStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._db = connect_wal(path, BUSY_TIMEOUT_S, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA secure_delete=ON")
             self._db.executescript(SCHEMA)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")

@@ -11,7 +11,6 @@ line) share the file through WAL and a busy timeout, as the event store does.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from indexer.curation.rules import (
     fields_of,
     kind_of,
 )
+from indexer.sqlite_files import connect_wal
 
 CURATION_FILE = "curation.sqlite"
 SCHEMA = """
@@ -54,10 +54,9 @@ class RuleStore:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / CURATION_FILE
-        self._db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._db = connect_wal(self.path, BUSY_TIMEOUT_S, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock, self._db:
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(SCHEMA)
 
     def add(self, body: Body, author: str) -> Rule:

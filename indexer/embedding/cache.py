@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
+from indexer.sqlite_files import connect_wal
 
 # Hashes asked for in one statement (SQLite's limit on bound parameters is 32,766).
 LOOKUP_CHUNK = 500
@@ -28,8 +29,7 @@ class EmbeddingCache:
 
     def __init__(self, path: Path, model_id: str, dimension: int) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = connect_wal(path, timeout=30)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS embedding ("

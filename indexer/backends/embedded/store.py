@@ -8,7 +8,6 @@ gunicorn workers) catch up with upserts and deletes without rereading the whole 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import numpy as np
 
 from indexer.backends.base import FIELDS, IndexedThread, Signals
 from indexer.errors import IndexNotFound
+from indexer.sqlite_files import connect_wal
 from indexer.threads import Thread, thread_from_record
 
 SCHEMA = """
@@ -90,10 +90,9 @@ class Store:
         if not create and not path.is_file():
             raise FileNotFoundError(path)
         self.path = path
-        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        self._db = connect_wal(path, timeout=30, check_same_thread=False)
         self._lock = threading.RLock()
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             if create:
                 self._db.executescript(SCHEMA)
