@@ -30,14 +30,17 @@ GOOD = {"id": "g1", "title": "WLAN Passwort vergessen", "body": "Wie ändere ich
 
 
 def askfind(
-    *args: str, timeout: float = 300, settings: dict[str, str] | None = None
+    *args: str | bytes, timeout: float = 300, settings: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Run the command as a shell would, with ``args`` as given (bytes: not decoded), and
+    ``settings`` as its only ASKFIND_ variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASKFIND_")}
     env.update({f"ASKFIND_{name.upper()}": value for name, value in (settings or {}).items()})
     return subprocess.run(
         [sys.executable, "-m", "widget.cli", *args],
         capture_output=True,
         text=True,
+        errors="backslashreplace",
         timeout=timeout,
         env=env,
     )

@@ -6,32 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from indexer.engine import Engine, open_engine
 from tests.conftest import make_settings, write_jsonl
+from tests.test_cli import askfind
 
 NOT_UTF8 = b"caf\xe9"  # Latin-1 "café": Python makes it the text "caf\udce9"
-
-
-def askfind(
-    *args: str | bytes, settings: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the command as a shell would, with ``args`` as given (bytes: not decoded)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASKFIND_")}
-    env.update({f"ASKFIND_{name.upper()}": value for name, value in (settings or {}).items()})
-    return subprocess.run(
-        [sys.executable, "-m", "widget.cli", *args],
-        capture_output=True,
-        text=True,
-        errors="backslashreplace",
-        timeout=300,
-        env=env,
-    )
 
 
 def stored_titles(data_dir: Path, *ids: str) -> dict[str, str]:

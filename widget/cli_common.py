@@ -102,31 +102,26 @@ def usage_error(error: InvalidQuery, options: Mapping[str, str]) -> click.UsageE
 
 def error_printer() -> Callable[[RecordError], None]:
     """Print the first skipped records on stderr, then only that more follow."""
-    shown = 0
-
-    def report(error: RecordError) -> None:
-        nonlocal shown
-        shown += 1
-        if shown <= ERRORS_SHOWN:
-            click.echo(f"skipped {error}", err=True)
-        elif shown == ERRORS_SHOWN + 1:
-            click.echo("more bad records; only the count is shown from here on", err=True)
-
-    return report
+    return _first_shown("skipped", "more bad records; only the count is shown from here on")
 
 
 def duplicate_printer() -> Callable[[DuplicateId], None]:
     """Warn on stderr of the first ids that several records of a file hold, then only
     that more follow."""
+    return _first_shown("warning:", "more ids held by several records; not shown")
+
+
+def _first_shown(prefix: str, more: str) -> Callable[[object], None]:
+    """A printer of the first ``ERRORS_SHOWN`` reports on stderr, then ``more`` once."""
     shown = 0
 
-    def report(duplicate: DuplicateId) -> None:
+    def report(what: object) -> None:
         nonlocal shown
         shown += 1
         if shown <= ERRORS_SHOWN:
-            click.echo(f"warning: {duplicate}", err=True)
+            click.echo(f"{prefix} {what}", err=True)
         elif shown == ERRORS_SHOWN + 1:
-            click.echo("more ids held by several records; not shown", err=True)
+            click.echo(more, err=True)
 
     return report
 
