@@ -1,5 +1,7 @@
 """The error hierarchy of askfind: one base class, a subclass per kind of failure."""
 
+import json
+
 
 class AskfindError(Exception):
     """Base of every error askfind raises on purpose."""
@@ -73,3 +75,12 @@ class UnreadableJson(AskfindError, ValueError):
     """JSON from outside cannot be read: not UTF-8, broken, nested too deeply, or holding
     a number too long to convert (``indexer.json_input``). A ValueError too, as the
     decoder's own errors are."""
+
+
+class RepeatedKey(UnreadableJson):
+    """A JSON object gives the same key twice (``{"q": "WLAN", "q": "DSL"}``), where
+    only objects with unique keys are taken (``indexer.json_input.parse_json``)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"an object gives the key {json.dumps(key)} more than once")
+        self.key = key

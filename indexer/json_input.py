@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from indexer.errors import UnreadableJson
+from indexer.errors import RepeatedKey, UnreadableJson
 
 
 def not_utf8(error: UnicodeDecodeError, lines: bool = True) -> str:
@@ -23,8 +23,11 @@ def not_utf8(error: UnicodeDecodeError, lines: bool = True) -> str:
     return f"not UTF-8 text ({where}: {found})"
 
 
-def parse_json(data: bytes | str) -> Any:
-    """Decode UTF-8 JSON text.
+def parse_json(data: bytes | str, unique_keys: bool = False) -> Any:
+    """Decode UTF-8 JSON text; with ``unique_keys``, an object may not give a key twice
+    (Python's decoder keeps the last value silently: ``{"q": "WLAN", "q": "DSL"}`` would
+    search what the sender may not have meant, where a query string with ``q`` twice is
+    refused). Request bodies take it; exports and source lines are read as they are.
 
     Python's decoder fails in more ways than ``JSONDecodeError``: a structure nested
     deeper than the interpreter's stack ends in a RecursionError (4,000 bytes suffice),
@@ -32,12 +35,15 @@ def parse_json(data: bytes | str) -> Any:
     ValueError. Both are the sender's fault, so both are reported like broken JSON.
 
     Raises:
+        RepeatedKey: with ``unique_keys``, an object gives a key twice.
         UnreadableJson: its message says why, without the word "JSON", for the caller
             to put after its own ("the body is not UTF-8 JSON: nested too deeply").
     """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique if unique_keys else None)
+    except RepeatedKey:
+        raise  # a ValueError too, but already says what is wrong
     except UnicodeDecodeError as e:
         raise UnreadableJson(f"not UTF-8 ({e.reason} at byte {e.start})") from e
     except json.JSONDecodeError as e:
@@ -48,3 +54,13 @@ def parse_json(data: bytes | str) -> Any:
     except ValueError as e:  # the decoder's limit on the digits of an integer
         limit = sys.get_int_max_str_digits()
         raise UnreadableJson(f"holds a number of more than {limit} digits") from e
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members as a dict (json's ``object_pairs_hook``), refusing a key twice."""
+    members: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in members:
+            raise RepeatedKey(key)
+        members[key] = value
+    return members

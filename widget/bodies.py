@@ -4,23 +4,14 @@ twice included."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
-from indexer.errors import UnreadableJson
+from indexer.errors import RepeatedKey, UnreadableJson
 from indexer.json_input import parse_json
 from widget.params import json_spelling
-
-
-class DuplicateKey(Exception):
-    """A JSON object gives the same key twice (``{"q": "WLAN", "q": "DSL"}``)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 def bounded_body(max_bytes: int, what: str = "the body") -> bytes:
@@ -39,29 +30,11 @@ def bounded_body(max_bytes: int, what: str = "the body") -> bytes:
 
 def parsed_json(body: bytes, what: str = "the body") -> Any:
     """``body`` decoded as JSON, or 400 saying why it cannot be (deep nesting and overlong
-    numbers included, which Python's decoder reports as other errors than broken JSON).
-
-    A key given twice in one object is refused too: Python's decoder would keep the last
-    value silently, so ``{"q": "WLAN", "q": "DSL"}`` would search what the sender may not
-    have meant, where a query string with ``q`` twice is a 400 (``widget.params``).
-    """
+    numbers included, which Python's decoder reports as other errors than broken JSON),
+    an object that gives a key twice included (``indexer.json_input.parse_json``)."""
     try:
-        return json.loads(body.decode("utf-8"), object_pairs_hook=_unique_keys)
-    except DuplicateKey as e:
+        return parse_json(body, unique_keys=True)
+    except RepeatedKey as e:
         raise BadRequest(f"{what} gives the key {json_spelling(e.key)} more than once") from e
-    except (ValueError, RecursionError):
-        pass  # unreadable: ``parse_json`` knows every way that happens and names it
-    try:
-        return parse_json(body)
     except UnreadableJson as e:
         raise BadRequest(f"{what} is not UTF-8 JSON: {e}") from e
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """An object's members as a dict (json's ``object_pairs_hook``), refusing a key twice."""
-    members: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in members:
-            raise DuplicateKey(key)
-        members[key] = value
-    return members

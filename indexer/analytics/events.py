@@ -15,13 +15,14 @@ wrong types and oversized values are refused with a message naming the field.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from indexer.errors import InvalidEvent, UnreadableJson
+from indexer.errors import InvalidEvent, RepeatedKey, UnreadableJson
 from indexer.json_input import parse_json
 from indexer.threads import lone_surrogate_at
 
@@ -79,7 +80,9 @@ def parse_event(body: bytes, limits: EventLimits) -> Event:
     if len(body) > limits.max_bytes:
         raise InvalidEvent(f"the event is larger than {limits.max_bytes} bytes")
     try:
-        data = parse_json(body)
+        data = parse_json(body, unique_keys=True)
+    except RepeatedKey as e:
+        raise InvalidEvent(f"the event gives the key {json.dumps(e.key)} more than once") from e
     except UnreadableJson as e:
         raise InvalidEvent(f"the body is not UTF-8 JSON: {e}") from e
     return validate_event(data, limits)

@@ -52,6 +52,15 @@ def test_a_key_given_twice_in_any_json_body_is_a_400_naming_it(
     assert answer.status_code == 200, answer.get_json()
 
 
+def test_a_key_given_twice_in_an_event_is_a_400_naming_it(client: FlaskClient) -> None:
+    event = '{"type": "asked_anyway", "session": "s-0123456789", "query": "x", "query": "y"}'
+    answer = client.post(
+        "/api/events", data=event, content_type="text/plain", headers={"Origin": "http://localhost"}
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == 'the event gives the key "query" more than once'
+
+
 @pytest.mark.parametrize("limit", ["1_0", "\uff15", "\u0665", "+5", " 5", "5 ", "0x5", "5.0"])
 def test_an_integer_parameter_takes_ascii_digits_only(client: FlaskClient, limit: str) -> None:
     for path in ("/api/suggest", "/api/search"):
