@@ -181,3 +181,13 @@ def test_api_key_refuses_to_hash_an_empty_key(key: str) -> None:
     assert done.stderr.splitlines()[-1] == (
         "Error: Invalid value for --hash: the key is empty; give the key whose digest to print"
     )
+
+
+def test_api_key_refuses_to_hash_a_key_with_spaces_around_it() -> None:
+    done = askfind("api-key", "--hash", " abc ")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1] == (
+        "Error: Invalid value for --hash: the key starts or ends with a space, which no"
+        " request's key does; give it without"
+    )
+    assert askfind("api-key", "--hash", "abc").returncode == 0

@@ -80,6 +80,12 @@ def api_key_command(key: str | None) -> None:
         raise click.BadParameter(
             "the key is empty; give the key whose digest to print", param_hint="--hash"
         )
+    if key is not None and key != key.strip():
+        # Nor would this one's: the service trims the key a request carries.
+        raise click.BadParameter(
+            "the key starts or ends with a space, which no request's key does; give it without",
+            param_hint="--hash",
+        )
     if key is None:
         key = new_api_key()
         click.echo(f"key:    {key}   (give this to the client; it is not stored)")
