@@ -64,3 +64,16 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise RepeatedKey(key)
         members[key] = value
     return members
+
+
+def json_spelling(value: Any) -> str:
+    """``value`` as JSON writes it, for an error to show what was sent: ``true``, ``null``,
+    ``"5"`` (Python would say ``True``, ``None``, ``'5'``)."""
+    spelled = json.dumps(value, ensure_ascii=False)
+    try:
+        spelled.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON's "\ud800") is no text an answer could carry: escaped,
+        # as JSON may.
+        return json.dumps(value)
+    return spelled

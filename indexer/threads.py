@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from indexer.errors import InvalidRecord
+from indexer.json_input import json_spelling
 
 MAX_ID_CHARS = 200
 # Counts are stored as 64-bit integers (SQLite INTEGER, Elasticsearch long): a larger one
@@ -149,7 +150,7 @@ def thread_from_record(record: Any) -> Thread:
     if solved is None:
         solved = accepted is not None
     elif not isinstance(solved, bool):
-        raise InvalidRecord(f"solved must be true or false, not {solved!r}")
+        raise InvalidRecord(f"solved must be true or false, not {json_spelling(solved)}")
     answers = record.get("answers")
     if answers is None:
         answers = []
@@ -188,7 +189,9 @@ def _choice(record: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str:
     if value is None:
         return allowed[0]
     if not isinstance(value, str) or value.strip().lower() not in allowed:
-        raise InvalidRecord(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        raise InvalidRecord(
+            f"{name} must be one of {', '.join(allowed)}, not {json_spelling(value)}"
+        )
     return value.strip().lower()
 
 
@@ -320,7 +323,7 @@ def _integer(record: dict[str, Any], name: str, minimum: int | None) -> int:
         return 0
     # bool is a subclass of int in Python, but `"views": true` is a broken record.
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRecord(f"{name} must be an integer, not {value!r}")
+        raise InvalidRecord(f"{name} must be an integer, not {json_spelling(value)}")
     if minimum is not None and value < minimum:
         raise InvalidRecord(f"{name} must be >= {minimum}, not {value}")
     return stored_count(value, name)
@@ -344,7 +347,7 @@ def _timestamp(record: dict[str, Any], name: str) -> str | None:
     try:
         return parse_timestamp(value).isoformat()
     except ValueError as e:
-        raise InvalidRecord(f"{name} is not an ISO 8601 timestamp: {value!r}") from e
+        raise InvalidRecord(f"{name} is not an ISO 8601 timestamp: {json_spelling(value)}") from e
 
 
 def _tags(value: Any) -> tuple[str, ...]:
@@ -361,7 +364,7 @@ def _lang(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not (2 <= len(value.strip()) <= 3):
-        raise InvalidRecord(f"lang must be an ISO 639-1 code, not {value!r}")
+        raise InvalidRecord(f"lang must be an ISO 639-1 code, not {json_spelling(value)}")
     return value.strip().lower()
 
 

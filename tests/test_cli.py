@@ -190,7 +190,7 @@ def test_report_refuses_a_bad_period_as_a_usage_error(tmp_path: Path) -> None:
     data = ("--data-dir", str(tmp_path / "d"))
     bad_since = askfind("report", "--since", "yesterday", *data)
     assert bad_since.returncode == 2
-    assert "since must be an ISO 8601 date or time, not 'yesterday'" in bad_since.stderr
+    assert 'since must be an ISO 8601 date or time, not "yesterday"' in bad_since.stderr
     both = askfind("report", "--since", "2024-01-01", "--days", "3", *data)
     assert both.returncode == 2 and "give since or days, not both" in both.stderr
 

@@ -76,7 +76,7 @@ def test_a_synonym_file_adds_what_is_new_and_replace_removes_what_it_lacks(
             "Invalid value for --ends: ends must be after starts",
         ),
         (("synonyms", "--lang", "de", "WLAN"), 2, "at least two different terms"),
-        (("synonyms", "--lang", "fr", "a", "b"), 2, "lang must be one of de, en, not 'fr'"),
+        (("synonyms", "--lang", "fr", "a", "b"), 2, 'lang must be one of de, en, not "fr"'),
         (("remove", "7"), 1, "no rule with id 7"),
         (("change", "7", "{"), 2, "not JSON"),
     ],

@@ -23,6 +23,7 @@ from indexer.analytics.gaps import search_gaps
 from indexer.analytics.gaps_csv import gaps_csv
 from indexer.analytics.series import BUCKETS, SeriesFilter, build_series
 from indexer.errors import InvalidQuery
+from indexer.json_input import json_spelling
 from indexer.threads import parse_timestamp
 from widget.admin_access import require_operator
 from widget.context import engine_of
@@ -138,10 +139,12 @@ def _timestamp(value: str, name: str) -> datetime:
     try:
         parsed = parse_timestamp(value)
     except ValueError as e:
-        raise InvalidQuery(f"{name} must be an ISO 8601 date or time, not {value!r}", name) from e
+        raise InvalidQuery(
+            f"{name} must be an ISO 8601 date or time, not {json_spelling(value)}", name
+        ) from e
     try:
         return parsed.astimezone(UTC)
     except OverflowError as e:
         raise InvalidQuery(
-            f"{name} is out of range: {value!r} is not in years 1 to 9999 in UTC", name
+            f"{name} is out of range: {json_spelling(value)} is not in years 1 to 9999 in UTC", name
         ) from e

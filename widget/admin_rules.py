@@ -25,6 +25,7 @@ from indexer.curation.errors import InvalidRule, RuleNotFound
 from indexer.curation.rules import KINDS
 from indexer.curation.store import RuleStore
 from indexer.errors import InvalidQuery
+from indexer.json_input import json_spelling
 from widget.admin_access import operator_name, require_operator
 from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
@@ -72,7 +73,9 @@ def rule_not_found(e: RuleNotFound) -> tuple[Any, int]:
 def list_rules() -> Any:
     kind = strict_args(request).get("kind")
     if kind is not None and kind not in KINDS:
-        raise InvalidQuery(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", "kind")
+        raise InvalidQuery(
+            f"kind must be one of {', '.join(KINDS)}, not {json_spelling(kind)}", "kind"
+        )
     rules = rule_editor_of(current_app).store.rules()
     return jsonify({"rules": [r.to_dict() for r in rules if kind is None or r.kind == kind]})
 

@@ -10,8 +10,7 @@ from flask import request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 from indexer.errors import RepeatedKey, UnreadableJson
-from indexer.json_input import parse_json
-from widget.params import json_spelling
+from indexer.json_input import json_spelling, parse_json
 
 
 def bounded_body(max_bytes: int, what: str = "the body") -> bytes:

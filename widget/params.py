@@ -8,7 +8,6 @@ Parameters are text, named as the API names them ("q", "limit", "board", "from",
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Callable, Collection, Mapping
@@ -18,6 +17,7 @@ from urllib.parse import parse_qs
 
 from indexer.backends.base import Filters
 from indexer.errors import InvalidQuery
+from indexer.json_input import json_spelling
 from indexer.search import SearchRequest
 from indexer.settings import Settings
 
@@ -224,14 +224,6 @@ def _is_encodable(text: str) -> bool:
 
 
 _JSON_NAMES = {str: "string", int: "whole number", bool: "boolean (true or false)"}
-
-
-def json_spelling(value: Any) -> str:
-    """``value`` as JSON writes it, for an error to show what was sent: ``true``, ``null``,
-    ``"5"`` (Python would say ``True``, ``None``, ``'5'``)."""
-    spelled = json.dumps(value, ensure_ascii=False)
-    # A lone surrogate (JSON's "\ud800") is no text an answer could carry: escaped, as JSON may.
-    return spelled if _is_encodable(spelled) else json.dumps(value)
 
 
 def integer(args: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:

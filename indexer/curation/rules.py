@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from indexer.curation.errors import InvalidRule
+from indexer.json_input import json_spelling
 from indexer.threads import lone_surrogate_at, parse_timestamp
 
 PIN, INCIDENT, HIDDEN, SYNONYMS = "pin", "incident", "hidden", "synonyms"
@@ -158,7 +159,9 @@ def parse_rule(data: Any, languages: tuple[str, ...], *, now: datetime | None = 
         raise InvalidRule("a rule must be a JSON object")
     kind = data.get("kind")
     if kind not in KINDS:
-        raise InvalidRule(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", "kind")
+        raise InvalidRule(
+            f"kind must be one of {', '.join(KINDS)}, not {json_spelling(kind)}", "kind"
+        )
     # What the API shows besides a rule's fields, and a client may send back unchanged.
     unknown = sorted(set(data) - FIELDS[kind] - SHOWN_NOT_SET)
     if unknown:
@@ -249,7 +252,9 @@ def _language(value: Any, languages: tuple[str, ...], required: bool) -> str | N
     if value is None and not required:
         return None
     if value not in languages:
-        raise InvalidRule(f"lang must be one of {', '.join(languages)}, not {value!r}", "lang")
+        raise InvalidRule(
+            f"lang must be one of {', '.join(languages)}, not {json_spelling(value)}", "lang"
+        )
     return str(value)
 
 
@@ -261,7 +266,9 @@ def _time(value: Any, name: str) -> datetime | None:
     try:
         return parse_timestamp(value).astimezone(UTC)
     except (ValueError, OverflowError) as e:
-        raise InvalidRule(f"{name} must be an ISO 8601 time, not {value!r}", name) from e
+        raise InvalidRule(
+            f"{name} must be an ISO 8601 time, not {json_spelling(value)}", name
+        ) from e
 
 
 def _check_text(value: str, name: str) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.errors import InvalidRecord, UnreadableJson
-from indexer.json_input import parse_json
+from indexer.json_input import json_spelling, parse_json
 from indexer.sources.base import Gone, RecordError, SyncItem
 from indexer.threads import ARCHIVED, CLOSED, OPEN, thread_from_record
 
@@ -312,5 +312,5 @@ def _int(record: Mapping[str, Any], name: str) -> int:
     if value is None:
         return 0
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRecord(f"{name} must be an integer, not {value!r}")
+        raise InvalidRecord(f"{name} must be an integer, not {json_spelling(value)}")
     return value

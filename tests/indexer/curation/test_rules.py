@@ -23,7 +23,7 @@ LANGUAGES = ("de", "en")
     ("rule", "problem"),
     [
         ([], "a rule must be a JSON object"),
-        ({"kind": "boost"}, "kind must be one of pin, incident, hidden, synonyms, not 'boost'"),
+        ({"kind": "boost"}, 'kind must be one of pin, incident, hidden, synonyms, not "boost"'),
         ({"kind": "hidden", "thread": "t", "queries": ["x"]}, "a hidden rule has no field"),
         ({"kind": "hidden", "thread": " "}, "thread must be a thread id"),
         ({"kind": "pin", "thread": "t"}, "queries must be a non-empty list of strings"),
@@ -48,7 +48,7 @@ LANGUAGES = ("de", "en")
         ),
         ({"kind": "synonyms", "lang": "de", "terms": []}, "terms must be a non-empty list"),
         ({"kind": "synonyms", "lang": "de", "terms": ["WLAN", " wlan "]}, "at least two different"),
-        ({"kind": "synonyms", "terms": ["WLAN", "WiFi"]}, "lang must be one of de, en, not None"),
+        ({"kind": "synonyms", "terms": ["WLAN", "WiFi"]}, "lang must be one of de, en, not null"),
         ({"kind": "hidden", "thread": "t\ud800"}, "lone surrogate"),
     ],
 )

@@ -88,7 +88,7 @@ def test_the_synonym_file_is_read_line_by_line(tmp_path: Path) -> None:
         ("de: Fritzbox", "line 2: a synonym group needs at least two different terms"),
         ("de: Fritzbox, fritzbox", "line 2: a synonym group needs at least two different terms"),
         ("de:", "line 2: terms must be a non-empty list"),
-        ("fr: Box, Boîte", "line 2: lang must be one of de, en, not 'fr'"),
+        ("fr: Box, Boîte", 'line 2: lang must be one of de, en, not "fr"'),
     ],
 )
 def test_a_bad_line_is_named(tmp_path: Path, line: str, problem: str) -> None:

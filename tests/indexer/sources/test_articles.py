@@ -105,7 +105,7 @@ def test_a_bad_page_is_a_record_error_and_the_others_still_read(folder: Path) ->
     items = read(folder)
     errors = [item for item in items if isinstance(item, RecordError)]
     assert [(error.location, error.message) for error in errors] == [
-        ("broken.md", "lang must be an ISO 639-1 code, not 'deutsch'")
+        ("broken.md", 'lang must be an ISO 639-1 code, not "deutsch"')
     ]
     assert len(by_id(items)) == 3
 

@@ -77,7 +77,7 @@ def test_bad_topics_are_reported_with_their_file_and_skipped() -> None:
     assert gone == []  # deletions only when asked for
     messages = {error.location: error.message for error in errors}
     assert messages["topic-104.json (topic 104)"] == "missing required field 'title'"
-    assert messages["topic-105.json (topic 105)"] == "views must be an integer, not 'viele'"
+    assert messages["topic-105.json (topic 105)"] == 'views must be an integer, not "viele"'
     assert messages["broken.json"].startswith("not a JSON file")
     assert len(errors) == 3  # latest.json, a topic list saved alongside, is passed over
     assert threads["101"].url is None  # no site address given: no links

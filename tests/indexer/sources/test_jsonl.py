@@ -65,18 +65,18 @@ def test_good_lines_become_threads_and_bad_lines_located_errors(threads_file: Pa
         RecordError("threads.jsonl:3", "missing required field 'id'"),
         RecordError("threads.jsonl:4", "missing required field 'title'"),
         RecordError("threads.jsonl:5", "broken JSON: Expecting ',' delimiter (column 13)"),
-        RecordError("threads.jsonl:6", "created_at is not an ISO 8601 timestamp: 'gestern'"),
-        RecordError("threads.jsonl:7", "views must be an integer, not 'many'"),
-        RecordError("threads.jsonl:8", "solved must be true or false, not 'yes'"),
+        RecordError("threads.jsonl:6", 'created_at is not an ISO 8601 timestamp: "gestern"'),
+        RecordError("threads.jsonl:7", 'views must be an integer, not "many"'),
+        RecordError("threads.jsonl:8", 'solved must be true or false, not "yes"'),
         RecordError("threads.jsonl:10", "expected a JSON object, got list"),
         Thread(id="t11", title="Negativ", kudos=-4),
-        RecordError("threads.jsonl:12", "kudos must be an integer, not '12'"),
+        RecordError("threads.jsonl:12", 'kudos must be an integer, not "12"'),
     ]
 
 
 def test_record_error_prints_as_location_then_message() -> None:
-    error = RecordError("threads.jsonl:7", "views must be an integer, not 'many'")
-    assert str(error) == "threads.jsonl:7: views must be an integer, not 'many'"
+    error = RecordError("threads.jsonl:7", 'views must be an integer, not "many"')
+    assert str(error) == 'threads.jsonl:7: views must be an integer, not "many"'
 
 
 def test_windows_line_endings_and_no_final_newline_are_read(tmp_path: Path) -> None:
