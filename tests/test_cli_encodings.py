@@ -35,8 +35,8 @@ def test_a_query_that_is_not_utf8_is_a_usage_error_not_a_traceback(
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[-1] == (
-        "Error: Invalid value for 'QUERY': holds a lone surrogate at 3 (bytes not UTF-8), "
-        "which is not text"
+        "Error: Invalid value for 'QUERY': is not UTF-8 text (from character 4): set the "
+        "terminal to UTF-8"
     )
 
 
@@ -63,7 +63,7 @@ def test_every_text_argument_refuses_what_is_not_utf8(
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     last = done.stderr.splitlines()[-1]
-    assert last.startswith(f"Error: Invalid value for {parameter}: holds a lone surrogate"), last
+    assert last.startswith(f"Error: Invalid value for {parameter}: is not UTF-8 text"), last
     assert "caf" not in done.stderr  # the value is not echoed: it may be a password
     assert done.stdout == ""
 
@@ -163,8 +163,8 @@ def test_ids_several_records_hold_are_warned_of_once_and_the_last_is_indexed(
     done = askfind("index", str(source), "--data-dir", str(tmp_path / "d"))
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
-        "warning: dup.jsonl: id 'a' is on lines 1, 3 and 5; line 5 is indexed",
-        "warning: dup.jsonl: id 'b' is on lines 2 and 6; line 6 is indexed",
+        'warning: dup.jsonl: id "a" is on lines 1, 3 and 5; line 5 is indexed',
+        'warning: dup.jsonl: id "b" is on lines 2 and 6; line 6 is indexed',
     ]
     titles = stored_titles(tmp_path / "d", "a", "b", "c")
     assert titles == {"a": "fünf", "b": "sechs", "c": "vier"}

@@ -42,7 +42,7 @@ class Text(click.types.StringParamType):
         at = lone_surrogate_at(text)
         if at is not None:
             # Not the value itself: it may be a password.
-            message = f"holds a lone surrogate at {at} (bytes not UTF-8), which is not text"
+            message = f"is not UTF-8 text (from character {at + 1}): set the terminal to UTF-8"
             self.fail(message, param, ctx)
         return text
 

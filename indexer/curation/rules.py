@@ -203,8 +203,8 @@ def _check_window(starts: datetime | None, ends: datetime | None, now: datetime 
     now = now or datetime.now(UTC)
     if ends <= now:
         raise InvalidRule(
-            f"ends must be after starts, which is now when not given ({_iso_utc(now)}),"
-            f" not {_iso_utc(ends)}",
+            f"ends must be after starts, and a rule without starts starts now"
+            f" ({_iso_utc(now)}): {_iso_utc(ends)} has passed",
             "ends",
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from indexer.json_input import json_spelling
 from indexer.threads import Thread
 
 
@@ -42,7 +43,10 @@ class DuplicateId:
 
     def __str__(self) -> str:
         lines = ", ".join(str(line) for line in self.lines[:-1]) + f" and {self.lines[-1]}"
-        return f"{self.file}: id {self.id!r} is on lines {lines}; line {self.lines[-1]} is indexed"
+        last = self.lines[-1]
+        return (
+            f"{self.file}: id {json_spelling(self.id)} is on lines {lines}; line {last} is indexed"
+        )
 
 
 SourceItem = Thread | RecordError

@@ -85,4 +85,4 @@ def test_repeated_ids_are_told_at_the_end_with_their_lines(tmp_path: Path) -> No
         "vier",
     ]
     assert told == [DuplicateId("a", "dup.jsonl", (1, 4, 6))]
-    assert str(told[0]) == "dup.jsonl: id 'a' is on lines 1, 4 and 6; line 6 is indexed"
+    assert str(told[0]) == 'dup.jsonl: id "a" is on lines 1, 4 and 6; line 6 is indexed'
