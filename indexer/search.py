@@ -252,12 +252,14 @@ class SearchService:
         return hits
 
     def curation_version(self) -> str:
-        """Changes whenever the operators' rules or the agents' duplicate judgements could
-        change an answer, pins starting or ending included (cached answers are keyed by it)."""
-        rules = self.curation.current().version(datetime.now(UTC))
-        if self.judged is None:
-            return rules
-        return f"{rules}:{self.judged.version()}"
+        """Changes whenever the operators' rules could change an answer, pins starting or
+        ending included (cached answers are keyed by it)."""
+        return self.curation.current().version(datetime.now(UTC))
+
+    def judgements_version(self) -> int:
+        """Changes whenever the agents' duplicate judgements could change an answer, in
+        every process alike (cached answers are keyed by it)."""
+        return self.judged.version() if self.judged is not None else 0
 
     def query_vector(self, text: str) -> np.ndarray:
         """The query's embedding (of the text as the models should read it: German typed

@@ -72,7 +72,10 @@ def suggest() -> Any:
     # and the agents' duplicate judgements.
     feedback = runtime.feedback.version if runtime.feedback is not None else ""
     rules = runtime.search.curation_version()
-    key = runtime.suggestions.key(runtime.index_version.current(), feedback, rules, repr(asked))
+    judged = runtime.search.judgements_version()
+    key = runtime.suggestions.key(
+        runtime.index_version.current(), feedback, rules, judged, repr(asked)
+    )
     # The rate limit and the cache in one Redis round trip.
     admission = admit(read=key if runtime.suggestions.enabled else None)
     body = runtime.suggestions.get(key, admission)

@@ -98,11 +98,10 @@ class JudgementStore:
         """The id of the newest judgement (0 before the first): the same in every process,
         and it changes with every judgement, a withdrawal included."""
         with self._lock:
-            return int(
-                self._db.execute("SELECT coalesce(max(id), 0) FROM duplicate_judgement").fetchone()[
-                    0
-                ]
-            )
+            (newest,) = self._db.execute(
+                "SELECT coalesce(max(id), 0) FROM duplicate_judgement"
+            ).fetchone()
+        return int(newest)
 
     def read(self) -> Iterator[DuplicateJudgement]:
         """Every judgement, oldest first."""

@@ -42,8 +42,8 @@ class DuplicateId:
     lines: tuple[int, ...]
 
     def __str__(self) -> str:
-        lines = ", ".join(str(line) for line in self.lines[:-1]) + f" and {self.lines[-1]}"
         last = self.lines[-1]
+        lines = ", ".join(str(line) for line in self.lines[:-1]) + f" and {last}"
         return (
             f"{self.file}: id {json_spelling(self.id)} is on lines {lines}; line {last} is indexed"
         )
