@@ -19,7 +19,13 @@ from typing import Any
 
 from elasticsearch.helpers import bulk, scan
 
-from indexer.analytics.events import EVENT_TYPES, Event, StoredEvent
+from indexer.analytics.events import (
+    EVENT_TYPES,
+    Event,
+    StoredEvent,
+    received_before,
+    received_stamp,
+)
 from indexer.backends.elasticsearch.connection import create_client, translated_errors
 from indexer.privacy import redact, redacted_or_none
 from indexer.settings import Settings
@@ -64,7 +70,7 @@ class ElasticsearchEventStore:
     def add(self, events: Sequence[Event], origin: str | None = None) -> None:
         """Store events (their query redacted); durable when this returns."""
         self._ensure_index()
-        received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        received_at = received_stamp(datetime.now(UTC))
         actions = [
             {
                 "_index": self.index,
@@ -101,9 +107,9 @@ class ElasticsearchEventStore:
             self._client.indices.refresh(index=self.index)
         window: dict[str, Any] = {}
         if since:
-            window["gte"] = since.astimezone(UTC).isoformat(timespec="milliseconds")
+            window["gte"] = received_stamp(since)
         if until:
-            window["lt"] = until.astimezone(UTC).isoformat(timespec="milliseconds")
+            window["lt"] = received_before(until)
         filters: list[dict[str, Any]] = [{"terms": {"type": list(types or EVENT_TYPES)}}]
         if window:
             filters.append({"range": {"received_at": window}})
@@ -122,7 +128,7 @@ class ElasticsearchEventStore:
         Found by a scan and deleted in bulk, not by ``_delete_by_query``: that lives in
         the reindex module, which minimal distributions leave out (DESIGN.md decision 1).
         """
-        cut = before.astimezone(UTC).isoformat(timespec="milliseconds")
+        cut = received_stamp(before)
         with translated_errors("purging events", self._url):
             if not self._client.indices.exists(index=self.index):
                 return 0

@@ -18,8 +18,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from indexer.errors import InvalidEvent, RepeatedKey, UnreadableJson
@@ -61,6 +62,27 @@ class Event:
     rank: int | None = None
     helpful: bool | None = None
     results: tuple[str, ...] = ()
+
+
+def received_stamp(when: datetime) -> str:
+    """How the stores keep the time an event was received: UTC to the millisecond, as
+    text that sorts as the times do (SQLite compares it as text, Elasticsearch parses it)."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def received_before(until: datetime) -> str:
+    """The stamp that the events received before ``until`` are stored below.
+
+    Stamps keep milliseconds only, so an event received in ``until``'s own millisecond,
+    but before it, carries that millisecond's stamp: the bound is the next millisecond.
+    Cut at ``until``'s own stamp instead, a report up to now would miss the event sent a
+    moment before it was asked for.
+    """
+    past = until.microsecond % 1000
+    if past:
+        with suppress(OverflowError):  # the calendar's last millisecond: none comes after
+            until += timedelta(microseconds=1000 - past)
+    return received_stamp(until)
 
 
 @dataclass(frozen=True, slots=True)

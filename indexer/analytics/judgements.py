@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from indexer.analytics.events import received_stamp
 from indexer.errors import DuplicateOfItself, InvalidEvent
 from indexer.privacy import redacted_excerpt
 from indexer.sqlite_files import connect_wal
@@ -69,7 +70,7 @@ class JudgementStore:
             InvalidEvent: as :func:`check_judgement`.
         """
         check_judgement(thread, duplicate_of, query)
-        received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        received_at = received_stamp(datetime.now(UTC))
         row = (
             received_at,
             thread,
@@ -118,7 +119,7 @@ class JudgementStore:
     def forget_queries(self, before: datetime) -> int:
         """Blank the queries of judgements received before ``before`` (retention: the
         verdict stays, what the agent typed goes); returns how many were blanked."""
-        cut = before.astimezone(UTC).isoformat(timespec="milliseconds")
+        cut = received_stamp(before)
         with self._lock:
             with self._db:
                 blanked = self._db.execute(

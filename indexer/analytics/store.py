@@ -18,7 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from indexer.analytics.events import EVENT_TYPES, Event, StoredEvent
+from indexer.analytics.events import (
+    EVENT_TYPES,
+    Event,
+    StoredEvent,
+    received_before,
+    received_stamp,
+)
 from indexer.errors import BackendUnavailable
 from indexer.privacy import redact, redacted_or_none
 from indexer.settings import Settings
@@ -84,7 +90,7 @@ class SqliteEventStore:
 
     def add(self, events: Sequence[Event], origin: str | None = None) -> None:
         """Store events (their query redacted), committed when this returns."""
-        received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        received_at = received_stamp(datetime.now(UTC))
         rows = [
             (
                 received_at,
@@ -124,8 +130,8 @@ class SqliteEventStore:
         so a short period (a day of the dashboard's series) reads that day's rows only
         (ordered by id, SQLite would walk the table from its first row instead).
         """
-        low = since.astimezone(UTC).isoformat(timespec="milliseconds") if since else ""
-        high = until.astimezone(UTC).isoformat(timespec="milliseconds") if until else "9999"
+        low = received_stamp(since) if since else ""
+        high = received_before(until) if until else "9999"
         kinds = tuple(types) if types is not None else EVENT_TYPES
         sql = (
             "SELECT * FROM event WHERE (received_at, id) > (?, ?) AND received_at < ?"
@@ -144,7 +150,7 @@ class SqliteEventStore:
     def purge(self, before: datetime) -> int:
         """Delete the events received before ``before``, zeroing their pages, and move
         what the write-ahead log holds into the file (where the zeros are)."""
-        cut = before.astimezone(UTC).isoformat(timespec="milliseconds")
+        cut = received_stamp(before)
         try:
             with self._lock:
                 with self._db:

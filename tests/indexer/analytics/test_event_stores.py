@@ -55,6 +55,16 @@ def test_reading_by_period_and_type(store: EventStore) -> None:
     assert [e.event.type for e in store.read(types=("helpful",))] == ["helpful"]
 
 
+def test_a_period_up_to_now_holds_the_event_received_a_moment_before(store: EventStore) -> None:
+    """Times are kept to the millisecond: an event received earlier in ``until``'s own
+    millisecond is still before it (a report asked for right after an event missed it)."""
+    store.add([Event("asked_anyway", SESSION, "a moment ago")])
+    [stored] = list(store.read())
+    within_its_millisecond = stored.received_at + timedelta(microseconds=500)
+    assert [e.event.query for e in store.read(until=within_its_millisecond)] == ["a moment ago"]
+    assert list(store.read(until=stored.received_at)) == []  # [since, until): not at until
+
+
 def test_queries_are_redacted_in_every_store(store: EventStore) -> None:
     store.add([Event("asked_anyway", SESSION, "IBAN DE89 3704 0044 0532 0130 00 bitte")])
     [event] = list(store.read())

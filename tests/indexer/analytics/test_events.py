@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from indexer.analytics.events import Event, EventLimits, parse_event
+from indexer.analytics.events import (
+    Event,
+    EventLimits,
+    parse_event,
+    received_before,
+    received_stamp,
+)
 from indexer.errors import InvalidEvent
 
 LIMITS = EventLimits(max_bytes=2048, max_query_chars=500)
@@ -73,3 +80,12 @@ def test_an_oversized_body_is_refused_before_it_is_parsed() -> None:
     raw = body(type="asked_anyway", query="x" * 400) + b" " * 2048
     with pytest.raises(InvalidEvent, match="larger than 2048 bytes"):
         parse_event(raw, LIMITS)
+
+
+def test_a_bound_inside_a_millisecond_covers_that_millisecond() -> None:
+    moment = datetime(2026, 12, 7, 16, 0, 0, 123_400, tzinfo=UTC)
+    assert received_stamp(moment) == "2026-12-07T16:00:00.123+00:00"
+    assert received_before(moment) == "2026-12-07T16:00:00.124+00:00"
+    assert received_before(moment.replace(microsecond=123_000)) == "2026-12-07T16:00:00.123+00:00"
+    last = datetime.max.replace(tzinfo=UTC)  # no next millisecond in the calendar
+    assert received_before(last) == "9999-12-31T23:59:59.999+00:00"
