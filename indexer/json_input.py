@@ -45,7 +45,7 @@ def parse_json(data: bytes | str, unique_keys: bool = False) -> Any:
     except RepeatedKey:
         raise  # a ValueError too, but already says what is wrong
     except UnicodeDecodeError as e:
-        raise UnreadableJson(f"not UTF-8 ({e.reason} at byte {e.start})") from e
+        raise UnreadableJson(not_utf8(e)) from e
     except json.JSONDecodeError as e:
         where = f"column {e.colno}" if e.lineno == 1 else f"line {e.lineno}, column {e.colno}"
         raise UnreadableJson(f"{e.msg} ({where})") from e

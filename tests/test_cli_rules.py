@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
+from indexer.curation.rules import Pin
+from indexer.curation.store import RuleStore
 from indexer.engine import Engine
 from widget.cli import main
 
@@ -133,6 +136,25 @@ def test_a_pin_that_already_ended_is_refused_like_one_that_ends_before_it_starts
     assert "Invalid value for --ends: ends must be after starts" in done.output
     assert "Traceback" not in done.output
     assert rules(data_dir, "list").output == "no rules in force\n"
+
+
+def test_a_window_wholly_in_the_past_is_refused(data_dir: Path) -> None:
+    window = ("--starts", "2020-01-01", "--ends", "2020-02-01")
+    done = rules(data_dir, "pin", "wlan-002", "--query", "x", *window)
+    assert done.exit_code == 2, done.output
+    assert "Invalid value for --ends: ends must be after now (" in done.output
+    assert "2020-02-01T00:00:00Z has passed, so the rule would never be in force" in done.output
+    assert rules(data_dir, "list").output == "no rules in force\n"
+
+
+def test_a_pin_whose_window_has_ended_is_listed_as_ended(data_dir: Path) -> None:
+    # Added while it ran (the store takes it as checked), listed after it ended.
+    ended = Pin("wlan-002", ("x",), ends=datetime(2020, 2, 1, tzinfo=UTC))
+    RuleStore(data_dir).add(ended, "ops")
+    assert rules(data_dir, "pin", "wlan-004", "--query", "y", "--ends", "2099-01-01").exit_code == 0
+    listed = rules(data_dir, "list").output.splitlines()
+    assert listed[0].endswith("pin wlan-002 for x (now until 2020-02-01T00:00:00+00:00, ended)")
+    assert listed[1].endswith("pin wlan-004 for y (now until 2099-01-01T00:00:00+00:00)")
 
 
 def test_a_pin_cannot_be_changed_to_end_in_the_past(data_dir: Path) -> None:

@@ -13,6 +13,7 @@ import getpass
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import click
 
 from indexer.curation.editing import RuleEditor
 from indexer.curation.errors import InvalidRule, RuleNotFound
-from indexer.curation.rules import INCIDENT, KINDS, Rule
+from indexer.curation.rules import INCIDENT, KINDS, Pin, Rule
 from indexer.curation.store import RuleStore
 from indexer.errors import AskfindError
 from widget.cli_common import command_engine, command_settings, data_dir_option
@@ -79,6 +80,8 @@ def _summary(rule: Rule) -> str:
     if rule.kind == "hidden":
         return f"hidden {fields['thread']}" + (f" ({fields['reason']})" if fields["reason"] else "")
     window = f"{fields['starts'] or 'now'} until {fields['ends'] or 'removed'}"
+    if isinstance(rule.body, Pin) and rule.body.has_ended(datetime.now(UTC)):
+        window += ", ended"
     return f"{rule.kind} {fields['thread']} for {'; '.join(fields['queries'])} ({window})"
 
 

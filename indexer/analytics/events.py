@@ -15,7 +15,6 @@ wrong types and oversized values are refused with a message naming the field.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from contextlib import suppress
@@ -24,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from indexer.errors import InvalidEvent, RepeatedKey, UnreadableJson
-from indexer.json_input import parse_json
+from indexer.json_input import json_spelling, parse_json
 from indexer.threads import lone_surrogate_at
 
 EVENT_TYPES = ("impression", "click", "asked_anyway", "helpful")
@@ -104,7 +103,7 @@ def parse_event(body: bytes, limits: EventLimits) -> Event:
     try:
         data = parse_json(body, unique_keys=True)
     except RepeatedKey as e:
-        raise InvalidEvent(f"the event gives the key {json.dumps(e.key)} more than once") from e
+        raise InvalidEvent(f"the event gives the key {json_spelling(e.key)} more than once") from e
     except UnreadableJson as e:
         raise InvalidEvent(f"the body is not UTF-8 JSON: {e}") from e
     return validate_event(data, limits)

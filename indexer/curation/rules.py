@@ -70,6 +70,10 @@ class Pin:
     lang: str | None = None
     incident: bool = False
 
+    def has_ended(self, now: datetime) -> bool:
+        """Whether the pin's window is over: it is kept until removed, in force no more."""
+        return self.ends is not None and self.ends <= now
+
     def active(self, now: datetime) -> bool:
         """Whether the pin is in force at ``now`` (its start included, its end not)."""
         return (self.starts is None or self.starts <= now) and (
@@ -147,13 +151,12 @@ def parse_rule(data: Any, languages: tuple[str, ...], *, now: datetime | None = 
     Args:
         data: the JSON object, ``kind`` included.
         languages: the configured languages, which ``lang`` must be one of.
-        now: when a pin without ``starts`` starts, for the check of its ``ends``
-            (default: the clock's time).
+        now: the time a pin's ``ends`` must lie after, and a pin without ``starts``
+            starts at (default: the clock's time).
 
     Raises:
         InvalidRule: not an object, an unknown kind or field, a missing or malformed
-            field, ``ends`` not after ``starts`` (now, where not given), fewer than two
-            synonyms.
+            field, ``ends`` not after both ``starts`` and now, fewer than two synonyms.
     """
     if not isinstance(data, Mapping):
         raise InvalidRule("a rule must be a JSON object")
@@ -192,21 +195,26 @@ def parse_rule(data: Any, languages: tuple[str, ...], *, now: datetime | None = 
 
 
 def _check_window(starts: datetime | None, ends: datetime | None, now: datetime | None) -> None:
-    """Refuse a pin that ends before it starts, or (starting now) that has ended already:
-    it would be stored and listed, and never be in force."""
+    """Refuse a pin that ends before it starts, or that has ended already (one without
+    ``starts`` starts now): it would be stored and listed, and never be in force."""
     if ends is None:
         return
-    if starts is not None:
-        if ends <= starts:
-            raise InvalidRule("ends must be after starts", "ends")
-        return
+    if starts is not None and ends <= starts:
+        raise InvalidRule("ends must be after starts", "ends")
     now = now or datetime.now(UTC)
-    if ends <= now:
+    if ends > now:
+        return
+    if starts is None:
         raise InvalidRule(
             f"ends must be after starts, and a rule without starts starts now"
             f" ({_iso_utc(now)}): {_iso_utc(ends)} has passed",
             "ends",
         )
+    raise InvalidRule(
+        f"ends must be after now ({_iso_utc(now)}): {_iso_utc(ends)} has passed,"
+        " so the rule would never be in force",
+        "ends",
+    )
 
 
 def _iso_utc(time: datetime) -> str:

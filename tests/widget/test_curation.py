@@ -138,11 +138,12 @@ def test_a_pin_applies_only_within_its_time_window(client: FlaskClient) -> None:
     added(client, rule)
     time.sleep(DEADLINE_S)  # the rules are read again by now, and change nothing yet
     assert suggested(client, text) == before
-    ended = {"ends": (now - timedelta(days=1)).isoformat()}
-    past = {"starts": (now - timedelta(days=2)).isoformat()} | ended
-    added(client, rule | past)
-    time.sleep(DEADLINE_S)
-    assert suggested(client, text) == before
+    # One that has ended already would never be in force: refused, not stored.
+    past = {"starts": (now - timedelta(days=2)).isoformat(), "ends": now.isoformat()}
+    refused = client.post(RULES, json=rule | past, headers=AUTH)
+    assert refused.status_code == 400 and refused.get_json()["field"] == "ends"
+    assert "has passed" in refused.get_json()["error"]
+    assert len(client.get(RULES, headers=AUTH).get_json()["rules"]) == 1
 
 
 def test_a_pin_never_shows_the_public_a_restricted_or_hidden_thread(client: FlaskClient) -> None:

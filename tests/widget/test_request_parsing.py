@@ -59,6 +59,26 @@ def test_a_key_given_twice_in_an_event_is_a_400_naming_it(client: FlaskClient) -
     )
     assert answer.status_code == 400
     assert answer.get_json()["error"] == 'the event gives the key "query" more than once'
+    umlaut = (
+        '{"type": "asked_anyway", "session": "s-0123456789", "query": "x", "Größe": 1, "Größe": 2}'
+    )
+    answer = client.post(
+        "/api/events",
+        data=umlaut,
+        content_type="text/plain",
+        headers={"Origin": "http://localhost"},
+    )
+    assert answer.get_json()["error"] == 'the event gives the key "Größe" more than once'
+
+
+def test_a_body_that_is_not_utf8_names_the_line_and_byte(client: FlaskClient) -> None:
+    latin1 = '{"q": "WLAN",\n "board": "Caf\xe9"}'.encode("latin-1")
+    answer = client.post("/api/search", data=latin1, content_type="application/json", headers=AUTH)
+    assert (answer.status_code, answer.get_json()["error"]) == (
+        400,
+        "the body is not UTF-8 JSON: "
+        "not UTF-8 text (line 2, byte 15: 0xe9 starts no UTF-8 character)",
+    )
 
 
 @pytest.mark.parametrize("limit", ["1_0", "\uff15", "\u0665", "+5", " 5", "5 ", "0x5", "5.0"])

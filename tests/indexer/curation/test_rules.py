@@ -76,6 +76,21 @@ def test_without_starts_a_pin_must_end_after_now() -> None:
         parse_rule({"kind": "incident", "thread": "t", "ends": "2020-01-01"}, LANGUAGES)
 
 
+def test_a_window_that_lies_wholly_in_the_past_is_refused() -> None:
+    now = datetime(2026, 12, 6, 10, tzinfo=UTC)
+    pin = {"kind": "pin", "thread": "t", "queries": ["x"], "starts": "2026-12-01T00:00:00Z"}
+    for ends in ["2026-12-02T00:00:00Z", "2026-12-06T10:00:00Z"]:  # ended, ends as now
+        with pytest.raises(InvalidRule) as refused:
+            parse_rule(pin | {"ends": ends}, LANGUAGES, now=now)
+        assert str(refused.value) == (
+            f"ends must be after now (2026-12-06T10:00:00Z): {ends} has passed,"
+            " so the rule would never be in force"
+        )
+        assert refused.value.parameter == "ends"
+    running = parse_rule(pin | {"ends": "2026-12-06T10:00:01Z"}, LANGUAGES, now=now)
+    assert isinstance(running, Pin) and running.starts == datetime(2026, 12, 1, tzinfo=UTC)
+
+
 def test_a_pin_is_in_force_from_its_start_until_before_its_end() -> None:
     start = datetime(2026, 12, 6, 10, tzinfo=UTC)
     pin = Pin("t", ("x",), starts=start, ends=start + timedelta(hours=1))
