@@ -17,6 +17,7 @@ from typing import Any
 from lxml import etree
 
 from indexer.errors import InvalidRecord
+from indexer.json_input import json_spelling
 from indexer.sources.base import RecordError, SourceItem
 from indexer.threads import stored_count, thread_from_record
 
@@ -197,7 +198,7 @@ def _int(row: etree._Element, name: str) -> int:
     try:
         return stored_count(int(value), name)
     except ValueError as e:
-        raise InvalidRecord(f"{name} must be an integer, not {value!r}") from e
+        raise InvalidRecord(f"{name} must be an integer, not {json_spelling(value)}") from e
 
 
 def _tags(value: str | None) -> list[str]:

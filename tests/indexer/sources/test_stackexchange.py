@@ -76,11 +76,11 @@ def test_dump_yields_its_questions_in_file_order_and_its_broken_rows_as_errors(
     items = list(read_stackexchange(dump, site_url=SITE))
     # Answers are staged in a first pass (their errors come first), questions in a second.
     assert [item.id if isinstance(item, Thread) else str(item) for item in items] == [
-        "Posts.xml:9: Score must be an integer, not 'lots'",
+        'Posts.xml:9: Score must be an integer, not "lots"',
         "1",
         "5",
         "Posts.xml:8: missing required field 'title'",
-        "Posts.xml:10: ViewCount must be an integer, not 'many'",
+        'Posts.xml:10: ViewCount must be an integer, not "many"',
         "13",
     ]
 
@@ -177,9 +177,9 @@ def test_missing_post_links_file_is_tolerated(tmp_path: Path) -> None:
     items = list(read_stackexchange(folder))
     assert [t.duplicate_of for t in threads_of(items).values()] == [None, None, None]
     assert [str(e) for e in errors_of(items)] == [
-        "Posts.xml:9: Score must be an integer, not 'lots'",
+        'Posts.xml:9: Score must be an integer, not "lots"',
         "Posts.xml:8: missing required field 'title'",
-        "Posts.xml:10: ViewCount must be an integer, not 'many'",
+        'Posts.xml:10: ViewCount must be an integer, not "many"',
     ]
 
 
