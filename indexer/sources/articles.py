@@ -17,6 +17,7 @@ Open Graph ``article:*`` properties; navigation, header and footer are not its t
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser
 
 from indexer.errors import InvalidRecord
+from indexer.json_input import not_utf8
 from indexer.sources.base import RecordError, SourceItem
 from indexer.threads import ARTICLE, thread_from_record
 
@@ -48,6 +50,7 @@ OPEN_GRAPH_FIELDS = {
 # Parts of a saved help page that are the site's, not the article's.
 _CHROME = "nav, header, footer, aside, script, style, noscript, form"
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HEADING = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 
 
@@ -152,9 +155,11 @@ def _pages(folder: Path) -> Iterator[Path]:
 def _article(page: Path, location: str, defaults: dict[str, Any]) -> SourceItem:
     """The article of one saved page, or the RecordError saying why there is none."""
     try:
-        text = page.read_text(encoding="utf-8-sig", errors="replace")
+        text = page_text(page.read_bytes(), html=page.suffix.lower() in HTML_SUFFIXES)
     except OSError as e:
         return RecordError(location, f"cannot read the page: {e}")
+    except UnicodeDecodeError as e:
+        return RecordError(location, _undecodable(e, page.suffix.lower() in HTML_SUFFIXES))
     if page.suffix.lower() in MARKDOWN_SUFFIXES:
         found = markdown_record(text, fallback_title=page.stem)
     else:
@@ -165,6 +170,47 @@ def _article(page: Path, location: str, defaults: dict[str, Any]) -> SourceItem:
         return thread_from_record(record)
     except InvalidRecord as e:
         return RecordError(location, str(e))
+
+
+def page_text(data: bytes, html: bool) -> str:
+    """A saved page's text as a browser reads it: UTF-8 (a byte order mark dropped),
+    UTF-16 after its byte order mark, or, for an HTML page saved in another encoding, the
+    charset its ``<meta>`` declares (German help pages are still served as ISO-8859-1).
+
+    Raises:
+        UnicodeDecodeError: the page is none of these. Its letters replaced, it would be
+            indexed with "Ger\ufffdt" for "Gerät", found by nobody.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        declared = _declared_charset(data) if html else None
+        if declared is None:
+            raise
+        return data.decode(declared)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    """The encoding an HTML page's ``<meta charset>`` (or ``http-equiv`` content type)
+    names within its first 1,024 bytes, where the HTML standard says to look; None if it
+    names none Python knows."""
+    found = _META_CHARSET.search(data[:1024])
+    if not found:
+        return None
+    try:
+        return codecs.lookup(found.group(1).decode("ascii")).name
+    except LookupError:
+        return None
+
+
+def _undecodable(error: UnicodeDecodeError, html: bool) -> str:
+    """Why a page was not read, and how it can be."""
+    if error.encoding not in {"utf-8", "utf-8-sig"}:
+        return f"cannot be read as {error.encoding} ({error.reason}): save it as UTF-8"
+    declare = ", nor names a charset it is in (<meta charset>)" if html else ""
+    return f"{not_utf8(error)}{declare}: save it as UTF-8"
 
 
 def markdown_record(text: str, fallback_title: str) -> dict[str, Any]:

@@ -110,6 +110,45 @@ def test_a_bad_page_is_a_record_error_and_the_others_still_read(folder: Path) ->
     assert len(by_id(items)) == 3
 
 
+def test_a_page_in_the_charset_it_declares_or_in_utf16_reads_as_a_browser_reads_it(
+    tmp_path: Path,
+) -> None:
+    latin1 = '<html><head><meta charset="ISO-8859-1"></head><body><h1>Gerät</h1></body></html>'
+    (tmp_path / "geraet.html").write_bytes(latin1.encode("latin-1"))
+    legacy = (
+        '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
+        "<h1>Grüße – €</h1>"
+    )
+    (tmp_path / "gruesse.html").write_bytes(legacy.encode("cp1252"))
+    (tmp_path / "utf16.md").write_text("# Störung\n\nKein Netz.\n", encoding="utf-16")
+    articles = by_id(read(tmp_path, "articles"))
+    assert articles["article:geraet"].title == "Gerät"
+    assert articles["article:gruesse"].title == "Grüße – €"
+    assert articles["article:utf16"].title == "Störung"
+
+
+def test_a_page_in_no_charset_it_names_is_refused_not_indexed_with_letters_replaced(
+    folder: Path,
+) -> None:
+    (folder / "latin1.md").write_bytes("# Gerät\n".encode("latin-1"))
+    (folder / "latin1.html").write_bytes("<h1>Ger\xe4t</h1>".encode("latin-1"))
+    (folder / "noise.md").write_bytes(b"\xff\xfe\x00")  # a UTF-16 mark, then half a letter
+    items = read(folder)
+    assert sorted((e.location, e.message) for e in items if isinstance(e, RecordError)) == [
+        (
+            "latin1.html",
+            "not UTF-8 text (line 1, byte 8: 0xe4 starts no UTF-8 character), nor names a"
+            " charset it is in (<meta charset>): save it as UTF-8",
+        ),
+        (
+            "latin1.md",
+            "not UTF-8 text (line 1, byte 6: 0xe4 starts no UTF-8 character): save it as UTF-8",
+        ),
+        ("noise.md", "cannot be read as utf-16-le (truncated data): save it as UTF-8"),
+    ]
+    assert len(by_id(items)) == 3  # the others
+
+
 def test_a_sitemap_reads_the_pages_saved_beside_it(tmp_path: Path) -> None:
     (tmp_path / "help.example.com" / "faq").mkdir(parents=True)
     (tmp_path / "help.example.com" / "faq" / "outage.html").write_text(HTML, encoding="utf-8")
