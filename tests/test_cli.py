@@ -15,11 +15,15 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
+import click
 import pytest
 
+from indexer.analytics.events import Event
+from indexer.analytics.store import EVENTS_FILE, SqliteEventStore
 from indexer.engine import Engine
 from tests.community_servers import API_KEY, FakeDiscourse, serving
 from tests.conftest import write_jsonl
@@ -106,7 +110,7 @@ def test_search_prints_a_table_or_json(tmp_path: Path) -> None:
 
 
 def test_search_without_an_index_says_so(tmp_path: Path) -> None:
-    done = askfind("search", "Router", "--data-dir", str(tmp_path / "empty"))
+    done = askfind("search", "Router", "--data-dir", str(tmp_path))
     assert done.returncode == 1
     assert "no index" in done.stderr
 
@@ -135,7 +139,6 @@ TOO_LONG = "x" * 501  # query_max_chars is 500 by default
         (["Router", "--limit", "ten"], {"q": "Router", "limit": "ten"}),
         (["Router", "--offset", "-1"], {"q": "Router", "offset": "-1"}),
         (["   "], {"q": "   "}),
-        ([TOO_LONG], {"q": TOO_LONG}),
     ],
 )
 def test_search_refuses_what_the_api_refuses_with_its_message(
@@ -148,6 +151,18 @@ def test_search_refuses_what_the_api_refuses_with_its_message(
     assert done.returncode == 2, done.stderr  # click's status for a usage error
     assert message in done.stderr
     assert done.stdout == ""
+
+
+def test_a_query_too_long_says_what_to_do_on_the_command_line(sample_engine: Engine) -> None:
+    """Not the API's advice (send it as POST /api/search), which a command line cannot take."""
+    data = ("--data-dir", str(sample_engine.settings.data_dir))
+    refused = askfind("search", TOO_LONG, *data)
+    assert refused.returncode == 2, refused.stderr
+    assert "longer than 500 characters" in refused.stderr
+    assert "POST" not in refused.stderr
+    assert "search with the question alone" in refused.stderr
+    followed = askfind("search", TOO_LONG, *data, settings={"query_max_chars": "501"})
+    assert followed.returncode == 0, followed.stderr
 
 
 def test_search_answers_as_the_api_with_every_filter(sample_engine: Engine) -> None:
@@ -169,7 +184,7 @@ def test_search_answers_as_the_api_with_every_filter(sample_engine: Engine) -> N
 
 
 def test_report_says_none_for_every_empty_section(tmp_path: Path) -> None:
-    done = askfind("report", "--data-dir", str(tmp_path / "d"))
+    done = askfind("report", "--data-dir", str(tmp_path))
     assert done.returncode == 0, done.stderr
     *sections, experiment = done.stdout.split("\n\n")[1:]
     titles = [section.splitlines()[0] for section in sections]
@@ -186,8 +201,38 @@ def test_report_says_none_for_every_empty_section(tmp_path: Path) -> None:
     )
 
 
+def test_report_lists_as_many_queries_as_top_asks_for(tmp_path: Path) -> None:
+    store = SqliteEventStore(tmp_path / EVENTS_FILE)
+    store.add([Event("impression", f"s{n}", f"Frage {n:02}", results=("t",)) for n in range(25)])
+    store.close()
+    for top, shown in ((None, 20), ("12", 12), ("25", 25)):
+        options = ["--top", top] if top else []
+        done = askfind("report", *options, "--data-dir", str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        top_queries = done.stdout.split("\n\n")[1].splitlines()[1:]
+        assert len(top_queries) == shown
+
+
+def test_every_option_of_every_command_says_what_it_is_for() -> None:
+    from widget.cli import main
+
+    def commands(group: click.Group, path: str) -> Iterator[tuple[str, click.Command]]:
+        for name, command in group.commands.items():
+            yield f"{path} {name}", command
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{path} {name}")
+
+    found = list(commands(main, "askfind"))
+    assert len(found) > 15
+    for name, command in found:
+        assert command.help, f"{name} has no help"
+        for option in command.params:
+            if isinstance(option, click.Option) and not option.hidden:
+                assert option.help, f"{name} {'/'.join(option.opts)} has no help"
+
+
 def test_report_refuses_a_bad_period_as_a_usage_error(tmp_path: Path) -> None:
-    data = ("--data-dir", str(tmp_path / "d"))
+    data = ("--data-dir", str(tmp_path))
     bad_since = askfind("report", "--since", "yesterday", *data)
     assert bad_since.returncode == 2
     assert 'since must be an ISO 8601 date or time, not "yesterday"' in bad_since.stderr

@@ -88,6 +88,7 @@ def test_a_synonym_file_that_is_not_utf8_is_one_line_naming_it(tmp_path: Path) -
     utf16.write_bytes("de: Fritzbox, FRITZ!Box\n".encode("utf-16"))  # starts \xff\xfe
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes(b"de: Router, Modem\nde: Caf\xe9, Kaffee\n")
+    (tmp_path / "d").mkdir()
     for path, where in ((utf16, "line 1, byte 1: 0xff"), (latin1, "line 2, byte 8: 0xe9")):
         done = askfind("rules", "import-synonyms", str(path), "--data-dir", str(tmp_path / "d"))
         assert done.returncode == 1

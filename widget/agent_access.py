@@ -23,6 +23,8 @@ sends the credentials with every same-origin request of the page, its fetches in
 
 from __future__ import annotations
 
+import secrets
+import string
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -50,17 +52,42 @@ SIGN_IN_WAYS = (
     "agent_users (ASKFIND_AGENT_USERS)"
 )
 F = TypeVar("F", bound=Callable[..., Any])
+# Generated passwords: letters and digits only, so that none starts or ends with what reads
+# as punctuation ("password -pdjs22GRub5"); 13 of 62 are 77 bits, more than 9 random bytes.
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
+PASSWORD_CHARS = 13
 
 
 class TooManySignIns(TooManyRequests):
     """429: too many failed sign-ins from this address or for this user name."""
 
 
+class InvalidAgentUser(ValueError):
+    """An ``agent_users`` entry that cannot be made; ``parameter``: "name" or "password",
+    the one at fault, for the command line to name its own argument or option."""
+
+    def __init__(self, message: str, parameter: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
 def password_entry(name: str, password: str) -> str:
-    """An ``agent_users`` entry: the name and a salted hash of the password."""
+    """An ``agent_users`` entry: the name and a salted hash of the password.
+
+    Raises:
+        InvalidAgentUser: the name is empty or holds ':' or ',' (the entry's separators),
+            or the password is empty (anyone could sign in with it).
+    """
     if not name or ":" in name or "," in name:
-        raise ValueError("a user name must not be empty or contain ':' or ','")
+        raise InvalidAgentUser("a user name must not be empty or contain ':' or ','", "name")
+    if not password:
+        raise InvalidAgentUser("the password must not be empty", "password")
     return f"{name}:{generate_password_hash(password)}"
+
+
+def new_password() -> str:
+    """A random password for a user of the agents' page (``askfind demo`` makes one)."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_CHARS))
 
 
 def current_agent() -> str | None:
@@ -139,6 +166,10 @@ def _password_sign_in(users: dict[str, str]) -> str | None:
     if credentials is None or credentials.type != "basic" or not credentials.username:
         return None
     name, password = credentials.username, credentials.password or ""
+    if not password:
+        # No entry askfind makes has one, and an entry hashed by hand must not let in
+        # whoever leaves the login prompt's password empty. Never a match: not counted.
+        return None
     stored_hash = users.get(name)
     runtime = runtime_of(current_app)
     if stored_hash is not None and runtime.password_checks.remembered(name, password, stored_hash):

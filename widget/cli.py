@@ -10,7 +10,6 @@ import contextlib
 import itertools
 import json
 import os
-import secrets
 import socket
 import sys
 from importlib import resources
@@ -29,6 +28,7 @@ from widget.cli_common import (
     data_dir_option,
     duplicate_printer,
     error_printer,
+    new_data_dir_option,
     print_truncated,
     usage_error,
 )
@@ -38,7 +38,6 @@ SAMPLE_ARTICLES = "sample_articles"  # its help articles: Markdown and HTML page
 EXIT_REBUILD_RUNNING = 75  # EX_TEMPFAIL of sysexits.h: cron may simply try again later
 EXIT_ADDRESS_UNAVAILABLE = 2  # as click's usage errors: run it again with another --port
 DEMO_AGENT = "demo"
-DEMO_PASSWORD_BYTES = 9  # 12 characters, letters, digits, - and _: safe in a shell and a URL
 DEMO_QUERIES = ("WLAN bricht ständig ab", "eSIM auf neues iPhone", "cancel my contract")
 
 
@@ -81,7 +80,7 @@ def main() -> None:
     default=None,
     help="Show progress (default: when stderr is a terminal).",
 )
-@data_dir_option
+@new_data_dir_option
 def index(
     paths: tuple[Path, ...],
     source_format: str | None,
@@ -159,7 +158,7 @@ def index(
 )
 # The socket `askfind demo` bound before it indexed, passed on when it becomes this command.
 @click.option("--listen-fd", type=int, default=None, hidden=True)
-@data_dir_option
+@new_data_dir_option
 def serve(
     host: str | None,
     port: int | None,
@@ -186,6 +185,11 @@ def serve(
     _serve(settings, listener, dev)
 
 
+# What to do with a query longer than query_max_chars, from the command line.
+LONGER_QUERY_ADVICE = (
+    "search with the question alone, or allow longer queries for this command with the "
+    "environment variable ASKFIND_QUERY_MAX_CHARS=N (setting query_max_chars)"
+)
 # The API's parameters and the options of ``askfind search`` that carry them.
 SEARCH_OPTIONS = {
     "q": "QUERY",
@@ -233,7 +237,7 @@ def search(
     same filters, as GET /api/search and the agents' page. A request the API refuses is
     refused here with its message (exit status 2)."""
     from widget.items import result_item
-    from widget.params import search_request
+    from widget.params import query_text, search_request
 
     given = {
         "q": query,
@@ -250,6 +254,9 @@ def search(
     settings = command_settings(data_dir=data_dir)
     engine = command_engine(settings)
     try:
+        # First with the command line's advice for a query too long: the API's names a
+        # POST request, which a command line does not send.
+        query_text(args, settings.query_max_chars, advice=LONGER_QUERY_ADVICE)
         asked = search_request(args, settings, engine.backend.boards)
         result = engine.search.search(asked)
     except InvalidQuery as e:
@@ -282,7 +289,7 @@ def search(
 @click.option("--no-serve", is_flag=True, help="Only build the demo index.")
 @click.option("--host", default=None, help="Address to bind [setting: host].")
 @click.option("--port", type=int, default=None, help="Port to listen on [setting: port].")
-@data_dir_option
+@new_data_dir_option
 def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | None) -> None:
     """Index the bundled sample community and serve it, with a user for the agents' page.
 
@@ -305,7 +312,9 @@ def demo(no_serve: bool, host: str | None, port: int | None, data_dir: Path | No
         click.echo(f"agents' page: {url}agent (sign in as your agent_auth setting says)")
         click.echo(f"dashboard: {url}admin (for the agents admin_users names)")
     else:
-        password = secrets.token_urlsafe(DEMO_PASSWORD_BYTES)
+        from widget.agent_access import new_password
+
+        password = new_password()
         environment.update(_demo_agent_user(DEMO_AGENT, password))
         click.echo(
             f"agents' page: {url}agent, user {DEMO_AGENT}, password {password} (new each run)"

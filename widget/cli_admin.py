@@ -17,17 +17,24 @@ import click
 from indexer.errors import AskfindError, InvalidQuery
 from widget.cli_common import command_settings, data_dir_option, usage_error
 
-REPORT_QUERIES_SHOWN = 10
 NONE = "  (none)"
 # The report API's parameters and the options of ``askfind report`` that carry them.
 REPORT_OPTIONS = {"since": "--since", "until": "--until", "days": "--days"}
+# The parameters of an agents' page user and the arguments of ``askfind agent-user``.
+AGENT_USER_OPTIONS = {"name": "NAME", "password": "--password"}
 
 
 @click.command(name="report")
 @click.option("--since", default=None, help="Start of the period (ISO 8601 date or time, UTC).")
 @click.option("--until", default=None, help="End of the period (default: now).")
 @click.option("--days", type=click.IntRange(1), default=None, help="The last N days [7].")
-@click.option("--top", type=click.IntRange(1), default=20, show_default=True)
+@click.option(
+    "--top",
+    type=click.IntRange(1),
+    default=20,
+    show_default=True,
+    help="Queries shown in each list (top, zero results, not clicked).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @data_dir_option
 def report_command(
@@ -102,12 +109,12 @@ def agent_user_command(name: str, password: str) -> None:
     Prints the entry, then the same as a shell line and as settings-file lines, ready to
     paste: the hash holds `$`, which a shell expands unless it is quoted.
     """
-    from widget.agent_access import password_entry
+    from widget.agent_access import InvalidAgentUser, password_entry
 
     try:
         entry = password_entry(name, password)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="NAME") from e
+    except InvalidAgentUser as e:
+        raise click.BadParameter(str(e), param_hint=AGENT_USER_OPTIONS[e.parameter]) from e
     click.echo(entry)
     click.echo("In a shell (several users: their entries joined by commas):")
     click.echo(f"  {agent_user_shell_line(entry)}")
@@ -138,7 +145,7 @@ def format_report(data: dict[str, Any]) -> str:
         ("queries shown suggestions but not clicked", "no_click_queries"),
     ):
         lines.append(f"\n{title}:")
-        rows = data[key][:REPORT_QUERIES_SHOWN]
+        rows = data[key]  # as many as --top asked for, as the JSON has
         lines.extend(f"  {row['searches']:>6}  {row['query']}" for row in rows)
         if not rows:
             lines.append(NONE)

@@ -1,4 +1,4 @@
-"""What every ``askfind`` command shares: the settings, the engine, the data-dir option,
+"""What every ``askfind`` command shares: the settings, the engine, the data-dir options,
 text parameters that are text, and the printers of skipped records and repeated ids, each
 turned into a clear CLI message on failure.
 
@@ -20,12 +20,33 @@ from indexer.sources import DuplicateId, RecordError
 from indexer.threads import lone_surrogate_at
 
 ERRORS_SHOWN = 20
+# Set in the context's meta by ``data_dir_option``: the command reads an existing data dir.
+READS_DATA_DIR = "askfind.reads_data_dir"
+DATA_DIR_DEFAULT = "[env ASKFIND_DATA_DIR; ./askfind-data]"
 
+
+def _reads_existing_data_dir(ctx: click.Context, _param: click.Parameter, value: Any) -> Any:
+    """Mark the command as one that reads a data dir, for ``command_settings`` to check
+    once the settings say which (the option, the environment, the file or the default)."""
+    ctx.meta[READS_DATA_DIR] = True
+    return value
+
+
+# For the commands that read what `askfind index` or the service wrote (search, report,
+# gaps, purge, rules): a data dir that does not exist is a mistake, not an empty one.
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where the embedded index and caches live [env ASKFIND_DATA_DIR; ./askfind-data].",
+    callback=_reads_existing_data_dir,
+    help=f"Where the embedded index, events and rules live; it must exist {DATA_DIR_DEFAULT}.",
+)
+# For the commands that make it when it is missing (index, serve, demo).
+new_data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=f"Where the embedded index and caches live; made if missing {DATA_DIR_DEFAULT}.",
 )
 
 
@@ -69,11 +90,32 @@ def _text_parameters(command: click.Command) -> None:
 
 
 def command_settings(**overrides: Any) -> Settings:
-    """The settings (file + environment + these overrides), or a clear CLI error."""
+    """The settings (file + environment + these overrides), or a clear CLI error.
+
+    For a command with ``data_dir_option`` the data dir must exist: a mistyped one would
+    otherwise give an empty report or no rules, and be made, with empty stores, by the
+    stores the command opens.
+    """
     try:
-        return load_settings(**overrides)
+        settings = load_settings(**overrides)
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
+    context = click.get_current_context(silent=True)
+    reads_data_dir = context is not None and context.meta.get(READS_DATA_DIR)
+    if reads_data_dir and settings.backend == "embedded":
+        require_data_dir(settings.data_dir)
+    return settings
+
+
+def require_data_dir(data_dir: Path) -> None:
+    """Stop with a clear message when ``data_dir`` does not exist. Checked for every
+    command that reads one on the embedded backend, whose index and events live there; on
+    Elasticsearch only where the data dir holds what the command reads (the rules)."""
+    if not data_dir.is_dir():
+        raise click.ClickException(
+            f"no data dir {data_dir}: give the one `askfind index` made (--data-dir, "
+            "ASKFIND_DATA_DIR, data_dir in askfind.toml), or make one with `askfind index`"
+        )
 
 
 def command_engine(settings: Settings) -> Any:

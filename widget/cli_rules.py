@@ -24,7 +24,12 @@ from indexer.curation.errors import InvalidRule, RuleNotFound
 from indexer.curation.rules import INCIDENT, KINDS, Pin, Rule
 from indexer.curation.store import RuleStore
 from indexer.errors import AskfindError
-from widget.cli_common import command_engine, command_settings, data_dir_option
+from widget.cli_common import (
+    command_engine,
+    command_settings,
+    data_dir_option,
+    require_data_dir,
+)
 
 
 def _default_author() -> str:
@@ -51,6 +56,7 @@ def _editor(data_dir: Path | None, with_index: bool) -> Iterator[RuleEditor]:
     """A rule editor on the data dir's store (and its index, to check thread ids), with
     every curation error turned into a clear message."""
     settings = command_settings(data_dir=data_dir)
+    require_data_dir(settings.data_dir)  # the rules live there on every backend
     engine = command_engine(settings) if with_index else None
     store = RuleStore(settings.data_dir)
     try:
@@ -176,6 +182,7 @@ def import_synonyms(path: Path, replace: bool, author: str | None, data_dir: Pat
     from indexer.curation.synonyms import read_synonym_file
 
     settings = command_settings(data_dir=data_dir)
+    require_data_dir(settings.data_dir)  # the rules live there on every backend
     try:
         groups = read_synonym_file(path, tuple(settings.languages))
     except InvalidRule as e:

@@ -31,11 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from indexer.errors import InvalidRecord, UnreadableJson
-from indexer.json_input import parse_json
+from indexer.json_input import json_spelling, parse_json
 from indexer.sources.base import Gone, RecordError, SyncItem
 from indexer.threads import ARCHIVED, CLOSED, OPEN, parse_timestamp, thread_from_record
 
 OTHER_ANSWERS_KEPT = 3
+# What a LiQL answer looks like, for a message about a file or answer that is not one.
+LIQL_SHAPE = 'a LiQL answer is {"status": "success", "data": {"items": [...]}}'
+FIELDS_NAMED = 5  # of an object that is no LiQL answer, so that one may tell what it is
 REJECTED = frozenset({"rejected", "marked_rejected"})
 
 
@@ -46,10 +49,16 @@ def liql_items(answer: Any, item_type: str = "message") -> list[Any]:
         InvalidRecord: not a successful LiQL answer with items of ``item_type``.
     """
     if not isinstance(answer, dict):
-        raise InvalidRecord("not a LiQL answer (expected a JSON object)")
-    if answer.get("status") != "success":
-        message = answer.get("message") or answer.get("status")
-        raise InvalidRecord(f"the LiQL query failed: {message}")
+        raise InvalidRecord(f"expected a JSON object, got {_json_type(answer)}; {LIQL_SHAPE}")
+    if "status" not in answer:
+        fields = ", ".join(json_spelling(key) for key in list(answer)[:FIELDS_NAMED])
+        fields += ", ..." if len(answer) > FIELDS_NAMED else ""
+        held = f"this object holds {fields}" if fields else "this object is empty"
+        raise InvalidRecord(f'no "status": {held}; {LIQL_SHAPE}')
+    if answer["status"] != "success":
+        # Khoros says why in "message"; without one, the status is all there is to show.
+        reason = answer.get("message") or f"status {json_spelling(answer['status'])}"
+        raise InvalidRecord(f"the LiQL query failed: {reason}")
     data = answer.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise InvalidRecord("a LiQL answer needs data.items")
@@ -285,3 +294,13 @@ def _count(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidRecord(f"{name} must be a number, not {value!r}")
     return int(value)
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value other than an object is, for a message: "an array", "a string",
+    or the value itself (true, null, a number: short)."""
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    return json_spelling(value)

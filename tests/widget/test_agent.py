@@ -12,12 +12,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.security import generate_password_hash
 
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
 from indexer.settings import load_settings
 from tests.conftest import AGENT_KEY
-from widget.agent_access import password_entry
+from widget.agent_access import new_password, password_entry
 from widget.app import create_app
 
 KEY = AGENT_KEY
@@ -134,6 +135,42 @@ def test_askfind_agent_user_prints_lines_a_shell_and_the_settings_file_take_as_t
     assert client.get("/agent", headers=basic("d'Artagnan", "kabel-7!")).status_code == 401
     refused = CliRunner().invoke(main, ["agent-user", "a:b", "--password", "x"])
     assert refused.exit_code == 2 and "must not be empty or contain" in refused.output
+
+
+def test_askfind_agent_user_refuses_an_empty_password() -> None:
+    from click.testing import CliRunner
+
+    from widget.cli import main
+
+    refused = CliRunner().invoke(main, ["agent-user", "emp", "--password", ""])
+    assert refused.exit_code == 2
+    assert "Invalid value for --password: the password must not be empty" in refused.output
+    assert "emp:" not in refused.output and "ASKFIND_AGENT_USERS" not in refused.output
+    # Asked for it, an empty answer is asked again (click's prompt), never taken.
+    asked = CliRunner().invoke(main, ["agent-user", "emp"], input="\nKabel-7!\nKabel-7!\n")
+    assert asked.exit_code == 0, asked.output
+    assert asked.output.count("Password:") == 2
+
+
+def test_an_entry_with_an_empty_password_lets_no_one_in(agent_engine: Engine) -> None:
+    """An entry hashed by hand, not by `askfind agent-user`, from an empty password."""
+    entry = f"emp:{generate_password_hash('')}"
+    client = _app_with(agent_engine, agent_auth="password", agent_users=(entry,)).test_client()
+    for headers in (
+        basic("emp", ""),
+        {"Authorization": "Basic " + base64.b64encode(b"emp").decode()},
+    ):
+        refused = client.get("/agent", headers=headers)
+        assert refused.status_code == 401
+        assert "this user name and password are not valid" in refused.json["error"]
+
+
+def test_generated_passwords_start_and_end_with_a_letter_or_digit() -> None:
+    """Not with "-" or "_": printed after "password", they read as punctuation."""
+    passwords = {new_password() for _ in range(2000)}
+    assert len(passwords) == 2000
+    assert all(len(password) >= 12 and password.isascii() for password in passwords)
+    assert all(password[0].isalnum() and password[-1].isalnum() for password in passwords)
 
 
 # Every way to sign in, with its settings, named in every 401.

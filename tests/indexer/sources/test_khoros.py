@@ -76,6 +76,30 @@ def test_bad_records_are_reported_with_their_place_and_skipped() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            '{"id": "a", "title": "WLAN", "body": "?"}',
+            'no "status": this object holds "id", "title", "body"; a LiQL answer is '
+            '{"status": "success", "data": {"items": [...]}}',
+        ),
+        ("{}", 'no "status": this object is empty; a LiQL answer is'),
+        ('[{"id": "a"}]', "expected a JSON object, got an array; a LiQL answer is"),
+        ('{"status": "error"}', 'the LiQL query failed: status "error"'),
+    ],
+)
+def test_a_file_that_is_no_liql_answer_is_said_to_be_one_and_why(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "threads.json"
+    path.write_text(content, encoding="utf-8")
+    [error] = read_source(path, "khoros")
+    assert isinstance(error, RecordError) and error.location == "threads.json"
+    assert error.message.startswith(f"not a LiQL answer: {message}")
+    assert "None" not in error.message
+
+
 def test_rejected_topics_are_gone_when_sync_asks() -> None:
     _, _, gone = split(read_source(EXPORT, "khoros", include_gone=True))
     assert gone == [Gone("1020", "messages-2.json: item 3")]
