@@ -9,6 +9,7 @@ UTC), or ``days`` back from now (7 by default); ``top`` says how many queries (g
 each list shows. The answers are the reports of ``indexer.analytics.report``,
 ``indexer.analytics.gaps`` and ``indexer.analytics.series`` as JSON; the gaps also as CSV
 with ``format=csv``. The series takes ``bucket`` (day or week), ``lang`` and ``board``.
+Any other parameter is a 400: a misspelt ``day=30`` must not quietly report 7 days.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ admin = Blueprint("admin", __name__, url_prefix="/api/admin")
 DEFAULT_DAYS = 7
 MAX_DAYS = 3660
 MAX_TOP = 1000
+REPORT_PARAMS = ("since", "until", "days", "top")
 GAPS_PARAMS = ("since", "until", "days", "top", "format")
 GAP_FORMATS = ("json", "csv")
 SERIES_PARAMS = ("since", "until", "days", "bucket", "lang", "board")
@@ -43,7 +45,7 @@ SERIES_PARAMS = ("since", "until", "days", "bucket", "lang", "board")
 @admin.get("/report")
 @require_operator
 def report() -> Any:
-    args = strict_args(request)
+    args = known_only(strict_args(request), REPORT_PARAMS)
     since, until = period(args.get("since"), args.get("until"), args.get("days"))
     top = integer(args, "top", 20, 1, MAX_TOP)
     store = event_store_of(current_app)

@@ -9,7 +9,9 @@
 
 Every change is a new version with its author (the API key's id) and time, and reaches
 every worker within ``curation_refresh_seconds`` (``indexer.curation.live``). Bad input
-is a 400 naming the field; an unknown rule a 404; nothing stored changes then.
+(an unknown query parameter too) is a 400 naming the field; an unknown rule a 404; a rule
+the same as one in force (``indexer.curation.store.rule_key``) a 409 naming that rule;
+nothing stored changes then.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import UnsupportedMediaType
 
 from indexer.curation.editing import RuleEditor
-from indexer.curation.errors import InvalidRule, RuleNotFound
+from indexer.curation.errors import DuplicateRule, InvalidRule, RuleNotFound
 from indexer.curation.rules import KINDS
 from indexer.curation.store import RuleStore
 from indexer.errors import InvalidQuery
@@ -30,12 +32,13 @@ from widget.admin_access import operator_name, require_operator
 from widget.bodies import bounded_body, parsed_json
 from widget.context import engine_of
 from widget.errors import error
-from widget.params import strict_args
+from widget.params import known_only, strict_args
 
 admin_rules = Blueprint("admin_rules", __name__, url_prefix="/api/admin/rules")
 
 EDITOR_KEY = "askfind.rules"
 MAX_RULE_BYTES = 64 * 1024
+LIST_PARAMS = ("kind",)
 _editor_lock = threading.Lock()
 
 
@@ -68,10 +71,15 @@ def rule_not_found(e: RuleNotFound) -> tuple[Any, int]:
     return error(str(e), 404)
 
 
+@admin_rules.errorhandler(DuplicateRule)
+def duplicate_rule(e: DuplicateRule) -> tuple[Any, int]:
+    return error(str(e), 409, rule=e.existing)
+
+
 @admin_rules.get("")
 @require_operator
 def list_rules() -> Any:
-    kind = strict_args(request).get("kind")
+    kind = known_only(strict_args(request), LIST_PARAMS).get("kind")
     if kind is not None and kind not in KINDS:
         raise InvalidQuery(
             f"kind must be one of {', '.join(KINDS)}, not {json_spelling(kind)}", "kind"
@@ -83,6 +91,7 @@ def list_rules() -> Any:
 @admin_rules.post("")
 @require_operator
 def add_rule() -> Any:
+    known_only(strict_args(request), ())
     rule = rule_editor_of(current_app).add(_rule_body(), _author())
     return jsonify(rule.to_dict()), 201
 
@@ -90,6 +99,7 @@ def add_rule() -> Any:
 @admin_rules.get("/<int:rule_id>")
 @require_operator
 def get_rule(rule_id: int) -> Any:
+    known_only(strict_args(request), ())
     return jsonify(rule_editor_of(current_app).store.get(rule_id).to_dict())
 
 
@@ -97,6 +107,7 @@ def get_rule(rule_id: int) -> Any:
 @require_operator
 def rule_history(rule_id: int) -> Any:
     """Every version, removed rules' included: the audit of who changed what, when."""
+    known_only(strict_args(request), ())
     history = rule_editor_of(current_app).store.history(rule_id)
     return jsonify({"id": rule_id, "history": history})
 
@@ -104,12 +115,15 @@ def rule_history(rule_id: int) -> Any:
 @admin_rules.put("/<int:rule_id>")
 @require_operator
 def change_rule(rule_id: int) -> Any:
+    known_only(strict_args(request), ())
     return jsonify(rule_editor_of(current_app).change(rule_id, _rule_body(), _author()).to_dict())
 
 
 @admin_rules.delete("/<int:rule_id>")
 @require_operator
 def remove_rule(rule_id: int) -> Any:
+    # Before anything changes: "?dry_run=1" must not remove the rule.
+    known_only(strict_args(request), ())
     removed = rule_editor_of(current_app).remove(rule_id, _author())
     return jsonify({"id": removed.id, "removed": True, "version": removed.version + 1})
 

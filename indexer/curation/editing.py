@@ -11,7 +11,7 @@ from typing import Any
 from indexer.backends.base import Backend
 from indexer.curation.errors import InvalidRule
 from indexer.curation.rules import SYNONYMS, Body, Hidden, Pin, Rule, Synonyms, kind_of, parse_rule
-from indexer.curation.store import RuleStore
+from indexer.curation.store import RuleStore, rule_key
 
 
 class RuleEditor:
@@ -27,6 +27,7 @@ class RuleEditor:
 
         Raises:
             InvalidRule: as ``parse_rule``, or its thread is not in the index.
+            DuplicateRule: a rule in force is the same rule (``store.rule_key``).
         """
         return self.store.add(self._checked(data), author)
 
@@ -36,6 +37,7 @@ class RuleEditor:
         Raises:
             RuleNotFound: no rule in force has this id.
             InvalidRule: as :meth:`add`, or the kind differs.
+            DuplicateRule: another rule in force is the same rule as the new version.
         """
         current = self.store.get(rule_id)
         body = self._checked(data)
@@ -58,10 +60,11 @@ class RuleEditor:
     def import_synonyms(
         self, groups: list[Synonyms], author: str, replace: bool
     ) -> tuple[int, int]:
-        """Add the groups not stored yet; with ``replace``, remove the stored groups the
-        list does not hold. Returns (added, removed)."""
-        stored = {_group_key(r.body): r for r in self.store.rules() if r.kind == SYNONYMS}
-        wanted = {_group_key(group): group for group in groups}
+        """Add the groups not stored yet (the same rule: ``store.rule_key``); with
+        ``replace``, remove the stored groups the list does not hold. Returns (added,
+        removed)."""
+        stored = {rule_key(r.body): r for r in self.store.rules() if r.kind == SYNONYMS}
+        wanted = {rule_key(group): group for group in groups}
         added = removed = 0
         for key, group in wanted.items():
             if key not in stored:
@@ -79,8 +82,3 @@ class RuleEditor:
         if isinstance(body, Pin | Hidden) and not self._backend.signals([body.thread]):
             raise InvalidRule(f"no thread with id {body.thread!r} in the index", "thread")
         return body
-
-
-def _group_key(body: Body) -> tuple[str, frozenset[str]]:
-    assert isinstance(body, Synonyms)
-    return body.lang, frozenset(" ".join(term.casefold().split()) for term in body.terms)

@@ -6,16 +6,21 @@ writes a version without a body. Nothing is updated in place or deleted, so ever
 change stays audited with its author and time, and a removed rule can be read back.
 Writes go through one connection under a lock; gunicorn's workers (and the command
 line) share the file through WAL and a busy timeout, as the event store does.
+
+No two rules in force are the same rule (:func:`rule_key`): a second copy would make
+removing one undo nothing. The store refuses one inside the write's transaction, so two
+processes adding the same rule at once cannot both succeed.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from indexer.curation.errors import RuleNotFound
+from indexer.curation.errors import DuplicateRule, RuleNotFound
 from indexer.curation.rules import (
     HIDDEN,
     INCIDENT,
@@ -60,10 +65,15 @@ class RuleStore:
             self._db.executescript(SCHEMA)
 
     def add(self, body: Body, author: str) -> Rule:
-        """Store a new rule (version 1); committed when this returns."""
+        """Store a new rule (version 1); committed when this returns.
+
+        Raises:
+            DuplicateRule: a rule in force is the same rule (nothing is stored).
+        """
         with self._lock, self._db:
             # BEGIN IMMEDIATE: two processes adding at once get different ids.
             self._db.execute("BEGIN IMMEDIATE")
+            self._refuse_duplicate(body, changing=None)
             (last,) = self._db.execute("SELECT coalesce(max(rule), 0) FROM rule_version").fetchone()
             return self._write(last + 1, 1, body, author)
 
@@ -72,10 +82,12 @@ class RuleStore:
 
         Raises:
             RuleNotFound: no rule in force has this id.
+            DuplicateRule: another rule in force is the same rule as the new version.
         """
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             current = self._current(rule_id)
+            self._refuse_duplicate(body, changing=rule_id)
             return self._write(rule_id, current.version + 1, body, author)
 
     def remove(self, rule_id: int, author: str) -> Rule:
@@ -96,12 +108,7 @@ class RuleStore:
     def rules(self) -> list[Rule]:
         """The rules in force (each in its latest version), oldest rule first."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT rule, version, kind, body, author, changed_at FROM rule_version AS v"
-                " WHERE version = (SELECT max(version) FROM rule_version WHERE rule = v.rule)"
-                " AND body IS NOT NULL ORDER BY rule"
-            ).fetchall()
-        return [_rule(*row) for row in rows]
+            return self._in_force()
 
     def get(self, rule_id: int) -> Rule:
         """A rule in force.
@@ -148,6 +155,24 @@ class RuleStore:
         with self._lock:
             self._db.close()
 
+    def _in_force(self) -> list[Rule]:
+        rows = self._db.execute(
+            "SELECT rule, version, kind, body, author, changed_at FROM rule_version AS v"
+            " WHERE version = (SELECT max(version) FROM rule_version WHERE rule = v.rule)"
+            " AND body IS NOT NULL ORDER BY rule"
+        ).fetchall()
+        return [_rule(*row) for row in rows]
+
+    def _refuse_duplicate(self, body: Body, changing: int | None) -> None:
+        """Raise DuplicateRule if a rule in force other than ``changing`` is ``body``'s rule.
+
+        A rule may be changed into what it is (a hidden rule's new reason, say).
+        """
+        key = rule_key(body)
+        for rule in self._in_force():
+            if rule.id != changing and rule_key(rule.body) == key:
+                raise DuplicateRule(_already(rule), rule.id)
+
     def _current(self, rule_id: int) -> Rule:
         _check_id(rule_id)
         row = self._db.execute(
@@ -173,6 +198,48 @@ class RuleStore:
             ),
         )
         return Rule(rule_id, version, body, _author(author), datetime.fromisoformat(changed_at))
+
+
+def rule_key(body: Body) -> Hashable:
+    """What makes two rules the same rule: equal keys, one rule stored twice.
+
+    - hidden: the same thread (the reason is a note);
+    - synonyms: the same language and the same set of terms, ignoring case and spacing;
+    - pin, incident: the same kind, thread and language, the same set of queries (ignoring
+      case and spacing) and the same window, as stored (to the second).
+
+    Pins of one thread in other windows or for other queries are different rules.
+    """
+    if isinstance(body, Synonyms):
+        return SYNONYMS, body.lang, _folded(body.terms)
+    if isinstance(body, Hidden):
+        return HIDDEN, body.thread
+    fields = fields_of(body)
+    return (
+        kind_of(body),
+        body.thread,
+        body.lang,
+        _folded(body.queries),
+        fields["starts"],
+        fields["ends"],
+    )
+
+
+def _folded(texts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(" ".join(text.casefold().split()) for text in texts)
+
+
+def _already(rule: Rule) -> str:
+    """What a rule in force already does, for refusing its copy."""
+    body = rule.body
+    if isinstance(body, Hidden):
+        return f"rule {rule.id} already hides {body.thread}"
+    if isinstance(body, Synonyms):
+        return f"rule {rule.id} already makes {' = '.join(body.terms)} synonyms in {body.lang}"
+    pin = "an incident pin of" if body.incident else "a pin of"
+    return (
+        f"rule {rule.id} is already {pin} {body.thread} for the same queries, language and window"
+    )
 
 
 def _rule(rule_id: int, version: int, kind: str, body: str, author: str, changed_at: str) -> Rule:
