@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +32,9 @@ CLOSED = "closed"
 ARCHIVED = "archived"
 STATES = (OPEN, CLOSED, ARCHIVED)
 CUT_MARK = "…"  # ends a text that was cut, so that its readers see it
+# What no text searched for holds: C0 and C1 controls and DEL, but tab, line feed and
+# carriage return, which a pasted message is made of (and a query's whitespace collapses).
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +137,14 @@ class Thread:
         return dataclasses.replace(self, **changes)
 
 
-def thread_from_record(record: Any) -> Thread:
+def thread_from_record(record: Any, languages: Collection[str] | None = None) -> Thread:
     """Validate one record of the thread format and return it as a Thread.
 
     Unknown fields are ignored; optional fields may be missing or null.
+
+    ``languages``: the configured languages, which a given ``lang`` must be one of where a
+    record enters the index (a thread in another is analysed in no language a query is,
+    and no ``lang`` filter finds it); None takes any code, for what the index already holds.
 
     Raises:
         InvalidRecord: a required field is missing or a field has the wrong type.
@@ -163,7 +172,7 @@ def thread_from_record(record: Any) -> Thread:
         url=_optional_text(record, "url"),
         board=_optional_text(record, "board"),
         tags=_tags(record.get("tags")),
-        lang=_lang(record.get("lang")),
+        lang=_lang(record.get("lang"), languages),
         created_at=_timestamp(record, "created_at"),
         updated_at=_timestamp(record, "updated_at"),
         kudos=_integer(record, "kudos", minimum=None),
@@ -308,6 +317,23 @@ def lone_surrogate_at(value: str) -> int | None:
     return None
 
 
+def control_character_problem(value: str, name: str) -> str | None:
+    """Why ``value``, the field ``name``, is no text anyone searched for: the first
+    control character it holds (``CONTROL_CHARACTER``); None when it holds none.
+
+    One check and one wording for every door a query comes through (the read API's ``q``,
+    the widget's events). Check before stripping: Python takes U+001C..U+001F and U+0085
+    for whitespace.
+    """
+    control = CONTROL_CHARACTER.search(value)
+    if control is None:
+        return None
+    return (
+        f"{name} holds the control character U+{ord(control.group()):04X}, which no text "
+        "searched for holds"
+    )
+
+
 def _check_encodable(value: str, name: str) -> None:
     """Refuse lone surrogates (``lone_surrogate_at``)."""
     at = lone_surrogate_at(value)
@@ -360,12 +386,17 @@ def _tags(value: Any) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in value if tag.strip())
 
 
-def _lang(value: Any) -> str | None:
+def _lang(value: Any, languages: Collection[str] | None) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not (2 <= len(value.strip()) <= 3):
         raise InvalidRecord(f"lang must be an ISO 639-1 code, not {json_spelling(value)}")
-    return value.strip().lower()
+    lang = value.strip().lower()
+    if languages is not None and lang not in languages:
+        raise InvalidRecord(
+            f"lang must be one of {', '.join(languages)}, not {json_spelling(value)}"
+        )
+    return lang
 
 
 def _optional_id(value: Any, name: str) -> str | None:

@@ -20,6 +20,7 @@ from indexer.errors import InvalidQuery
 from indexer.json_input import json_spelling
 from indexer.search import SearchRequest
 from indexer.settings import Settings
+from indexer.threads import control_character_problem
 
 if TYPE_CHECKING:
     from flask import Request
@@ -30,9 +31,6 @@ DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # ASCII digits only: int() would take "５" (full width), "٥" (Arabic-Indic), "1_0", "+5"
 # and " 5" too.
 WHOLE_NUMBER = re.compile(r"-?[0-9]+")
-# What no text searched for holds: C0 and C1 controls and DEL, but tab, line feed and
-# carriage return, which a pasted message is made of (and a query's whitespace collapses).
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # The parameters of the read API, and the JSON type each takes in a POST body.
 SEARCH_PARAMS = {
     "q": str, "limit": int, "offset": int, "lang": str, "board": str, "solved": bool,
@@ -131,13 +129,9 @@ def query_text(
     """
     raw = args.get("q", "")
     # Before stripping: Python takes U+001C..U+001F and U+0085 for whitespace.
-    control = CONTROL_CHARACTER.search(raw)
+    control = control_character_problem(raw, "q")
     if control:
-        raise InvalidQuery(
-            f"q holds the control character U+{ord(control.group()):04X}, which no text "
-            "searched for holds",
-            "q",
-        )
+        raise InvalidQuery(control, "q")
     text = raw.strip()
     if not text:
         raise InvalidQuery("q is required and must not be empty", "q")
@@ -181,9 +175,8 @@ def known_only(args: Mapping[str, str], known: Collection[str]) -> Mapping[str, 
     """
     unknown = sorted(set(args) - set(known))
     if unknown:
-        raise InvalidQuery(
-            f"unknown parameter {unknown[0]!r} (known: {', '.join(sorted(known))})", unknown[0]
-        )
+        takes = f"known: {', '.join(sorted(known))}" if known else "this endpoint takes none"
+        raise InvalidQuery(f"unknown parameter {unknown[0]!r} ({takes})", unknown[0])
     return args
 
 

@@ -7,6 +7,11 @@ sending the same thread twice changes nothing the second time. A batch is valida
 completely before anything is written: one bad thread refuses the whole request, with
 an error per bad item, so a client never has to work out which half went in.
 
+Beyond the thread format, a thread written here must be one the index can serve as
+given: its ``lang`` one of the configured languages (as ``lang`` of ``/api/suggest``),
+its ``duplicate_of`` not itself (the agents' check, ``check_judgement``), and its id
+given once in a batch (which of two versions was meant, the sender knows, not we).
+
 A write is visible to ``/api/suggest`` of this process at once (the cache's index
 version is dropped) and to the other workers within ``index_version_interval``.
 """
@@ -18,7 +23,9 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from indexer.errors import InvalidRecord, ThreadNotFound
+from indexer.analytics.judgements import check_judgement
+from indexer.errors import InvalidEvent, InvalidRecord, ThreadNotFound
+from indexer.json_input import json_spelling
 from indexer.threads import Thread, lone_surrogate_at, thread_from_record
 from widget import metrics
 from widget.auth import require_api_key
@@ -52,7 +59,7 @@ def _upserted(data: Any) -> Any:
     engine = engine_of(current_app)
     settings = engine.settings
     records = _records(data, settings.write_max_threads)
-    parsed, errors = _validated(records)
+    parsed, errors = _validated(records, settings.languages)
     if errors:
         return jsonify(
             {
@@ -103,16 +110,37 @@ def _records(data: Any, max_threads: int) -> list[Any]:
     return data
 
 
-def _validated(records: list[Any]) -> tuple[list[Thread], list[dict[str, Any]]]:
+def _validated(
+    records: list[Any], languages: tuple[str, ...]
+) -> tuple[list[Thread], list[dict[str, Any]]]:
     """The threads, and an error per record that is not one (with its index and id)."""
     parsed: list[Thread] = []
     errors: list[dict[str, Any]] = []
+    first_index: dict[str, int] = {}
     for index, record in enumerate(records):
         try:
-            parsed.append(thread_from_record(record))
-        except InvalidRecord as e:
+            thread = thread_from_record(record, languages)
+            if thread.duplicate_of is not None:
+                check_judgement(thread.id, thread.duplicate_of)
+        except (InvalidRecord, InvalidEvent) as e:
             errors.append({"index": index, "id": _given_id(record), "error": str(e)})
+            continue
+        first = first_index.setdefault(thread.id, index)
+        if first != index:
+            errors.append(
+                {"index": index, "id": thread.id, "error": _repeated(thread.id, first, index)}
+            )
+            continue
+        parsed.append(thread)
     return parsed, errors
+
+
+def _repeated(thread_id: str, first: int, again: int) -> str:
+    """Why a batch that gives an id twice is refused: it names the id and both places."""
+    return (
+        f"id {json_spelling(thread_id)} is given at index {first} and again at {again}: "
+        "a batch holds a thread once"
+    )
 
 
 def _given_id(record: Any) -> str | None:

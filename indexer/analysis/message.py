@@ -38,6 +38,9 @@ TITLE_MAX_WORDS = 15
 # A closing formula stands on a short line of its own; a longer line that starts like
 # one ("Danke, dass ihr ...") is still content.
 CLOSING_MAX_CHARS = 60
+# Words of a name after a closing formula in the middle of a line ("Viele Grüße, Max
+# Mustermann"): a first name, a last name and one more, or initials.
+NAME_MAX_WORDS = 3
 # Characters after a greeting word, up to its comma or line end, that still belong to it
 # ("Hallo liebes Telekom-Team,").
 GREETING_TAIL_CHARS = 30
@@ -57,15 +60,39 @@ _GREETING_WORD = re.compile(
     r"folks|there|guys))?(?=[\s,!:]|$)[,!:]?",
     re.I,
 )
+# Closing formulas, by how surely they end what a message says. A sign-off says goodbye
+# and nothing else: what follows it is the name and the signature.
+_SIGN_OFF = (
+    r"(?:mit\s+)?(?:freundliche[nm]?|viele[n]?|liebe[n]?|beste[n]?|herzliche[n]?|"
+    r"schöne[n]?|sonnige[n]?)\s+gr(?:ü|ue)(?:ß|ss)(?:e|en)|"
+    r"mfg|(?:kind|best|warm)\s+regards|sincerely"
+)
+# Short sign-offs and thanks begin content too ("LG TV ...", "Danke für den Tipp, aber
+# das WLAN geht immer noch nicht"): inside a line, only a name or another formula may
+# follow them. The thanks take their usual endings ("Vielen Dank im Voraus").
+_SHORT_SIGN_OFF = r"lg|vg|bg|gr(?:ü|ue)(?:ß|ss)e?|ciao|tschüss|bis\s+dann|cheers|regards"
+_THANKS = (
+    r"(?:danke|vielen\s+dank|besten\s+dank|thanks|thank\s+you|many\s+thanks)"
+    r"(?:\s+(?:schon\s+mal|im\s+voraus|vorab|in\s+advance|(?:für|for)\s+"
+    r"(?:eure|ihre|deine|die|your|the|any)\s+(?:hilfe|mühe|unterstützung|help|support)))*"
+)
+# "Best," and "Yours," alone: "Best place to ..." is content.
+_ALONE = r"best\s+wishes|best|yours\s+truly|yours"
 _CLOSING = re.compile(
-    r"^\s*(?:mit\s+)?(?:freundliche[nm]?|viele[n]?|liebe[n]?|beste[n]?|herzliche[n]?|"
-    r"schöne[n]?|sonnige[n]?)\s+gr(?:ü|ue)(?:ß|ss)(?:e|en)\b|"
-    r"^\s*(?:mfg|lg|vg|bg|gr(?:ü|ue)(?:ß|ss)e?|ciao|tschüss|bis\s+dann)\b|"
-    r"^\s*(?:danke|vielen\s+dank|besten\s+dank|thanks|thank\s+you|many\s+thanks|cheers|"
-    r"regards|kind\s+regards|best\s+regards|warm\s+regards|sincerely)\b|"
-    # "Best," and "Yours," alone: "Best place to ..." is content.
-    r"^\s*(?:best|best\s+wishes|yours(?:\s+truly)?)\s*[,!.]?\s*$|"
+    rf"^\s*(?:{_SIGN_OFF}|{_SHORT_SIGN_OFF}|{_THANKS})\b|"
+    rf"^\s*(?:{_ALONE})\s*[,!.]?\s*$|"
     r"^\s*(?:--|__+|—)\s*$",
+    re.I,
+)
+_SIGN_OFF_AT = re.compile(rf"(?:{_SIGN_OFF})\b", re.I)
+_OTHER_CLOSING_AT = re.compile(rf"(?:{_THANKS}|{_SHORT_SIGN_OFF}|{_ALONE})\b", re.I)
+# Between a formula and what follows it: "Danke im Voraus! Viele Grüße", "Danke und LG".
+_FORMULA_JOINT = re.compile(r"^[\s,;:!.\-–—]*(?:(?:und|and|&)\s+)?", re.I)
+# A line that starts like a closing but says that something still fails is content:
+# "Danke für den Tipp, aber das WLAN geht immer noch nicht".
+_STILL_FAILING = re.compile(
+    r"\b(?:aber|jedoch|leider|trotzdem|nicht|kein\w*|but|however|unfortunately|still|not)\b|"
+    r"n't\b",
     re.I,
 )
 # Lines that end the message wherever they stand: a mail client's signature or the
@@ -156,18 +183,21 @@ def _sentences(message: str) -> tuple[str, list[str]]:
         if _QUOTED.match(line) or _HEADER.match(line):
             continue
         stripped = line.strip()
-        closing = _CLOSING.match(stripped) and len(stripped) <= CLOSING_MAX_CHARS
-        if (kept or subject) and closing and "?" not in stripped:
+        if (kept or subject) and _is_closing(stripped, whole_line=True):
             break  # the closing formula: the name and the signature follow
+        # A message written on one line closes in it ("... tun? Viele Grüße, Max").
+        stripped, closed = _before_closing(stripped)
         if not kept:
             stripped = _without_greeting(stripped)
         cleaned = _clean(stripped)
         if not _WORD.search(cleaned):
-            continue
-        if not kept and not subject and _is_title(cleaned):
+            pass
+        elif not kept and not subject and _is_title(cleaned):
             subject = cleaned  # a forum post's title on its own line
-            continue
-        kept.append(cleaned)
+        else:
+            kept.append(cleaned)
+        if closed:
+            break
     sentences = [
         sentence
         for line in kept
@@ -177,6 +207,63 @@ def _sentences(message: str) -> tuple[str, list[str]]:
     return subject, sentences
 
 
+def _is_closing(text: str, whole_line: bool) -> bool:
+    """Whether ``text``, from the start of a line (``whole_line``) or of a sentence in one,
+    up to the line's end, is a closing formula and what follows one.
+
+    A whole line is one when it is short and starts like a formula, unless it says that
+    something still fails. Inside a line, what follows a formula is content unless it is
+    a name or another formula: a sentence that starts with "Danke" or "LG" goes on as
+    often as it closes.
+    """
+    if "?" in text:
+        return False
+    if _SIGN_OFF_AT.match(text) or _closes_with_name(text):
+        return True
+    return (
+        whole_line
+        and len(text) <= CLOSING_MAX_CHARS
+        and bool(_CLOSING.match(text))
+        and not _STILL_FAILING.search(text)
+    )
+
+
+def _closes_with_name(text: str) -> bool:
+    """Whether ``text`` is a thanks or a short sign-off followed by nothing, a name or
+    another closing formula ("Danke im Voraus! Viele Grüße, Max")."""
+    formula = _OTHER_CLOSING_AT.match(text)
+    if formula is None:
+        return False
+    rest = _FORMULA_JOINT.sub("", text[formula.end() :], count=1)
+    return not rest or _is_name(rest) or _is_closing(rest, whole_line=False)
+
+
+def _is_name(text: str) -> bool:
+    """A name as it signs a message: up to ``NAME_MAX_WORDS`` capitalised words or
+    initials ("Max", "Anna-Lena M."); not an acronym ("TV") and no lower-case word."""
+    words = text.rstrip(" .!").split()
+    return 0 < len(words) <= NAME_MAX_WORDS and all(_is_name_word(word) for word in words)
+
+
+def _is_name_word(word: str) -> bool:
+    letters = word.rstrip(".,")
+    return (
+        bool(letters)
+        and letters[0].isupper()
+        and (len(letters) == 1 or not letters.isupper())
+        and all(char.isalpha() or char in "-'’" for char in letters)
+    )
+
+
+def _before_closing(line: str) -> tuple[str, bool]:
+    """The line up to a closing formula that begins one of its sentences after the first,
+    and whether there was one (then the message ends there)."""
+    for boundary in _SENTENCE_END.finditer(line):
+        if _is_closing(line[boundary.end() :], whole_line=False):
+            return line[: boundary.start()], True
+    return line, False
+
+
 def _is_title(line: str) -> bool:
     """A first line that is a title: a few words (not a closing formula), not a sentence
     ended by "." or "!"."""
@@ -184,7 +271,7 @@ def _is_title(line: str) -> bool:
     return (
         2 <= words <= TITLE_MAX_WORDS
         and not line.endswith((".", "!", ":", ","))
-        and not _CLOSING.match(line)
+        and not _is_closing(line, whole_line=True)
     )
 
 

@@ -11,6 +11,15 @@ An event says what a customer saw or did while typing a question:
 Every event carries the ``session`` (a random id of one page view, not a person) and the
 ``query`` as typed. Validation is strict and explicit, like a JSON schema: unknown fields,
 wrong types and oversized values are refused with a message naming the field.
+
+A query is text someone searched for: a control character in it is refused as
+``/api/suggest`` refuses it in ``q`` (one check, ``indexer.threads``), and so is a blank
+one, but in a helpful vote. The widget (``embed.js``) sends an impression only for a
+text of ``minChars`` (3) characters or more, a click only on a suggestion found for a
+text, "asked anyway" only for a title typed; but a vote's query is the text on show when
+the customer answers, blank once they cleared the box after opening the thread in a new
+tab. Such a vote counts in the report, and ranking's feedback, which is per query,
+leaves it out (``indexer.analytics.feedback``).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from typing import Any
 
 from indexer.errors import InvalidEvent, RepeatedKey, UnreadableJson
 from indexer.json_input import json_spelling, parse_json
-from indexer.threads import lone_surrogate_at
+from indexer.threads import control_character_problem, lone_surrogate_at
 
 EVENT_TYPES = ("impression", "click", "asked_anyway", "helpful")
 COMMON_FIELDS = {"type", "session", "query", "lang", "board"}
@@ -46,6 +55,8 @@ LANG_PATTERN = re.compile(r"[a-z]{2,3}")
 MAX_ID_CHARS = 200
 MAX_BOARD_CHARS = 200
 MAX_RESULTS = 20
+# The events whose query may be blank (see above).
+BLANK_QUERY_ALLOWED = frozenset({"helpful"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +134,10 @@ def validate_event(data: Any, limits: EventLimits) -> Event:
     allowed = COMMON_FIELDS | FIELDS_OF_TYPE[kind]
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise InvalidEvent(f"{unknown[0]!r} is not a field of a {kind} event")
+        raise InvalidEvent(f"{unknown[0]!r} is not a field of {_an(kind)} event")
     for name in sorted({"session", "query"} | REQUIRED_OF_TYPE[kind]):
         if data.get(name) is None:
-            raise InvalidEvent(f"a {kind} event needs {name!r}")
+            raise InvalidEvent(f"{_an(kind)} event needs {name!r}")
 
     session = _string(data, "session", 64)
     if not SESSION_PATTERN.fullmatch(session):
@@ -137,7 +148,7 @@ def validate_event(data: Any, limits: EventLimits) -> Event:
     return Event(
         type=kind,
         session=session,
-        query=_string(data, "query", limits.max_query_chars),
+        query=_query(data, kind, limits.max_query_chars),
         lang=lang,
         board=_optional_string(data, "board", MAX_BOARD_CHARS),
         thread=_optional_string(data, "thread", MAX_ID_CHARS, non_empty=True),
@@ -145,6 +156,23 @@ def validate_event(data: Any, limits: EventLimits) -> Event:
         helpful=_optional_bool(data, "helpful"),
         results=_results(data),
     )
+
+
+def _an(kind: str) -> str:
+    """The event type with its article: "an impression", "a click"."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def _query(data: Mapping[str, Any], kind: str, max_chars: int) -> str:
+    """The query as typed: text without control characters, and not blank unless the
+    event may have a blank one (``BLANK_QUERY_ALLOWED``)."""
+    query = _string(data, "query", max_chars)
+    control = control_character_problem(query, "query")
+    if control:
+        raise InvalidEvent(control)
+    if not query.strip() and kind not in BLANK_QUERY_ALLOWED:
+        raise InvalidEvent(f"query must not be empty in {_an(kind)} event: it is what was typed")
+    return query
 
 
 def _string(data: Mapping[str, Any], name: str, max_chars: int, non_empty: bool = False) -> str:

@@ -182,6 +182,16 @@ def test_answers_of_a_wrong_falsy_type_are_rejected(answers: Any) -> None:
         thread_from_record({"id": "a", "title": "t", "answers": answers})
 
 
+def test_where_a_record_enters_its_lang_must_be_a_configured_one() -> None:
+    record = {"id": "a", "title": "t", "lang": "xx"}
+    with pytest.raises(InvalidRecord, match=r'^lang must be one of de, en, not "xx"$'):
+        thread_from_record(record, ("de", "en"))
+    assert thread_from_record({**record, "lang": " EN"}, ("de", "en")).lang == "en"
+    assert thread_from_record({**record, "lang": None}, ("de", "en")).lang is None  # detected
+    # What the index already holds is read back as it was written.
+    assert thread_from_record(record).lang == "xx"
+
+
 def test_bad_timestamp_keeps_the_parse_error_as_its_cause() -> None:
     with pytest.raises(InvalidRecord) as raised:
         thread_from_record({"id": "a", "title": "t", "created_at": "31.12.2023"})

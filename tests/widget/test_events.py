@@ -90,6 +90,45 @@ def test_an_invalid_event_is_a_400_naming_the_field(client: FlaskClient, data_di
     assert stored(data_dir) == []
 
 
+# What reached the report's top and zero-result queries as blank lines and a raw NUL.
+GAP = {"type": "impression", "session": "sess-abcdef12", "results": []}
+
+
+@pytest.mark.parametrize("query", ["", " "])
+def test_a_blank_query_is_a_400_and_not_stored(
+    client: FlaskClient, data_dir: Path, query: str
+) -> None:
+    answer = post(client, {**GAP, "query": query})
+    assert answer.status_code == 400
+    assert answer.get_json() == {
+        "error": "query must not be empty in an impression event: it is what was typed"
+    }
+    assert stored(data_dir) == []
+
+
+def test_a_control_character_in_the_query_is_a_400_as_in_q(
+    client: FlaskClient, data_dir: Path
+) -> None:
+    answer = post(client, {**GAP, "query": "\u0000"})
+    assert answer.status_code == 400
+    error = "holds the control character U+0000, which no text searched for holds"
+    assert answer.get_json() == {"error": f"query {error}"}
+    suggest = client.get("/api/suggest", query_string={"q": "\u0000"})  # the same check
+    assert suggest.status_code == 400 and suggest.get_json() == {"error": f"q {error}"}
+    assert stored(data_dir) == []
+
+
+def test_a_vote_given_after_the_box_was_cleared_is_stored(
+    client: FlaskClient, data_dir: Path
+) -> None:
+    # embed.js votes with the text on show: blank once the customer cleared the box after
+    # opening the thread in a new tab. The vote counts all the same.
+    vote = {"type": "helpful", "session": SESSION, "query": "", "thread": "wlan-002",
+            "helpful": True}  # fmt: skip
+    assert post(client, vote).status_code == 202
+    assert [(e.event.type, e.event.query) for e in stored(data_dir)] == [("helpful", "")]
+
+
 def test_an_oversized_body_is_a_413(client: FlaskClient) -> None:
     answer = post(client, {**CLICK, "query": "x" * 5000})
     assert answer.status_code == 413 and "larger than 4096 bytes" in answer.get_json()["error"]

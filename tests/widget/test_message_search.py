@@ -30,6 +30,20 @@ def test_the_greeting_and_signature_do_not_move_the_ranking(client: FlaskClient)
     assert wrapped["items"][0]["id"] == "sim-003"
 
 
+def test_a_message_on_one_line_is_searched_without_its_closing(client: FlaskClient) -> None:
+    message = (
+        "Hallo zusammen, mein WLAN bricht ständig ab. Was kann ich tun? "
+        "Mit freundlichen Grüßen, Max"
+    )
+    answer = client.post("/api/search", json={"q": message, "limit": 3})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["searched"] == "mein WLAN bricht ständig ab. Was kann ich tun?"
+    # Thanks that go on with what still fails are what the message says.
+    going_on = "Danke für den Tipp, aber das WLAN bricht immer noch ab"
+    answer = client.post("/api/search", json={"q": f"Der Router ist neu. {going_on}."})
+    assert going_on in answer.get_json()["searched"]
+
+
 def test_a_long_message_is_taken_up_to_message_max_chars(client: FlaskClient) -> None:
     body = "Der Router hat bisher gut funktioniert und ich bin eigentlich zufrieden. " * 60
     message = f"Hallo,\nmein WLAN bricht abends ab.\n{body}\nWas kann ich tun?{THANKS}"

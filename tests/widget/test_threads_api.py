@@ -141,6 +141,53 @@ def test_one_bad_item_refuses_the_batch_with_an_error_per_item(client: FlaskClie
 
 
 @pytest.mark.parametrize(
+    ("record", "error"),
+    [
+        ({"id": "new-2", "title": "x", "lang": "xx"}, 'lang must be one of de, en, not "xx"'),
+        ({"id": "new-2", "title": "x", "lang": "FR"}, 'lang must be one of de, en, not "FR"'),
+        (
+            {"id": "new-2", "title": "x", "duplicate_of": "new-2"},
+            "a thread cannot be a duplicate of itself",  # as /api/agent/duplicates says
+        ),
+    ],
+)
+def test_a_thread_the_index_cannot_serve_as_given_is_a_400(
+    client: FlaskClient, record: dict[str, Any], error: str
+) -> None:
+    answer = post(client, record)
+    assert answer.status_code == 400
+    assert answer.get_json()["errors"] == [{"index": 0, "id": "new-2", "error": error}]
+    assert client.get("/api/threads/new-2").status_code == 404
+    # A configured language, in any case, and a link to another thread are fine.
+    fine = post(client, {**record, "lang": " DE", "duplicate_of": "wlan-002"})
+    assert fine.status_code == 200, fine.get_json()
+    assert client.get("/api/threads/new-2").get_json()["lang"] == "de"
+
+
+def test_a_batch_giving_an_id_twice_is_refused_whole(client: FlaskClient) -> None:
+    batch = [
+        {**NEW, "id": "new-1"},
+        {"id": "new-3", "title": "first"},
+        {"id": "new-3 ", "title": "second"},  # the same id, once trimmed
+    ]
+    answer = post(client, batch)
+    assert answer.status_code == 400
+    assert answer.get_json() == {
+        "error": "1 of 3 threads are not valid; nothing was written",
+        "errors": [
+            {
+                "index": 2,
+                "id": "new-3",
+                "error": 'id "new-3" is given at index 1 and again at 2: a batch holds a '
+                "thread once",
+            }
+        ],
+    }
+    assert client.get("/api/threads/new-3").status_code == 404
+    assert client.get("/api/threads/new-1").status_code == 404  # all or nothing
+
+
+@pytest.mark.parametrize(
     ("body", "status", "message"),
     [
         (b"{broken", 400, "not UTF-8 JSON"),

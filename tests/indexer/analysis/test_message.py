@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from indexer.analysis.message import FOCUS_MAX_WORDS, extract
 
 GERMAN_MAIL = """Hallo zusammen,
@@ -89,3 +91,45 @@ def test_the_focus_is_bounded_and_a_question_after_many_sentences_is_kept() -> N
 def test_a_message_of_only_noise_is_searched_as_written() -> None:
     asked = extract("Hallo,\nMfG")
     assert asked.focus == asked.context == "Hallo, MfG"
+
+
+@pytest.mark.parametrize(
+    ("message", "searched"),
+    [
+        (
+            "Hallo zusammen, mein WLAN bricht ständig ab. Was kann ich tun? "
+            "Mit freundlichen Grüßen, Max",
+            "mein WLAN bricht ständig ab. Was kann ich tun?",
+        ),
+        (
+            "Mein Router startet ständig neu. Woran liegt das? Viele Grüße Max Mustermann, "
+            "Musterstraße 1, 12345 Berlin",
+            "Mein Router startet ständig neu. Woran liegt das?",
+        ),
+        ("Mein Router startet ständig neu. Woran liegt das? LG Anna-Lena", None),
+        ("Mein Router startet ständig neu. Woran liegt das? Danke im Voraus! Viele Grüße", None),
+        ("My router keeps rebooting. What can I do? Thanks in advance! John", None),
+        ("My router keeps rebooting. What can I do? Best regards, John Smith", None),
+    ],
+)
+def test_a_closing_inside_a_line_ends_what_is_searched(message: str, searched: str | None) -> None:
+    asked = extract(message)
+    expected = searched or message[: message.index("?") + 1]
+    assert asked.focus == asked.context == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Mein Router startet neu. Danke für den Tipp, aber das WLAN geht immer noch nicht.",
+        "Mein Router startet neu.\nDanke für den Tipp, aber das WLAN geht immer noch nicht.\n"
+        "Ich habe alles probiert.",
+        "Mein Fernseher zeigt kein Bild. LG TV verbindet sich nicht mit dem WLAN.",
+        "Mein Fernseher zeigt kein Bild. LG OLED zeigt nur Streifen.",
+        "The router keeps rebooting. Thanks for the tip, but it still drops at night.",
+        "The router keeps rebooting. Best place to put it is the hallway.",
+    ],
+)
+def test_content_that_begins_like_a_closing_is_kept(message: str) -> None:
+    asked = extract(message)
+    assert asked.context == " ".join(message.split())

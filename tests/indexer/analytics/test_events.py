@@ -76,6 +76,49 @@ def test_an_invalid_event_is_refused_naming_the_problem(raw: bytes, message: str
         parse_event(raw, LIMITS)
 
 
+@pytest.mark.parametrize("kind", ["impression", "click", "asked_anyway"])
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_a_blank_query_is_refused_but_in_a_vote(kind: str, query: str) -> None:
+    fields = {"impression": {"results": []}, "click": {"thread": "a", "rank": 1}}
+    with pytest.raises(InvalidEvent, match=f"^query must not be empty in an? {kind} event"):
+        parse_event(body(type=kind, query=query, **fields.get(kind, {})), LIMITS)
+    # The widget votes with the text on show, blank once the box was cleared after a click.
+    vote = parse_event(body(type="helpful", thread="a", helpful=True, query=query), LIMITS)
+    assert (vote.query, vote.helpful) == (query, True)
+
+
+@pytest.mark.parametrize("kind", ["impression", "helpful"])
+@pytest.mark.parametrize(
+    ("query", "code"), [("\x00", "U+0000"), ("wlan\x1b[2J", "U+001B"), ("\x1c", "U+001C")]
+)
+def test_a_control_character_in_the_query_is_refused_as_in_q(
+    kind: str, query: str, code: str
+) -> None:
+    fields = {"results": []} if kind == "impression" else {"thread": "a", "helpful": True}
+    with pytest.raises(InvalidEvent) as refused:
+        parse_event(body(type=kind, query=query, **fields), LIMITS)
+    assert str(refused.value) == (
+        f"query holds the control character {code}, which no text searched for holds"
+    )
+    # Tab and line breaks are text (a pasted message), as in q.
+    assert parse_event(body(type=kind, query="wlan\tab\r\n", **fields), LIMITS).query
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (body(type="impression", query=None), "an impression event needs 'query'"),
+        (body(type="asked_anyway", query=None), "an asked_anyway event needs 'query'"),
+        (body(type="click", rank=1), "a click event needs 'thread'"),
+        (body(type="impression", results=[], rank=1), "'rank' is not a field of an impression"),
+    ],
+)
+def test_messages_give_the_event_type_its_article(raw: bytes, message: str) -> None:
+    with pytest.raises(InvalidEvent) as refused:
+        parse_event(raw, LIMITS)
+    assert str(refused.value).startswith(message)
+
+
 def test_an_oversized_body_is_refused_before_it_is_parsed() -> None:
     raw = body(type="asked_anyway", query="x" * 400) + b" " * 2048
     with pytest.raises(InvalidEvent, match="larger than 2048 bytes"):
