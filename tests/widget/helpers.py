@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from indexer.engine import Engine
 from tests.conftest import engine_on
@@ -19,6 +20,7 @@ from widget.auth import digest_of
 
 API_KEY = "test-key-0123456789abcdef0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
+RULES = "/api/admin/rules"
 
 
 def writable_app(sample_engine: Engine, data_dir: Path, **overrides: Any) -> Flask:
@@ -64,3 +66,13 @@ def seeded_app(
         close_app(app)
         if request.param == "elasticsearch":
             delete_indices(backend["elasticsearch_url"], backend["elasticsearch_index_prefix"])
+
+
+def client_leaving_no_rules(app: Flask) -> Iterator[FlaskClient]:
+    """A test client of ``app`` (a fixture's body: ``yield from``) that removes, after the
+    test, every curation rule it left, so that the next test of a module's app starts
+    with none."""
+    client = app.test_client()
+    yield client
+    for rule in client.get(RULES, headers=AUTH).get_json()["rules"]:
+        client.delete(f"{RULES}/{rule['id']}", headers=AUTH)

@@ -11,10 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.engine import Engine
-from tests.widget.helpers import AUTH, writable_app
+from tests.widget.helpers import AUTH, RULES, client_leaving_no_rules, writable_app
 from widget.app import close_app
 
-RULES = "/api/admin/rules"
 # What each endpoint needs to answer 200 without the misspelt parameter.
 NEEDED = {"/api/suggest": {"q": "WLAN"}, "/api/search": {"q": "WLAN"}}
 # GET endpoints under /api that read no query string at all: nothing asked there changes
@@ -31,10 +30,7 @@ def app(sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture
 def client(app: Flask) -> Iterator[FlaskClient]:
-    client = app.test_client()
-    yield client
-    for rule in client.get(RULES, headers=AUTH).get_json()["rules"]:
-        client.delete(f"{RULES}/{rule['id']}", headers=AUTH)
+    yield from client_leaving_no_rules(app)
 
 
 def api_get_endpoints(app: Flask) -> list[str]:

@@ -18,10 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.engine import Engine
-from tests.widget.helpers import AUTH, seeded_app
+from tests.widget.helpers import AUTH, RULES, client_leaving_no_rules, seeded_app
 
 DEADLINE_S = 2.0
-RULES = "/api/admin/rules"
 
 THREADS = [
     {
@@ -78,11 +77,7 @@ def app(
 
 @pytest.fixture
 def client(app: Flask) -> Iterator[FlaskClient]:
-    client = app.test_client()
-    yield client
-    # Each test leaves no rule behind for the next one.
-    for rule in client.get(RULES, headers=AUTH).get_json()["rules"]:
-        client.delete(f"{RULES}/{rule['id']}", headers=AUTH)
+    yield from client_leaving_no_rules(app)  # each test leaves no rule for the next
 
 
 def suggested(client: FlaskClient, text: str) -> list[str]:

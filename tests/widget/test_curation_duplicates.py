@@ -14,12 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from indexer.engine import Engine
-from tests.widget.helpers import AUTH, writable_app
+from tests.widget.helpers import AUTH, RULES, client_leaving_no_rules, writable_app
 from widget.app import close_app
 from widget.cli import main as cli
 from widget.context import engine_of
 
-RULES = "/api/admin/rules"
 ENDS = "2099-01-01T00:00:00Z"
 # A change reaches the searches within curation_refresh_seconds (1 s) plus one search.
 DEADLINE_S = 2.0
@@ -34,10 +33,7 @@ def app(sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 @pytest.fixture
 def client(app: Flask) -> Iterator[FlaskClient]:
-    client = app.test_client()
-    yield client
-    for rule in client.get(RULES, headers=AUTH).get_json()["rules"]:
-        client.delete(f"{RULES}/{rule['id']}", headers=AUTH)
+    yield from client_leaving_no_rules(app)
 
 
 def added(client: FlaskClient, rule: dict[str, Any]) -> int:
