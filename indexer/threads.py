@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+import langcodes
 
 from indexer.errors import InvalidRecord
 from indexer.json_input import json_spelling
@@ -137,14 +138,15 @@ class Thread:
         return dataclasses.replace(self, **changes)
 
 
-def thread_from_record(record: Any, languages: Collection[str] | None = None) -> Thread:
+def thread_from_record(record: Any, entering: bool = False) -> Thread:
     """Validate one record of the thread format and return it as a Thread.
 
     Unknown fields are ignored; optional fields may be missing or null.
 
-    ``languages``: the configured languages, which a given ``lang`` must be one of where a
-    record enters the index (a thread in another is analysed in no language a query is,
-    and no ``lang`` filter finds it); None takes any code, for what the index already holds.
+    ``entering``: the record is entering the index (the write API, JSON Lines), so its
+    ``lang`` must be a language's code, not just two or three letters ("xx"). A thread in
+    a language other than the configured ones is kept, as what it is: a query finds it
+    across languages. What the index already holds is read back as it was written.
 
     Raises:
         InvalidRecord: a required field is missing or a field has the wrong type.
@@ -172,7 +174,7 @@ def thread_from_record(record: Any, languages: Collection[str] | None = None) ->
         url=_optional_text(record, "url"),
         board=_optional_text(record, "board"),
         tags=_tags(record.get("tags")),
-        lang=_lang(record.get("lang"), languages),
+        lang=_lang(record.get("lang"), entering),
         created_at=_timestamp(record, "created_at"),
         updated_at=_timestamp(record, "updated_at"),
         kudos=_integer(record, "kudos", minimum=None),
@@ -386,16 +388,12 @@ def _tags(value: Any) -> tuple[str, ...]:
     return tuple(tag.strip() for tag in value if tag.strip())
 
 
-def _lang(value: Any, languages: Collection[str] | None) -> str | None:
+def _lang(value: Any, entering: bool) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not (2 <= len(value.strip()) <= 3):
+    lang = value.strip().lower() if isinstance(value, str) else ""
+    if not 2 <= len(lang) <= 3 or (entering and not langcodes.tag_is_valid(lang)):
         raise InvalidRecord(f"lang must be an ISO 639-1 code, not {json_spelling(value)}")
-    lang = value.strip().lower()
-    if languages is not None and lang not in languages:
-        raise InvalidRecord(
-            f"lang must be one of {', '.join(languages)}, not {json_spelling(value)}"
-        )
     return lang
 
 

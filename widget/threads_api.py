@@ -8,9 +8,9 @@ completely before anything is written: one bad thread refuses the whole request,
 an error per bad item, so a client never has to work out which half went in.
 
 Beyond the thread format, a thread written here must be one the index can serve as
-given: its ``lang`` one of the configured languages (as ``lang`` of ``/api/suggest``),
-its ``duplicate_of`` not itself (the agents' check, ``check_judgement``), and its id
-given once in a batch (which of two versions was meant, the sender knows, not we).
+given: its ``lang`` a language's code (as a JSON Lines file's), its ``duplicate_of`` not
+itself (the agents' check, ``check_judgement``), and its id given once in a batch (which
+of two versions was meant, the sender knows, not we).
 
 A write is visible to ``/api/suggest`` of this process at once (the cache's index
 version is dropped) and to the other workers within ``index_version_interval``.
@@ -59,7 +59,7 @@ def _upserted(data: Any) -> Any:
     engine = engine_of(current_app)
     settings = engine.settings
     records = _records(data, settings.write_max_threads)
-    parsed, errors = _validated(records, settings.languages)
+    parsed, errors = _validated(records)
     if errors:
         return jsonify(
             {
@@ -110,16 +110,14 @@ def _records(data: Any, max_threads: int) -> list[Any]:
     return data
 
 
-def _validated(
-    records: list[Any], languages: tuple[str, ...]
-) -> tuple[list[Thread], list[dict[str, Any]]]:
+def _validated(records: list[Any]) -> tuple[list[Thread], list[dict[str, Any]]]:
     """The threads, and an error per record that is not one (with its index and id)."""
     parsed: list[Thread] = []
     errors: list[dict[str, Any]] = []
     first_index: dict[str, int] = {}
     for index, record in enumerate(records):
         try:
-            thread = thread_from_record(record, languages)
+            thread = thread_from_record(record, entering=True)
             if thread.duplicate_of is not None:
                 check_judgement(thread.id, thread.duplicate_of)
         except (InvalidRecord, InvalidEvent) as e:

@@ -90,7 +90,7 @@ def _records(
                 yield RecordError(location, f"broken JSON: {e}")
                 continue
             try:
-                thread = thread_from_record(record)
+                thread = thread_from_record(record, entering=True)
             except InvalidRecord as e:
                 yield RecordError(location, str(e))
                 continue

@@ -182,12 +182,13 @@ def test_answers_of_a_wrong_falsy_type_are_rejected(answers: Any) -> None:
         thread_from_record({"id": "a", "title": "t", "answers": answers})
 
 
-def test_where_a_record_enters_its_lang_must_be_a_configured_one() -> None:
+def test_where_a_record_enters_its_lang_must_be_a_language() -> None:
     record = {"id": "a", "title": "t", "lang": "xx"}
-    with pytest.raises(InvalidRecord, match=r'^lang must be one of de, en, not "xx"$'):
-        thread_from_record(record, ("de", "en"))
-    assert thread_from_record({**record, "lang": " EN"}, ("de", "en")).lang == "en"
-    assert thread_from_record({**record, "lang": None}, ("de", "en")).lang is None  # detected
+    with pytest.raises(InvalidRecord, match=r'^lang must be an ISO 639-1 code, not "xx"$'):
+        thread_from_record(record, entering=True)
+    # A language other than the configured ones is what the thread is in: kept.
+    assert thread_from_record({**record, "lang": " FR"}, entering=True).lang == "fr"
+    assert thread_from_record({**record, "lang": None}, entering=True).lang is None  # detected
     # What the index already holds is read back as it was written.
     assert thread_from_record(record).lang == "xx"
 

@@ -153,3 +153,18 @@ def test_a_large_file_is_streamed_with_bounded_memory(tmp_path: Path) -> None:
     # (about 50 kB alone; tracemalloc also counts what other threads of the test process,
     # such as services' clients left by earlier tests, allocate meanwhile).
     assert peak < size / 50, f"peak {peak:,} bytes while reading {size:,} bytes"
+
+
+def test_a_lang_that_is_no_language_is_a_bad_record_and_another_language_is_kept(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "langs.jsonl"
+    lines = [
+        {"id": "fr-1", "title": "Mon routeur ne marche pas", "lang": "fr"},
+        {"id": "xx-1", "title": "Router", "lang": "xx"},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert list(read_jsonl(path)) == [
+        Thread(id="fr-1", title="Mon routeur ne marche pas", lang="fr"),
+        RecordError("langs.jsonl:2", 'lang must be an ISO 639-1 code, not "xx"'),
+    ]
