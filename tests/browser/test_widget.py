@@ -304,3 +304,23 @@ def test_suggestions_carry_the_session_of_the_events_and_a_held_back_one_shows_n
     tab.type_question("Rechnung zu hoch")
     assert tab.option_ids() == []
     assert expanded(tab) == "false"
+
+
+def test_a_box_emptied_asks_nothing_even_with_min_chars_0(
+    tab: Tab, partner: tuple[PartnerSite, str]
+) -> None:
+    site, origin = partner
+    api = tab.server.url
+    site.pages["/leer"] = f"""<!doctype html><html lang="de"><body><main>
+<label for="q">Frage</label><input id="q">
+<script src="{api}/embed.js" data-target="#q" data-min-chars="0"></script>
+</main></body></html>"""
+    page = tab.page
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/suggest" in r.url else None)
+    page.goto(f"{origin}/leer")
+    tab.type_question("WLAN", selector="#q")
+    assert tab.option_ids()
+    page.fill("#q", "")
+    page.wait_for_timeout(400)
+    assert asked and all("q=&" not in url and not url.endswith("q=") for url in asked), asked
