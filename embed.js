@@ -442,7 +442,7 @@ p.so{color:var(--fg);-webkit-line-clamp:3;border-left:3px solid #1f7a3d;padding-
     api: given.api || (script && script.src ? new URL('.', script.src).href : `${location.origin}/`),
     lang: pageLang.startsWith('de') ? 'de' : 'en',
     limit: Math.min(5, Math.max(1, number(given.limit, 5))),
-    minChars: Math.max(1, number(given.minChars, 3)), // an empty box asks nothing
+    minChars: Math.max(1, number(given.minChars, 3)),
     debounce: number(given.debounce, 150),
     sure: number(given.sure, 0.9),
     newTab: String(given.newTab) !== 'false',
