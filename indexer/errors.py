@@ -27,6 +27,9 @@ class InvalidEvent(AskfindError):
     """An analytics event from the widget is malformed, too large or of an unknown kind."""
 
 
+SELF_DUPLICATE = "a thread cannot be a duplicate of itself"
+
+
 class DuplicateOfItself(InvalidEvent):
     """A thread was judged a duplicate of itself."""
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import langcodes
 
-from indexer.errors import InvalidRecord
+from indexer.errors import SELF_DUPLICATE, InvalidRecord
 from indexer.json_input import json_spelling
 
 MAX_ID_CHARS = 200
@@ -144,7 +144,8 @@ def thread_from_record(record: Any, entering: bool = False) -> Thread:
     Unknown fields are ignored; optional fields may be missing or null.
 
     ``entering``: the record is entering the index (the write API, JSON Lines), so its
-    ``lang`` must be a language's code, not just two or three letters ("xx"). A thread in
+    ``lang`` must be a language's code, not just two or three letters ("xx"), and its
+    ``duplicate_of`` not its own id. A thread in
     a language other than the configured ones is kept, as what it is: a query finds it
     across languages. What the index already holds is read back as it was written.
 
@@ -167,6 +168,9 @@ def thread_from_record(record: Any, entering: bool = False) -> Thread:
         answers = []
     elif not isinstance(answers, list):
         raise InvalidRecord("answers must be a list")
+    duplicate_of = _optional_text(record, "duplicate_of")
+    if entering and duplicate_of == thread_id:
+        raise InvalidRecord(SELF_DUPLICATE)  # as the agents' judgements: it names no other
     return Thread(
         id=thread_id,
         title=_required_text(record, "title"),
@@ -187,7 +191,7 @@ def thread_from_record(record: Any, entering: bool = False) -> Thread:
             for index, item in enumerate(answers)
             if (answer := _answer(item, f"answers[{index}]")) is not None
         ),
-        duplicate_of=_optional_text(record, "duplicate_of"),
+        duplicate_of=duplicate_of,
         visibility=visibility_of(record.get("visibility")),
         kind=_choice(record, "type", KINDS),
         state=_choice(record, "state", STATES),

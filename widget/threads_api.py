@@ -8,9 +8,9 @@ completely before anything is written: one bad thread refuses the whole request,
 an error per bad item, so a client never has to work out which half went in.
 
 Beyond the thread format, a thread written here must be one the index can serve as
-given: its ``lang`` a language's code (as a JSON Lines file's), its ``duplicate_of`` not
-itself (the agents' check, ``check_judgement``), and its id given once in a batch (which
-of two versions was meant, the sender knows, not we).
+given: its ``lang`` a language's code and its ``duplicate_of`` not itself (as a JSON
+Lines file's: ``thread_from_record(..., entering=True)``), and its id given once in a
+batch (which of two versions was meant, the sender knows, not we).
 
 A write is visible to ``/api/suggest`` of this process at once (the cache's index
 version is dropped) and to the other workers within ``index_version_interval``.
@@ -23,8 +23,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 
-from indexer.analytics.judgements import check_judgement
-from indexer.errors import InvalidEvent, InvalidRecord, ThreadNotFound
+from indexer.errors import InvalidRecord, ThreadNotFound
 from indexer.json_input import json_spelling
 from indexer.threads import Thread, lone_surrogate_at, thread_from_record
 from widget import metrics
@@ -118,9 +117,7 @@ def _validated(records: list[Any]) -> tuple[list[Thread], list[dict[str, Any]]]:
     for index, record in enumerate(records):
         try:
             thread = thread_from_record(record, entering=True)
-            if thread.duplicate_of is not None:
-                check_judgement(thread.id, thread.duplicate_of)
-        except (InvalidRecord, InvalidEvent) as e:
+        except InvalidRecord as e:
             errors.append({"index": index, "id": _given_id(record), "error": str(e)})
             continue
         first = first_index.setdefault(thread.id, index)

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from indexer.analytics.events import received_stamp
-from indexer.errors import DuplicateOfItself, InvalidEvent
+from indexer.errors import SELF_DUPLICATE, DuplicateOfItself, InvalidEvent
 from indexer.privacy import redacted_excerpt
 from indexer.sqlite_files import connect_wal
 from indexer.threads import lone_surrogate_at
@@ -200,7 +200,7 @@ def check_judgement(thread: str, duplicate_of: str | None, query: str = "") -> N
     if duplicate_of is not None:
         _check_id(duplicate_of, "duplicate_of")
         if duplicate_of == thread:
-            raise DuplicateOfItself("a thread cannot be a duplicate of itself")
+            raise DuplicateOfItself(SELF_DUPLICATE)
     _check_text(query, "query")
 
 

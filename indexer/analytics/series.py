@@ -78,7 +78,7 @@ def build_series(
     step = BUCKETS.get(bucket, timedelta(days=1))
     points = []
     for start in bucket_starts(since, until, bucket):
-        low, high = max(start, since), min(start + step, until)
+        low, high = max(start, since), _bucket_end(start, step, until)
         report = build_report(_kept(read(low, high), only), low, high, top=0)
         data = report.to_dict()
         points.append(
@@ -95,6 +95,14 @@ def build_series(
             }
         )
     return points
+
+
+def _bucket_end(start: datetime, step: timedelta, until: datetime) -> datetime:
+    """Where a bucket ends: a step on, or at ``until``. The calendar's last week has no
+    step on (9999-12-31 + 1 day does not exist); the bucket ends at ``until`` then."""
+    if until - start <= step:
+        return until
+    return start + step
 
 
 def _kept(events: Iterable[StoredEvent], only: SeriesFilter) -> Iterator[StoredEvent]:

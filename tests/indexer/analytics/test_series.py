@@ -85,3 +85,19 @@ def test_unknown_buckets_and_too_many_are_refused() -> None:
         bucket_starts(TUESDAY, TUESDAY + timedelta(days=1), "hour")
     with pytest.raises(InvalidQuery, match=f"at most {MAX_BUCKETS}"):
         bucket_starts(TUESDAY, TUESDAY + timedelta(days=MAX_BUCKETS + 1), "day")
+
+
+@pytest.mark.parametrize("bucket", ["day", "week"])
+def test_the_calendars_last_days_make_a_series_too(bucket: str) -> None:
+    """9999-12-31 has no day after it: the last bucket ends at the period's end."""
+    until = datetime.max.replace(tzinfo=UTC)
+    asked: list[tuple[datetime, datetime]] = []
+
+    def read(start: datetime, end: datetime) -> Iterable[StoredEvent]:
+        asked.append((start, end))
+        return []
+
+    points = build_series(read, until - timedelta(days=10), until, bucket)
+    assert points and all(point["searches"] == 0 for point in points)
+    assert asked[-1][1] == until
+    assert all(start < end for start, end in asked)

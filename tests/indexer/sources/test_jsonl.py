@@ -168,3 +168,11 @@ def test_a_lang_that_is_no_language_is_a_bad_record_and_another_language_is_kept
         Thread(id="fr-1", title="Mon routeur ne marche pas", lang="fr"),
         RecordError("langs.jsonl:2", 'lang must be an ISO 639-1 code, not "xx"'),
     ]
+
+
+def test_a_thread_given_as_its_own_duplicate_is_a_bad_record(tmp_path: Path) -> None:
+    path = tmp_path / "self.jsonl"
+    path.write_text('{"id": "p6", "title": "WLAN", "duplicate_of": "p6"}\n', encoding="utf-8")
+    assert list(read_jsonl(path)) == [
+        RecordError("self.jsonl:1", "a thread cannot be a duplicate of itself")
+    ]
