@@ -24,6 +24,7 @@ from tests.browser.test_accessibility import axe_scan
 from tests.conftest import engine_copy
 from widget.agent_access import password_entry
 from widget.app import create_app
+from widget.dashboard_text import PAGE
 from widget.server import BackgroundServer
 
 ADMIN = ("maria", "s3cret!")
@@ -107,7 +108,10 @@ def seed(data_dir: Path) -> None:
         )
 
 
-def serve(sample_engine: Engine, data_dir: Path, **overrides: Any) -> Iterator[BackgroundServer]:
+def serve(
+    sample_engine: Engine, data_dir: Path, seeded: bool = True, **overrides: Any
+) -> Iterator[BackgroundServer]:
+    """The dashboard over the sample community, with ``seed``'s events unless not ``seeded``."""
     engine = engine_copy(
         sample_engine,
         data_dir,
@@ -118,7 +122,8 @@ def serve(sample_engine: Engine, data_dir: Path, **overrides: Any) -> Iterator[B
         experiment_holdout_share=0.2,
         **overrides,
     )
-    seed(data_dir)
+    if seeded:
+        seed(data_dir)
     with BackgroundServer(create_app(engine=engine)) as running:
         yield running
     engine.close()
@@ -317,10 +322,17 @@ def test_synonyms_are_added_per_language_and_shown_as_text(
     assert (rule["lang"], rule["terms"]) == ("en", ["WiFi", "wireless LAN", "<b>WLAN</b>"])
     item.locator(".remove").click()
     item.wait_for(state="detached")
-    # A group of one term is refused, and the service's reason is shown.
+    # A group of one term is refused: not saved (no loading error), the service's reason
+    # beside the form, and what was typed kept to be corrected.
     page.fill("#synonyms-terms", "WLAN")
     page.click("#synonyms button[type=submit]")
-    page.locator("#curation-status", has_text="Konnte nicht").wait_for()
+    status = page.locator("#curation-status.refused")
+    status.wait_for()
+    assert status.inner_text() == (
+        "Nicht gespeichert: a synonym group needs at least two different terms"
+    )
+    assert page.locator("#status").inner_text() == ""
+    assert page.input_value("#synonyms-terms") == "WLAN"
     assert tab.rules() == []
 
 
@@ -348,3 +360,129 @@ def test_a_non_admin_gets_the_403_page_and_nobody_signed_in_the_401(
     nobody = open_admin_tab(dashboard_server, user=None)
     refused = nobody.page.request.get(f"{dashboard_server.url}/admin")
     assert refused.status == 401 and refused.headers["www-authenticate"].startswith("Basic")
+
+
+# --- What the dashboard answers an operator: a change the service refuses is "not saved"
+# (or "not removed") beside the control that asked for it, the reason shown as text; a list
+# with nothing in it shows a note in its place, not a (numbered) list item.
+
+GAP_GROUP = "rufnummer ins ausland"
+HOSTILE_TERM = "<img src=x onerror=alert(1)>"
+# Every list of the dashboard that can be empty, and the note that then stands in for it.
+EMPTY_NOTES = {"gaps-no-match": "no_gaps", "gaps-poor-match": "no_gaps", "rules": "no_rules"}
+
+
+@pytest.fixture(scope="module")
+def empty_server(
+    sample_engine: Engine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[BackgroundServer]:
+    """The dashboard before anyone searched: no events, so no gaps, and no rules."""
+    yield from serve(sample_engine, tmp_path_factory.mktemp("empty-dashboard"), seeded=False)
+
+
+def remove_rules(tab: AdminTab) -> None:
+    for rule in tab.rules():
+        answer = tab.page.request.delete(f"{tab.server.url}/api/admin/rules/{rule['id']}")
+        assert answer.ok, answer.text()
+
+
+@pytest.mark.parametrize(
+    ("lang", "not_saved"), [("en", "Not saved: "), ("de", "Nicht gespeichert: ")]
+)
+def test_a_pin_already_in_force_is_not_saved_and_says_why_beside_the_gap(
+    open_admin_tab: Callable[..., AdminTab],
+    dashboard_server: BackgroundServer,
+    lang: str,
+    not_saved: str,
+) -> None:
+    tab = open_admin_tab(dashboard_server, locale=lang)
+    page = tab.open()
+    assert page.locator("#gaps-no-match-empty").is_hidden()
+    group = page.locator("#gaps-no-match > li.gap", has_text=GAP_GROUP).first
+    thread = group.locator(".candidate").first.get_attribute("data-id")
+    with page.expect_response(lambda r: r.url.endswith("/api/admin/rules") and r.status == 201):
+        group.locator(f".candidate[data-id='{thread}'] .pin").click()
+    [pin] = tab.rules()
+    # The same pin again, after a reload: the service refuses the copy (409).
+    page = tab.open()
+    group = page.locator("#gaps-no-match > li.gap", has_text=GAP_GROUP).first
+    button = group.locator(f".candidate[data-id='{thread}'] .pin")
+    with page.expect_response(lambda r: r.url.endswith("/api/admin/rules") and r.status == 409):
+        button.click()
+    note = group.locator(".note.refused")
+    note.wait_for()
+    assert note.inner_text().startswith(f"{not_saved}rule {pin['id']} is already a pin of {thread}")
+    assert button.is_enabled()
+    # Nothing failed to load: the page's status line stays empty.
+    assert page.locator("#status").inner_text() == ""
+    ARTIFACTS.mkdir(exist_ok=True)
+    group.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-not-saved-{lang}.png"))
+    assert [rule["id"] for rule in tab.rules()] == [pin["id"]]
+    remove_rules(tab)
+
+
+def test_the_services_reason_is_shown_as_text_where_the_change_was_asked_for(
+    open_admin_tab: Callable[..., AdminTab],
+    dashboard_server: BackgroundServer,
+) -> None:
+    tab = open_admin_tab(dashboard_server)
+    page = tab.open()
+    rules = f"{dashboard_server.url}/api/admin/rules"
+    terms = [HOSTILE_TERM, "Fax"]
+    first = page.request.post(rules, data={"kind": "synonyms", "lang": "en", "terms": terms})
+    assert first.status == 201, first.text()
+    # The same group from the form: refused (409), with the terms in the service's reason.
+    page.select_option("#synonyms-lang", "en")
+    page.fill("#synonyms-terms", ", ".join(terms))
+    with page.expect_response(lambda r: r.url == rules and r.status == 409):
+        page.click("#synonyms button[type=submit]")
+    status = page.locator("#curation-status.refused")
+    status.wait_for()
+    assert status.inner_text().startswith("Not saved: ")
+    assert f"{HOSTILE_TERM} = Fax" in status.inner_text()
+    assert page.locator("#curation img").count() == 0
+    assert page.locator("#status").inner_text() == ""
+
+    # A rule removed meanwhile elsewhere: not removed, said beside the list of rules.
+    page = tab.open()
+    [rule] = tab.rules()
+    item = page.locator(f"#rules li.rule[data-id='{rule['id']}']")
+    remove_rules(tab)
+    with page.expect_response(lambda r: r.url.endswith(f"/rules/{rule['id']}") and r.status == 404):
+        item.locator(".remove").click()
+    refused = page.locator("#rules-status.refused")
+    refused.wait_for()
+    assert refused.inner_text() == f"Not removed: no rule with id {rule['id']}"
+    assert page.locator("#curation-status").inner_text() == ""
+    assert page.locator("#status").inner_text() == ""
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_an_empty_list_shows_a_note_and_no_list_item(
+    open_admin_tab: Callable[..., AdminTab],
+    empty_server: BackgroundServer,
+    axe_source: str,
+    lang: str,
+) -> None:
+    tab = open_admin_tab(empty_server, locale=lang)
+    page = tab.open()
+    for list_id, key in EMPTY_NOTES.items():
+        assert page.locator(f"#{list_id} > li").count() == 0, list_id
+        assert page.locator(f"#{list_id}").is_hidden(), list_id
+        note = page.locator(f"#{list_id}-empty")
+        assert note.evaluate("e => e.tagName") == "P" and note.is_visible(), list_id
+        assert note.inner_text() == PAGE[lang][key]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"dashboard-empty-{lang}.png"), full_page=True)
+    axe_scan(page, axe_source)
+
+    # A rule fills the list and puts its note away; the last one removed, the note is back.
+    page.fill("#synonyms-terms", "WLAN, WiFi")
+    page.click("#synonyms button[type=submit]")
+    page.locator("#rules li.rule").wait_for()
+    assert page.locator("#rules-empty").is_hidden()
+    page.locator("#rules li.rule .remove").click()
+    page.locator("#rules-empty").wait_for()
+    assert page.locator("#rules").is_hidden() and page.locator("#rules > li").count() == 0
+    assert tab.rules() == []

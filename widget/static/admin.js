@@ -14,6 +14,7 @@
   var chartsBox = document.getElementById('charts');
   var chartsNote = document.getElementById('charts-note');
   var curationStatus = document.getElementById('curation-status');
+  var rulesStatus = document.getElementById('rules-status');
   var numbers = new Intl.NumberFormat(lang);
   var percent = new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 1 });
   var dates = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' });
@@ -36,6 +37,20 @@
     if (className) node.className = className;
     if (content !== undefined && content !== null) node.textContent = String(content);
     return node;
+  }
+
+  /** Show a list's items or, with none, the note that stands in its place (no list item). */
+  function fill(list, items) {
+    list.replaceChildren.apply(list, items);
+    list.hidden = items.length === 0;
+    document.getElementById(list.id + '-empty').hidden = items.length > 0;
+  }
+
+  /** Say in ``box`` how a change went, next to where it was asked for; a refusal carries
+   *  the service's message, set as text like everything else the service sends. */
+  function tell(box, message, refused) {
+    box.textContent = message;
+    box.classList.toggle('refused', refused);
   }
 
   /** A box that scrolls sideways on narrow screens, reachable by keyboard. */
@@ -215,12 +230,14 @@
 
   function act(button, note, rule, doneKey) {
     button.disabled = true;
+    // Two handlers, not then().catch(): the list of rules failing to load after a save
+    // is a loading error (loadAll's status line), not "not saved".
     send('POST', '/api/admin/rules', rule).then(function (saved) {
-      note.textContent = text(doneKey, { id: saved.id });
-      return loadRules();
-    }).catch(function (e) {
+      tell(note, text(doneKey, { id: saved.id }), false);
+      loadRules().catch(failed);
+    }, function (e) {
       button.disabled = false;
-      note.textContent = text('failed', { error: e.message });
+      tell(note, text('not_saved', { error: e.message }), true);
     });
   }
 
@@ -268,9 +285,7 @@
   }
 
   function showGaps(list, groups) {
-    list.replaceChildren();
-    if (!groups.length) list.appendChild(element('li', 'note', TEXT.no_gaps));
-    groups.forEach(function (group) { list.appendChild(gapItem(group)); });
+    fill(list, groups.map(gapItem));
   }
 
   function loadGaps() {
@@ -299,10 +314,8 @@
   function loadRules() {
     var list = document.getElementById('rules');
     return api('/api/admin/rules').then(function (answer) {
-      list.replaceChildren();
-      if (!answer.rules.length) list.appendChild(element('li', 'note', TEXT.no_rules));
-      answer.rules.forEach(function (rule) {
-        var item = list.appendChild(element('li', 'rule'));
+      fill(list, answer.rules.map(function (rule) {
+        var item = element('li', 'rule');
         item.dataset.id = rule.id;
         item.dataset.kind = rule.kind;
         item.appendChild(element('span', 'kind', TEXT['kind_' + rule.kind] || rule.kind));
@@ -313,14 +326,15 @@
         remove.addEventListener('click', function () {
           remove.disabled = true;
           send('DELETE', '/api/admin/rules/' + rule.id).then(function () {
-            curationStatus.textContent = text('removed', { id: rule.id });
-            return loadRules();
-          }).catch(function (e) {
+            tell(rulesStatus, text('removed', { id: rule.id }), false);
+            loadRules().catch(failed);
+          }, function (e) {
             remove.disabled = false;
-            curationStatus.textContent = text('failed', { error: e.message });
+            tell(rulesStatus, text('not_removed', { error: e.message }), true);
           });
         });
-      });
+        return item;
+      }));
     });
   }
 
@@ -332,18 +346,18 @@
       .filter(function (term) { return term !== ''; });
     send('POST', '/api/admin/rules', { kind: 'synonyms', lang: synonymForm.elements.lang.value,
       terms: terms }).then(function (saved) {
-      curationStatus.textContent = text('added', { id: saved.id });
+      tell(curationStatus, text('added', { id: saved.id }), false);
       synonymForm.reset();
-      return loadRules();
-    }).catch(function (e) {
-      curationStatus.textContent = text('failed', { error: e.message });
+      loadRules().catch(failed);
+    }, function (e) {
+      tell(curationStatus, text('not_saved', { error: e.message }), true);
     });
   });
 
   // --- everything ---------------------------------------------------------------------
 
   function failed(e) {
-    statusLine.textContent = text('failed', { error: e.message });
+    statusLine.textContent = text('load_failed', { error: e.message });
   }
 
   function loadAll() {
