@@ -9,6 +9,10 @@ Every thread is first cut to ``thread_max_chars`` (``threads.bounded_thread``), 
 way it came (``askfind index``, sync, webhooks, the write API), and the text handed to
 the model is cut to what it reads: one thread of megabytes costs neither seconds nor a
 worker's memory for good.
+
+A thread is counted once however many records of a run hold its id (the last one is what
+the index keeps): the others are counted as repeated. That keeps every id of a run in
+memory (some tens of bytes each), as the JSON Lines reader does to warn of them.
 """
 
 from __future__ import annotations
@@ -43,20 +47,39 @@ Mode = Literal["rebuild", "upsert"]
 
 
 @dataclass
+class CutThreads:
+    """Threads of a run that had a text cut on ingest, and the first of their ids."""
+
+    count: int = 0
+    ids: list[str] = field(default_factory=list)
+
+    def add(self, thread_id: str) -> None:
+        self.count += 1
+        if len(self.ids) < ERRORS_KEPT:
+            self.ids.append(thread_id)
+
+
+@dataclass
 class IndexReport:
-    """Counts of an indexing run. read = indexed + unchanged + skipped; ``added`` are the
-    indexed threads the live index did not hold before (the rest of ``indexed`` replaced
-    a changed version)."""
+    """Counts of an indexing run, each thread once: read = indexed + unchanged + repeated
+    + skipped. ``added`` are the indexed threads the live index did not hold before (the
+    rest of ``indexed`` replaced a changed version); ``repeated`` the records of an id an
+    earlier record of the run held."""
 
     read: int = 0
     indexed: int = 0
     added: int = 0
     unchanged: int = 0
+    repeated: int = 0
     skipped: int = 0
     errors: list[RecordError] = field(default_factory=list)
-    # Threads cut to thread_max_chars (indexed all the same), and the first of their ids.
+    # Threads cut to size (indexed all the same), and the first of their ids; of them,
+    # those whose title was cut at TITLE_MAX_CHARS and those whose body or answers were cut
+    # at thread_max_chars (a thread may be in both).
     truncated: int = 0
     truncated_ids: list[str] = field(default_factory=list)
+    titles_cut: CutThreads = field(default_factory=CutThreads)
+    texts_cut: CutThreads = field(default_factory=CutThreads)
     seconds: float = 0.0
     published: bool = False
 
@@ -66,10 +89,12 @@ class IndexReport:
 
     def summary(self) -> str:
         rate = self.read / self.seconds if self.seconds else 0.0
+        repeated = f"repeated {self.repeated}, " if self.repeated else ""
         cut = f", {self.truncated} cut to size" if self.truncated else ""
         return (
             f"read {self.read}, indexed {self.indexed}, unchanged {self.unchanged}, "
-            f"skipped {self.skipped}{cut} in {self.seconds:.1f} s ({rate:.0f} threads/s)"
+            f"{repeated}skipped {self.skipped}{cut} in {self.seconds:.1f} s "
+            f"({rate:.0f} threads/s)"
         )
 
 
@@ -257,6 +282,9 @@ class Indexer:
         started: float,
     ) -> None:
         batch: list[Thread] = []
+        # Every id of the run so far: True once a record of it was written, False while
+        # it is counted unchanged.
+        written: dict[str, bool] = {}
         for item in items:
             report.read += 1
             if isinstance(item, RecordError):
@@ -270,27 +298,35 @@ class Indexer:
                 continue
             batch.append(self._bounded(item, report))
             if len(batch) >= BATCH_SIZE:
-                self._flush(batch, sink, report)
+                self._flush(batch, sink, report, written)
                 batch = []
                 report.seconds = time.monotonic() - started
                 if on_progress:
                     on_progress(report)
         if batch:
-            self._flush(batch, sink, report)
+            self._flush(batch, sink, report, written)
         report.seconds = time.monotonic() - started
         if on_progress:
             on_progress(report)
 
     def _bounded(self, thread: Thread, report: IndexReport) -> Thread:
-        """The thread cut to ``thread_max_chars`` (counted in the report if it was cut)."""
+        """The thread cut to size (counted in the report if it was cut, by what was cut)."""
         bounded = bounded_thread(thread, self.preparer.settings.thread_max_chars)
-        if bounded is not thread:
-            report.truncated += 1
-            if len(report.truncated_ids) < ERRORS_KEPT:
-                report.truncated_ids.append(thread.id)
+        if bounded is thread:
+            return thread
+        report.truncated += 1
+        if len(report.truncated_ids) < ERRORS_KEPT:
+            report.truncated_ids.append(thread.id)
+        if bounded.title != thread.title:
+            report.titles_cut.add(thread.id)
+        texts = (bounded.body, bounded.accepted_answer, bounded.answers)
+        if texts != (thread.body, thread.accepted_answer, thread.answers):
+            report.texts_cut.add(thread.id)
         return bounded
 
-    def _flush(self, batch: list[Thread], sink: _Sink, report: IndexReport) -> None:
+    def _flush(
+        self, batch: list[Thread], sink: _Sink, report: IndexReport, written: dict[str, bool]
+    ) -> None:
         # The last occurrence of an id in a batch wins, as it would in separate batches.
         latest = {thread.id: thread for thread in batch}
         fingerprints = {i: self.preparer.fingerprint(t) for i, t in latest.items()}
@@ -302,10 +338,26 @@ class Indexer:
         prepared = self.preparer.prepare(changed, [fingerprints[t.id] for t in changed])
         if prepared:
             sink.write(prepared)
-        report.unchanged += len(unchanged)
-        report.added += sum(1 for thread in changed if thread.id not in live)
-        # An id repeated within a batch: its earlier versions count as indexed, then replaced.
-        report.indexed += len(prepared) + len(batch) - len(latest)
+        # An id repeated within a batch: its earlier versions are repeats, never written.
+        report.repeated += len(batch) - len(latest)
+        for thread_id in unchanged:
+            if thread_id in written:
+                report.repeated += 1
+            else:
+                written[thread_id] = False
+                report.unchanged += 1
+        for thread in changed:
+            before = written.get(thread.id)
+            written[thread.id] = True
+            if before is None:
+                report.indexed += 1
+                if thread.id not in live:
+                    report.added += 1
+                continue
+            report.repeated += 1
+            if before is False:  # counted unchanged, then a later record changed it
+                report.unchanged -= 1
+                report.indexed += 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,15 +13,20 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from indexer.pipeline import ERRORS_KEPT, Indexer, IndexReport
+from indexer.pipeline import ERRORS_KEPT, CutThreads, Indexer, IndexReport
 from indexer.sources.base import Gone, RecordError, SourceItem, SyncItem
 
 
 @dataclass
 class SyncReport:
-    """Counts of one sync. read = added + changed + unchanged + gone + skipped, where
-    ``gone`` counts every deletion the source reported and ``deleted`` those the index
-    still held."""
+    """Counts of one sync, each item read in exactly one of them: read = added + changed
+    + unchanged + deleted + already_gone + repeated + skipped.
+
+    ``gone`` counts the deletions the source reported; of their ids, ``deleted`` are
+    those the index held and ``already_gone`` those it did not (deleted by an earlier
+    sync, or never there). ``repeated``: items of an id that another item of the sync
+    holds, the later one applied in their place (a thread is counted once).
+    """
 
     read: int = 0
     added: int = 0
@@ -29,12 +34,17 @@ class SyncReport:
     unchanged: int = 0
     gone: int = 0
     deleted: int = 0
+    already_gone: int = 0
+    repeated: int = 0
     skipped: int = 0
     errors: list[RecordError] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
-    # Threads cut to thread_max_chars on the way in, and the first of their ids.
+    # Threads cut to size on the way in, and the first of their ids; of them, those whose
+    # title was cut and those whose body or answers were cut (``IndexReport``).
     truncated: int = 0
     truncated_ids: list[str] = field(default_factory=list)
+    titles_cut: CutThreads = field(default_factory=CutThreads)
+    texts_cut: CutThreads = field(default_factory=CutThreads)
     seconds: float = 0.0
 
     @property
@@ -43,10 +53,12 @@ class SyncReport:
         return self.added + self.changed + self.deleted
 
     def summary(self) -> str:
+        # Repeats are rare (the reader warns of them): named only when there are some.
+        repeated = f"repeated {self.repeated}, " if self.repeated else ""
         return (
             f"read {self.read}, added {self.added}, changed {self.changed}, unchanged "
-            f"{self.unchanged}, deleted {self.deleted}, skipped {self.skipped} in "
-            f"{self.seconds:.1f} s"
+            f"{self.unchanged}, deleted {self.deleted}, already gone {self.already_gone}, "
+            f"{repeated}skipped {self.skipped} in {self.seconds:.1f} s"
         )
 
 
@@ -67,21 +79,29 @@ def apply_changes(
     started = time.monotonic()
     report = SyncReport()
     gone: dict[str, None] = {}  # ordered: deletions in the order the source reported them
+    superseded = 0  # deletions a later item of their id replaced
 
     def threads_and_errors() -> Iterator[SourceItem]:
+        nonlocal superseded
         for item in items:
             if isinstance(item, Gone):
                 report.gone += 1
+                if item.id in gone:
+                    superseded += 1  # reported gone twice: deleted once
                 gone[item.id] = None
                 _note_id(report, item.id)
                 continue
             if not isinstance(item, RecordError):
-                gone.pop(item.id, None)  # reported again after its deletion: it is back
+                if item.id in gone:
+                    del gone[item.id]  # reported again after its deletion: it is back
+                    superseded += 1
                 _note_id(report, item.id)
             yield item
 
     upserted = indexer.run(threads_and_errors(), mode="upsert", on_error=on_error)
     report.deleted = indexer.backend.delete(list(gone)) if gone else 0
+    report.already_gone = len(gone) - report.deleted
+    report.repeated = superseded
     _add_upserts(report, upserted)
     report.seconds = time.monotonic() - started
     return report
@@ -92,10 +112,13 @@ def _add_upserts(report: SyncReport, upserted: IndexReport) -> None:
     report.added = upserted.added
     report.changed = upserted.indexed - upserted.added
     report.unchanged = upserted.unchanged
+    report.repeated += upserted.repeated
     report.skipped = upserted.skipped
     report.errors = upserted.errors[:ERRORS_KEPT]
     report.truncated = upserted.truncated
     report.truncated_ids = upserted.truncated_ids
+    report.titles_cut = upserted.titles_cut
+    report.texts_cut = upserted.texts_cut
 
 
 def _note_id(report: SyncReport, thread_id: str) -> None:

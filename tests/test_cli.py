@@ -254,7 +254,8 @@ def test_sync_adds_changes_deletes_and_a_second_run_changes_nothing(tmp_path: Pa
     first = askfind("sync", str(export), "--since", "2024-01-01", *data)
     assert first.returncode == 0, first.stderr
     # 101 and 102 are added; 103 (deleted) was never there; three bad files are skipped.
-    assert "read 6, added 2, changed 0, unchanged 0, deleted 0, skipped 3" in first.stdout
+    counts = "read 6, added 2, changed 0, unchanged 0, deleted 0, already gone 1, skipped 3"
+    assert counts in first.stdout
     assert "skipped topic-104.json (topic 104): missing required field 'title'" in first.stderr
     topic = json.loads((export / "topic-101.json").read_text(encoding="utf-8"))
     topic["title"] = "WLAN bricht jeden Abend ab"
@@ -263,9 +264,11 @@ def test_sync_adds_changes_deletes_and_a_second_run_changes_nothing(tmp_path: Pa
     esim["deleted_at"] = "2024-07-01T10:00:00.000Z"
     (export / "topic-102.json").write_text(json.dumps(esim), encoding="utf-8")
     second = askfind("sync", str(export), *data)
-    assert "added 0, changed 1, unchanged 0, deleted 1, skipped 3" in second.stdout
+    counts = "read 6, added 0, changed 1, unchanged 0, deleted 1, already gone 1, skipped 3"
+    assert counts in second.stdout
     third = askfind("sync", str(export), *data)
-    assert "added 0, changed 0, unchanged 1, deleted 0, skipped 3" in third.stdout
+    counts = "read 6, added 0, changed 0, unchanged 1, deleted 0, already gone 2, skipped 3"
+    assert counts in third.stdout
     # 101 is closed, as the forum closes solved topics: found only where closed topics are.
     closed = json.loads(askfind("search", "WLAN Abend", "--json", *data).stdout)["items"]
     assert closed == []
@@ -293,6 +296,62 @@ def test_sync_and_index_read_a_live_forum(tmp_path: Path) -> None:
         assert "/t/102.json" in fake.paths() and "/t/101.json" not in fake.paths()
         again = askfind("sync", "discourse", "--since", "2024-06-01", *data, settings=forum)
         assert "added 0, changed 0, unchanged 1, deleted 0" in again.stdout
+
+
+def test_sync_of_a_live_forum_says_what_it_cut_and_shows_every_topic_gone(
+    tmp_path: Path,
+) -> None:
+    fake = FakeDiscourse()
+    data = ("--data-dir", str(tmp_path / "d"))
+    since = ("--since", "2024-06-01")
+    with serving(fake) as url:
+        forum = {"discourse_url": url, "discourse_api_key": API_KEY}
+        assert askfind("index", "discourse", *data, settings=forum).returncode == 0
+        fake.topics["102"]["title"] = "eSIM umziehen " * 360  # 5,040 characters
+        cut = askfind("sync", "discourse", *since, *data, settings=forum)
+        assert cut.returncode == 0, cut.stderr
+        # Its title was cut (at 1,000 characters), not the thread at thread_max_chars.
+        assert cut.stderr.splitlines() == [
+            "cut 1 title longer than 1000 characters, indexed with its beginning: 102"
+        ]
+        del fake.topics["102"]  # deleted topics stay in the lists; their fetch is a 404
+        deleted = askfind("sync", "discourse", *since, *data, settings=forum)
+        counts = "read 2, added 0, changed 0, unchanged 0, deleted 1, already gone 1, skipped 0"
+        assert counts in deleted.stdout
+        again = askfind("sync", "discourse", *since, *data, settings=forum)
+        counts = "read 2, added 0, changed 0, unchanged 0, deleted 0, already gone 2, skipped 0"
+        assert counts in again.stdout
+
+
+def test_sync_counts_a_new_thread_a_file_holds_twice_as_added_once(tmp_path: Path) -> None:
+    records = [GOOD, {**GOOD, "id": "g2"}, {**GOOD, "body": "Und die PIN?"}, {**GOOD, "id": "g3"}]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    done = askfind("sync", str(source), "--data-dir", str(tmp_path / "d"))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == 'warning: in.jsonl: id "g1" is on lines 1 and 3; line 3 is indexed\n'
+    counts = (
+        "read 4, added 3, changed 0, unchanged 0, deleted 0, already gone 0, repeated 1, skipped 0"
+    )
+    assert counts in done.stdout
+
+
+def test_index_names_cut_titles_and_cut_threads_apart(tmp_path: Path) -> None:
+    records = [
+        {"id": "t1", "title": "WLAN " * 1000},
+        {"id": "b1", "title": "Protokoll", "body": "Zeile 42 ok. " * 1000},
+        {"id": "b2", "title": "Protokoll", "body": "Zeile 43 ok. " * 1000},
+        GOOD,
+    ]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    settings = {"thread_max_chars": "2000"}
+    done = askfind("index", str(source), "--data-dir", str(tmp_path / "d"), settings=settings)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "cut 1 title longer than 1000 characters, indexed with its beginning: t1",
+        "cut 2 threads longer than 2000 characters (setting thread_max_chars), indexed with "
+        "their beginning: b1, b2",
+    ]
+    assert "read 4, indexed 4, unchanged 0, skipped 0, 3 cut to size" in done.stdout
 
 
 def test_sync_refuses_what_it_cannot_read(tmp_path: Path) -> None:

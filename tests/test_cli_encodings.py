@@ -167,6 +167,8 @@ def test_ids_several_records_hold_are_warned_of_once_and_the_last_is_indexed(
         'warning: dup.jsonl: id "a" is on lines 1, 3 and 5; line 5 is indexed',
         'warning: dup.jsonl: id "b" is on lines 2 and 6; line 6 is indexed',
     ]
+    # Each thread counted once, its other records as repeated: the counts add up to read.
+    assert "read 6, indexed 3, unchanged 0, repeated 3, skipped 0 in " in done.stdout
     titles = stored_titles(tmp_path / "d", "a", "b", "c")
     assert titles == {"a": "fünf", "b": "sechs", "c": "vier"}
 

@@ -101,3 +101,21 @@ def test_reindex_fails_clearly_for_cron(tmp_path: Path) -> None:
     )
     assert missing.returncode == 1
     assert "does not exist" in missing.stderr and "FAILED" in missing.stdout
+
+
+def test_a_wrong_option_exits_2_for_cron_and_names_the_program_askfind(tmp_path: Path) -> None:
+    source = tmp_path / "good.jsonl"
+    source.write_text(json.dumps(NEW), encoding="utf-8")
+    done = subprocess.run(
+        [str(SCRIPT), str(source), "--data-dir", str(tmp_path / "d1"), "--bogus"],
+        capture_output=True,
+        text=True,
+        env=environment(),
+        timeout=300,
+    )
+    # 2, as the header documents: a broken crontab line, not a failed rebuild (1).
+    assert done.returncode == 2, done.stderr
+    assert "Usage: askfind index [OPTIONS] PATHS..." in done.stderr
+    assert "No such option '--bogus'" in done.stderr
+    assert "wrong usage (exit 2); nothing done" in done.stdout and "FAILED" not in done.stdout
+    assert not (tmp_path / "d1" / "index").exists()

@@ -139,7 +139,7 @@ def index(
             raise click.ClickException(str(e)) from e
         finally:
             engine.close()
-    print_truncated(report.truncated, report.truncated_ids, settings.thread_max_chars)
+    print_truncated(report.titles_cut, report.texts_cut, settings.thread_max_chars)
     click.echo(report.summary())
     if report.usable == 0:
         raise click.ClickException("nothing could be indexed; the live index is unchanged")

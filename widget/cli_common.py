@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from indexer.errors import AskfindError, InvalidQuery
 from indexer.settings import Settings, load_settings
 from indexer.sources import DuplicateId, RecordError
-from indexer.threads import lone_surrogate_at
+from indexer.threads import TITLE_MAX_CHARS, lone_surrogate_at
+
+if TYPE_CHECKING:  # the pipeline imports numpy: not for `askfind --help`
+    from indexer.pipeline import CutThreads
 
 ERRORS_SHOWN = 20
 # Set in the context's meta by ``data_dir_option``: the command reads an existing data dir.
@@ -168,13 +171,21 @@ def _first_shown(prefix: str, more: str) -> Callable[[object], None]:
     return report
 
 
-def print_truncated(count: int, ids: list[str], max_chars: int) -> None:
-    """Name the threads that were cut to ``thread_max_chars`` on ingest (on stderr)."""
-    if not count:
+def print_truncated(titles: CutThreads, texts: CutThreads, max_chars: int) -> None:
+    """Name the threads whose title was cut at ``TITLE_MAX_CHARS`` and those whose body or
+    answers were cut at ``max_chars`` (``thread_max_chars``) on ingest (on stderr)."""
+    _print_cut(titles, "title", f"{TITLE_MAX_CHARS} characters")
+    _print_cut(texts, "thread", f"{max_chars} characters (setting thread_max_chars)")
+
+
+def _print_cut(cut: CutThreads, what: str, limit: str) -> None:
+    if not cut.count:
         return
-    named = ", ".join(ids[:ERRORS_SHOWN]) + (", ..." if count > min(len(ids), ERRORS_SHOWN) else "")
+    shown = cut.ids[:ERRORS_SHOWN]
+    named = ", ".join(shown) + (", ..." if cut.count > len(shown) else "")
+    several = cut.count != 1
     click.echo(
-        f"cut {count} threads longer than {max_chars} characters (setting thread_max_chars), "
-        f"indexed with their beginning: {named}",
+        f"cut {cut.count} {what}{'s' if several else ''} longer than {limit}, indexed with "
+        f"{'their' if several else 'its'} beginning: {named}",
         err=True,
     )

@@ -93,7 +93,7 @@ def sync_command(
         raise usage_error(e, {"--since": "--since"}) from e
     except AskfindError as e:
         raise click.ClickException(str(e)) from e
-    print_truncated(report.truncated, report.truncated_ids, settings.thread_max_chars)
+    print_truncated(report.titles_cut, report.texts_cut, settings.thread_max_chars)
     click.echo(report.summary())
     if report.read and report.skipped == report.read:
         raise click.ClickException("every record was bad; nothing was synced")

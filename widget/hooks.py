@@ -157,6 +157,7 @@ def _answer(source: str, event: str, report: SyncReport) -> dict[str, Any]:
         "changed": report.changed,
         "unchanged": report.unchanged,
         "deleted": report.deleted,
+        "already_gone": report.already_gone,
         "skipped": report.skipped,
         "ids": report.ids,
         "truncated": report.truncated_ids,

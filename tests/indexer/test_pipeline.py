@@ -9,6 +9,7 @@ import pytest
 from indexer.engine import Engine
 from indexer.pipeline import StrictModeError
 from indexer.sources import read_source
+from indexer.threads import TITLE_MAX_CHARS
 from tests.conftest import engine_on, write_jsonl
 
 GOOD = [
@@ -75,6 +76,31 @@ def test_upsert_mode_keeps_other_threads(served: Engine, tmp_path: Path) -> None
     )
     assert (report.indexed, report.unchanged) == (1, 1)
     assert served.backend.stats().threads == 4
+
+
+def test_an_id_several_records_hold_is_indexed_once_and_the_rest_counted_repeated(
+    served: Engine, tmp_path: Path
+) -> None:
+    records = [GOOD[0], GOOD[1], {**GOOD[0], "title": "Router blinkt grün"}, GOOD[2], GOOD[0]]
+    report = served.indexer().run(read_source(write_jsonl(tmp_path / "in.jsonl", records)))
+    assert (report.read, report.indexed, report.unchanged, report.repeated) == (5, 3, 0, 2)
+    assert "read 5, indexed 3, unchanged 0, repeated 2, skipped 0 in " in report.summary()
+    assert served.backend.get_threads(["a"])["a"].title == GOOD[0]["title"]
+
+
+def test_a_cut_title_and_cut_texts_are_told_apart(engine: Engine, tmp_path: Path) -> None:
+    served = engine_on(engine, tmp_path / "data", thread_max_chars=1000)
+    records = [
+        {"id": "long-title", "title": "Router " * 800, "body": "kurz"},
+        {"id": "long-body", "title": "Router", "body": "blinkt " * 400},
+        {"id": "both", "title": "WLAN " * 300, "answers": [{"body": "neu starten " * 200}]},
+        GOOD[1],
+    ]
+    report = served.indexer().run(read_source(write_jsonl(tmp_path / "in.jsonl", records)))
+    assert (report.truncated, report.truncated_ids) == (3, ["long-title", "long-body", "both"])
+    assert (report.titles_cut.count, report.titles_cut.ids) == (2, ["long-title", "both"])
+    assert (report.texts_cut.count, report.texts_cut.ids) == (2, ["long-body", "both"])
+    assert len(served.backend.get_threads(["long-title"])["long-title"].title) == TITLE_MAX_CHARS
 
 
 def test_strict_mode_stops_at_a_bad_record_and_publishes_nothing(

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from indexer.engine import Engine
+from indexer.pipeline import BATCH_SIZE
 from indexer.search import SearchRequest
 from indexer.settings import Settings
 from indexer.sources import read_source
 from indexer.sources.base import Gone, RecordError
 from indexer.sources.discourse_api import DiscourseSource
-from indexer.sync import apply_changes
+from indexer.sync import SyncReport, apply_changes
 from indexer.threads import Thread, thread_from_record
 from tests.community_servers import API_KEY, FakeDiscourse, serving
 from tests.conftest import backend_settings, engine_on, write_jsonl
@@ -67,9 +68,73 @@ def test_gone_threads_are_deleted_once(own: Engine) -> None:
     apply_changes(own.indexer(), [thread(**ROUTER), thread(**INVOICE)])
     report = apply_changes(own.indexer(), [Gone("s2", "test"), Gone("never-there", "test")])
     assert (report.read, report.gone, report.deleted, report.changes) == (2, 2, 1, 1)
+    assert report.already_gone == 1
     assert stored(own) == {"s1": "Router blinkt rot"}
     again = apply_changes(own.indexer(), [Gone("s2", "test")])
-    assert (again.deleted, again.changes) == (0, 0)
+    assert (again.deleted, again.already_gone, again.changes) == (0, 1, 0)
+
+
+def counted(report: SyncReport) -> tuple[int, ...]:
+    return (
+        report.added,
+        report.changed,
+        report.unchanged,
+        report.deleted,
+        report.already_gone,
+        report.repeated,
+        report.skipped,
+    )
+
+
+def test_every_item_read_is_counted_once(own: Engine) -> None:
+    old = {"id": "s3", "title": "Vertrag kündigen", "body": "Wie kündige ich?"}
+    apply_changes(own.indexer(), [thread(**ROUTER), thread(**INVOICE), thread(**old)])
+    new = {"id": "s4", "title": "eSIM umziehen", "body": "Neues Telefon."}
+    report = apply_changes(
+        own.indexer(),
+        [
+            thread(**{**ROUTER, "body": "Jetzt blinkt sie grün."}),  # changed
+            thread(**INVOICE),  # unchanged
+            thread(**new),  # added ...
+            thread(**{**new, "body": "Neues Telefon, alte Nummer."}),  # ... and repeated
+            Gone("s3", "test"),  # deleted
+            Gone("never-there", "test"),  # already gone
+            Gone("s9", "test"),  # superseded by the thread that follows: repeated
+            thread(id="s9", title="Roaming aktivieren"),  # added
+            RecordError("in.jsonl:9", "broken JSON"),  # skipped
+        ],
+    )
+    assert counted(report) == (2, 1, 1, 1, 1, 2, 1)
+    assert report.read == 9 == sum(counted(report))
+    assert report.changes == 4
+    assert report.summary().startswith(
+        "read 9, added 2, changed 1, unchanged 1, deleted 1, already gone 1, repeated 2, "
+        "skipped 1 in "
+    )
+    assert set(stored(own)) == {"s1", "s2", "s4", "s9"}
+
+
+def test_a_new_thread_read_twice_is_added_once(own: Engine, tmp_path: Path) -> None:
+    source = write_jsonl(
+        tmp_path / "in.jsonl",
+        [ROUTER, INVOICE, {**ROUTER, "body": "Sie blinkt jetzt grün."}, {**INVOICE, "id": "s3"}],
+    )
+    report = apply_changes(own.indexer(), read_source(source, include_gone=True))
+    assert counted(report) == (3, 0, 0, 0, 0, 1, 0) and report.read == 4
+    assert own.backend.get_threads(["s1"])["s1"].body == "Sie blinkt jetzt grün."
+
+
+def test_an_id_repeated_in_another_batch_is_counted_once(own: Engine) -> None:
+    """A repeat a batch apart is written again (the later one wins) but counted once, as
+    one within a batch is: by what the index held before the sync."""
+    many = [thread(id=f"m{i}", title=f"Frage Nummer {i}") for i in range(BATCH_SIZE)]
+    apply_changes(own.indexer(), [thread(**ROUTER)])
+    edited = thread(**{**ROUTER, "body": "Sie blinkt jetzt grün."})
+    # ROUTER first as it is (unchanged), then, a batch later, edited: changed after all.
+    report = apply_changes(own.indexer(), [thread(**ROUTER), *many, edited, many[0]])
+    assert counted(report) == (BATCH_SIZE, 1, 0, 0, 0, 2, 0)
+    assert report.read == BATCH_SIZE + 3 == sum(counted(report))
+    assert own.backend.get_threads(["s1"])["s1"].body == "Sie blinkt jetzt grün."
 
 
 def test_the_later_of_a_thread_and_its_deletion_wins(own: Engine) -> None:
@@ -118,5 +183,10 @@ def test_a_live_forum_since_a_time_then_a_topic_deleted(own: Engine) -> None:
             assert stored(own)["102"] == "eSIM umziehen: QR-Code ungültig"
             again = apply_changes(own.indexer(), source.read(since=since, include_gone=True))
             assert again.changes == 0
+            # 101 and the topic deleted from the start are reported gone again: shown, not lost.
+            assert (again.read, again.unchanged, again.deleted, again.already_gone) == (3, 1, 0, 2)
+            assert again.summary().startswith(
+                "read 3, added 0, changed 0, unchanged 1, deleted 0, already gone 2, skipped 0 in "
+            )
         finally:
             source.close()

@@ -117,6 +117,8 @@ def test_a_replayed_discourse_delete_of_a_topic_the_forum_still_has_deletes_noth
     gone = discourse_hook(client, "topic_destroyed", TOPIC)
     assert gone.status_code == 200 and gone.get_json()["deleted"] == 1
     assert title_of(client, "101") is None
+    again = discourse_hook(client, "topic_destroyed", TOPIC).get_json()
+    assert (again["deleted"], again["already_gone"]) == (0, 1)
 
 
 def test_a_discourse_delete_of_a_topic_the_forum_shows_as_deleted_applies(
