@@ -10,12 +10,15 @@ BM25 loses 9 points of MRR@10). :func:`extract` keeps
 - ``focus``: the subject (a ``Betreff:``/``Subject:`` line, or a short first line that
   is no sentence: a post's title) and key terms (product and model names, acronyms) of
   the rest; without a subject, the first sentence, the question sentences and key terms.
-  It is what the lexical leg searches for, and what the answer says was searched. Where
-  a subject says what the message is about, every further sentence BM25 reads only
-  dilutes its words;
-- ``context``: the whole message without its noise, the subject and the questions first:
-  what is embedded (the model reads only its first ``embedding_max_tokens`` words, so
-  what is asked must lead). The vector leg gains from the body where BM25 loses.
+  A question without a word of its own ("Was kann ich tun?", "Any ideas?") asks about
+  the problem stated just before it, which it brings along; stated in a later paragraph
+  than the first sentence, that problem leads (the first paragraph was only the
+  occasion: a complaint, a story). It is what the lexical leg searches for, and what
+  the answer says was searched. Where a subject says what the message is about, every
+  further sentence BM25 reads only dilutes its words;
+- ``context``: the whole message without its noise, what the focus holds first: what
+  is embedded (the model reads only its first ``embedding_max_tokens`` words, so what
+  is asked must lead). The vector leg gains from the body where BM25 loses.
 
 German and English. Every pattern and constant is written here from how such messages
 are written, not fitted on an evaluation set.
@@ -25,6 +28,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from indexer.privacy import PLACEHOLDERS, redact
 
@@ -125,6 +130,25 @@ _QUESTION_START = re.compile(
     r"(?:i|you|we)|should|would|will|has\s+anyone|have\s+you|anyone|any\s+idea)\b",
     re.I,
 )
+# Words that ask for help without saying with what, beyond the stop words: a question of
+# only these ("Können Sie mir helfen?", "Has anyone had the same problem?") points back
+# to the problem stated before it.
+_HELP_WORDS_DE = (
+    "tun helfen helft hilft hilfe weiterhelfen idee ideen tipp tipps rat ratschlag "
+    "vorschlag vorschläge empfehlung empfehlen lösung lösungen lösen beheben jemand "
+    "jemandem irgendjemand irgendwer woran liegt liegen geht gehen funktioniert "
+    "funktionieren klappt klappen gibt machen mache mal schon bitte weiß weiss wissen "
+    "kennt kennen erfahrung erfahrungen problem probleme los normal falsch möglichkeit "
+    "probiert versucht habt hast hättet könntet geben sagen"
+)
+_HELP_WORDS_EN = (
+    "can can't help helps idea ideas tip tips advice advise suggestion suggestions "
+    "solution solutions solve fix anyone anybody someone somebody anything something "
+    "know knows think thoughts please appreciated recommend work works working "
+    "happening going get now else still tried try way need same similar tell let "
+    "problem problems issue issues normal wrong experience i'm i've it's doesn't don't "
+    "isn't won't what's"
+)
 # Key terms: product and model names (letters and digits mixed: "7590", "iPhone 15" stay
 # with the model), words with capitals inside ("FritzBox", "eSIM") and acronyms ("DSL").
 _KEY_TERM = re.compile(
@@ -148,13 +172,16 @@ def extract(message: str) -> MessageQuery:
     A message with nothing left once the noise is gone (only a greeting and a signature)
     is searched as it was written, so the search still has words to go on.
     """
-    subject, sentences = _sentences(message)
+    subject, paragraphs = _paragraphs(message)
+    sentences = [sentence for paragraph in paragraphs for sentence in paragraph]
     if not sentences and not subject:
         plain = " ".join(message.split())
         return MessageQuery(plain, plain)
     lead = subject or sentences[0]
     questions = [s for s in sentences if _is_question(s)]
-    leading = list(dict.fromkeys([lead, *questions]))
+    # Below a subject, the subject says what a question without words of its own asks.
+    leads, follows = ([], []) if subject else _problems_asked(paragraphs)
+    leading = list(dict.fromkeys([*leads, lead, *questions, *follows]))
     if not questions and len(sentences) > 1 and not subject:
         leading.append(sentences[1])  # no question asked: the first two sentences say it
     rest = [s for s in sentences if s not in leading]
@@ -169,10 +196,11 @@ def extract(message: str) -> MessageQuery:
     return MessageQuery(focus=focus, context=" ".join([*leading, *rest]))
 
 
-def _sentences(message: str) -> tuple[str, list[str]]:
-    """The subject line (or ""), and the sentences of the body without noise."""
+def _paragraphs(message: str) -> tuple[str, list[list[str]]]:
+    """The subject line (or ""), and the sentences of the body without noise, by
+    paragraph (blank lines apart)."""
     subject = ""
-    kept: list[str] = []
+    kept: list[list[str]] = [[]]  # lines, by paragraph
     for line in message.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if _MAIL_TAIL.search(line):
             break
@@ -183,28 +211,74 @@ def _sentences(message: str) -> tuple[str, list[str]]:
         if _QUOTED.match(line) or _HEADER.match(line):
             continue
         stripped = line.strip()
-        if (kept or subject) and _is_closing(stripped, whole_line=True):
+        if not stripped:
+            if kept[-1]:
+                kept.append([])
+            continue
+        started = any(kept)
+        if (started or subject) and _is_closing(stripped, whole_line=True):
             break  # the closing formula: the name and the signature follow
         # A message written on one line closes in it ("... tun? Viele Grüße, Max").
         stripped, closed = _before_closing(stripped)
-        if not kept:
+        if not started:
             stripped = _without_greeting(stripped)
         cleaned = _clean(stripped)
         if not _WORD.search(cleaned):
             pass
-        elif not kept and not subject and _is_title(cleaned):
+        elif not started and not subject and _is_title(cleaned):
             subject = cleaned  # a forum post's title on its own line
         else:
-            kept.append(cleaned)
+            kept[-1].append(cleaned)
         if closed:
             break
-    sentences = [
+    paragraphs = [_sentences_of(lines) for lines in kept]
+    return subject, [paragraph for paragraph in paragraphs if paragraph]
+
+
+def _sentences_of(lines: list[str]) -> list[str]:
+    """The sentences of ``lines`` (two words or more, or a question: "Warum?")."""
+    return [
         sentence
-        for line in kept
+        for line in lines
         for sentence in _SENTENCE_END.split(line)
         if len(_WORD.findall(sentence)) >= 2 or sentence.endswith("?")
     ]
-    return subject, sentences
+
+
+def _problems_asked(paragraphs: list[list[str]]) -> tuple[list[str], list[str]]:
+    """The problems that questions without words of their own ask about: those stated
+    after the first paragraph, each with its question (they lead what is searched: the
+    first paragraph was only the occasion), and those stated in the first paragraph
+    (they follow the first sentence and the questions, which say what it is about)."""
+    leads: list[str] = []
+    follows: list[str] = []
+    for paragraph_index, paragraph in enumerate(paragraphs):
+        for sentence_index, sentence in enumerate(paragraph):
+            if _is_question(sentence) and not _has_content(sentence):
+                problem, found_in = _problem_before(paragraphs, paragraph_index, sentence_index)
+                if problem and found_in > 0:
+                    leads.extend([*problem, sentence])
+                else:
+                    follows.extend(problem)
+    return leads, follows
+
+
+def _problem_before(
+    paragraphs: list[list[str]], paragraph_index: int, sentence_index: int
+) -> tuple[list[str], int]:
+    """The problem a question without words of its own asks about, and the index of the
+    paragraph that states it: the first and the last sentence with words of their own
+    before the question in its paragraph (in the paragraph before, if it opens its own).
+    Nothing if the last of them is a question: what is asked is asked already."""
+    before = paragraphs[paragraph_index][:sentence_index]
+    if not any(_has_content(sentence) for sentence in before) and paragraph_index > 0:
+        paragraph_index -= 1
+        before = paragraphs[paragraph_index]
+    stated = [sentence for sentence in before if _has_content(sentence)]
+    if not stated or _is_question(stated[-1]):
+        return [], paragraph_index
+    statements = [sentence for sentence in stated if not _is_question(sentence)]
+    return list(dict.fromkeys([statements[0], stated[-1]])), paragraph_index
 
 
 def _is_closing(text: str, whole_line: bool) -> bool:
@@ -295,6 +369,27 @@ def _clean(text: str) -> str:
 
 def _is_question(sentence: str) -> bool:
     return sentence.rstrip().endswith("?") or bool(_QUESTION_START.match(sentence))
+
+
+def _has_content(sentence: str) -> bool:
+    """Whether ``sentence`` has a word that says what it is about: no stop word, no
+    word that asks for help, no number."""
+    ignored = _words_without_content()
+    return any(
+        word.casefold().replace("’", "'") not in ignored and not word.isdigit()
+        for word in _WORD.findall(sentence)
+    )
+
+
+@cache
+def _words_without_content() -> frozenset[str]:
+    """The bundled Snowball stop words (German, English) and the help-asking words."""
+    words = {*_HELP_WORDS_DE.split(), *_HELP_WORDS_EN.split()}
+    for lang in ("de", "en"):
+        resource = resources.files("indexer.analysis").joinpath("stopwords", f"{lang}.txt")
+        lines = resource.read_text(encoding="utf-8").splitlines()
+        words.update(line.strip().casefold() for line in lines if not line.startswith("#"))
+    return frozenset(words)
 
 
 def _first_words(text: str, count: int) -> str:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 
-from tests.indexer.analysis.test_message import GERMAN_MAIL
+from tests.indexer.analysis.test_message import (
+    COMPLAINT,
+    ESIM_PROBLEM,
+    GERMAN_MAIL,
+    LONG_GERMAN_MAIL,
+)
 
 THANKS = "\n\nVielen Dank im Voraus!\n\nMit freundlichen Grüßen\nErika Musterfrau\n"
 
@@ -16,6 +22,24 @@ def test_a_pasted_mail_finds_the_thread_its_question_asks_for(client: FlaskClien
     assert found["items"][0]["id"] == "wlan-002"  # "WLAN bricht abends ständig ab"
     assert found["searched"].startswith("seit gestern bricht mein WLAN abends immer ab.")
     assert "123456789" not in found["searched"]
+
+
+@pytest.mark.parametrize("question", ["Was kann ich tun?", "Können Sie mir helfen?"])
+@pytest.mark.parametrize("one_line", [False, True])
+def test_a_long_mail_finds_the_problem_its_last_question_asks_about(
+    client: FlaskClient, question: str, one_line: bool
+) -> None:
+    mail = LONG_GERMAN_MAIL.format(complaint=COMPLAINT, problem=ESIM_PROBLEM, question=question)
+    assert len(mail) > 600  # a complaint paragraph, then the problem and the question
+    if one_line:  # as a web form may pass it on: no paragraphs
+        mail = " ".join(mail.split())
+    answer = client.post("/api/search", json={"q": mail, "limit": 3})
+    assert answer.status_code == 200, answer.get_json()
+    found = answer.get_json()
+    assert found["items"][0]["id"] == "sim-003"  # "eSIM auf neues iPhone übertragen ..."
+    assert ESIM_PROBLEM in found["searched"]
+    if not one_line:  # in a paragraph after the first: the problem leads
+        assert found["searched"].startswith(f"{ESIM_PROBLEM} {question}")
 
 
 def test_the_greeting_and_signature_do_not_move_the_ranking(client: FlaskClient) -> None:

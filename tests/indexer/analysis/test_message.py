@@ -27,6 +27,32 @@ Thanks in advance
 John
 Sent from my iPhone"""
 
+# A complaint about something else first, the problem last, asked about in words of no
+# content of their own (POST /api/search found the wrong threads: the first sentence and
+# "Was kann ich tun?" were searched).
+COMPLAINT = (
+    "ich schreibe Ihnen, weil ich mit Ihrem Kundenservice in den letzten Wochen wirklich "
+    "unzufrieden bin. Im März wurde mir die Grundgebühr doppelt abgebucht, und erst nach "
+    "drei Anrufen bei der Hotline kam das Geld zurück. Jedes Mal hing ich über eine halbe "
+    "Stunde in der Warteschleife, und der versprochene Rückruf kam nie. Ich bin seit zwölf "
+    "Jahren Kundin und hätte mir wirklich mehr erwartet."
+)
+ESIM_PROBLEM = (
+    "Meine eSIM lässt sich nicht auf mein neues iPhone 16 übertragen, es lädt ewig und am "
+    "Ende kommt eine Fehlermeldung, sodass ich seit zwei Tagen keinen Anschluss habe."
+)
+LONG_GERMAN_MAIL = (
+    "Sehr geehrte Damen und Herren,\n\n{complaint}\n\n{problem} {question}\n\n"
+    "Vielen Dank im Voraus!\n\nMit freundlichen Grüßen\nErika Musterfrau\n"
+)
+ENGLISH_PROBLEM = "My eSIM won't transfer to my new iPhone 16, it loads forever and then fails."
+LONG_ENGLISH_MAIL = (
+    "Hello,\n\nI am writing because I am really unhappy with your customer service. Last "
+    "month I was charged twice, and it took three calls to the hotline to get the money "
+    "back. Every time I waited more than half an hour.\n\n{problem} {question}\n\n"
+    "Kind regards\nJane Doe\n"
+)
+
 
 def test_a_german_mail_is_searched_by_its_subject_and_questions() -> None:
     asked = extract(GERMAN_MAIL)
@@ -133,3 +159,52 @@ def test_a_closing_inside_a_line_ends_what_is_searched(message: str, searched: s
 def test_content_that_begins_like_a_closing_is_kept(message: str) -> None:
     asked = extract(message)
     assert asked.context == " ".join(message.split())
+
+
+@pytest.mark.parametrize(
+    ("mail", "problem", "question"),
+    [
+        (LONG_GERMAN_MAIL, ESIM_PROBLEM, "Was kann ich tun?"),
+        (LONG_GERMAN_MAIL, ESIM_PROBLEM, "Können Sie mir helfen?"),
+        (LONG_GERMAN_MAIL, ESIM_PROBLEM, "Hat jemand eine Idee, woran das liegt?"),
+        (LONG_ENGLISH_MAIL, ENGLISH_PROBLEM, "What can I do?"),
+        (LONG_ENGLISH_MAIL, ENGLISH_PROBLEM, "Any ideas?"),
+        (LONG_ENGLISH_MAIL, ENGLISH_PROBLEM, "Has anyone had the same problem?"),
+    ],
+)
+def test_a_question_without_words_of_its_own_is_searched_with_the_problem_before_it(
+    mail: str, problem: str, question: str
+) -> None:
+    message = mail.format(complaint=COMPLAINT, problem=problem, question=question)
+    asked = extract(message)
+    # The problem and its question lead, the first paragraph (the occasion) follows.
+    assert asked.focus.startswith(f"{problem} {question}")
+    assert asked.context.startswith(f"{problem} {question}")
+    assert "Jahren Kundin" in asked.context or "half an hour" in asked.context
+    for noise in ("Sehr geehrte", "Hello", "Vielen Dank", "Musterfrau", "regards", "Jane"):
+        assert noise not in asked.context, noise
+
+
+def test_the_problem_a_question_asks_about_is_in_the_paragraph_before_if_it_stands_alone() -> None:
+    asked = extract(
+        f"Guten Tag,\n\n{COMPLAINT}\n\n{ESIM_PROBLEM}\n\nWas kann ich tun?\n\nMfG\nErika"
+    )
+    assert asked.focus.startswith(f"{ESIM_PROBLEM} Was kann ich tun? ich schreibe Ihnen")
+
+
+def test_a_question_with_words_of_its_own_is_searched_as_before() -> None:
+    question = "Muss ich die eSIM neu bestellen?"
+    message = LONG_GERMAN_MAIL.format(complaint=COMPLAINT, problem=ESIM_PROBLEM, question=question)
+    asked = extract(message)
+    assert asked.focus.startswith(f"{COMPLAINT.split('. ')[0]}. {question}")
+
+
+def test_a_problem_in_the_first_paragraph_follows_its_first_sentence_and_questions() -> None:
+    asked = extract("Mein Router startet ständig neu. Ich habe eine FritzBox 7590.\nWas tun?")
+    assert asked.focus == "Mein Router startet ständig neu. Was tun? Ich habe eine FritzBox 7590."
+
+
+def test_below_a_subject_a_question_without_words_of_its_own_changes_nothing() -> None:
+    asked = extract(f"Betreff: eSIM-Übertragung\n\n{COMPLAINT}\n\n{ESIM_PROBLEM} Was nun?")
+    assert asked.focus.startswith("eSIM-Übertragung ")
+    assert asked.context.startswith("eSIM-Übertragung Was nun? ich schreibe Ihnen")
