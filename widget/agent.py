@@ -90,6 +90,8 @@ def page() -> Any:
             languages=language_choices(lang, engine.settings.languages),
             page_size=PAGE_SIZE,
             max_query_chars=engine.settings.query_max_chars,
+            max_message_chars=engine.settings.message_max_chars,
+            max_offset=engine.settings.search_max_offset,
             agent=current_agent(),
         )
     )

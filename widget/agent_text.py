@@ -11,6 +11,9 @@ for the language there with ``Intl.NumberFormat``.
 ``problems`` says the service's errors in the page's language: the agents' endpoints name
 each with a stable ``code`` (``widget.agent``); without one (``/api/search``), 401, 429 and
 503 are known by their status alone. Anything else shows the service's English ``error``.
+What an agent could get wrong in a search (a text over ``message_max_chars``, a date
+range that ends before it starts, a page past the end) ``agent.js`` checks before it asks,
+and says in the page's language.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ PAGE: dict[str, dict[str, str]] = {
         "duplicate_hint": "Tippen, dann mit den Pfeiltasten einen Thread wählen",
         "save": "Speichern",
         "cancel": "Abbrechen",
+        "searched": "Aus der Nachricht gesucht:",
     },
     "en": {
         "title": "askfind – agents' search",
@@ -86,6 +90,7 @@ PAGE: dict[str, dict[str, str]] = {
         "duplicate_hint": "Type, then choose a thread with the arrow keys",
         "save": "Save",
         "cancel": "Cancel",
+        "searched": "Searched from the message:",
     },
 }
 
@@ -123,6 +128,15 @@ SCRIPT: dict[str, dict[str, Any]] = {
         },
         "no_match": "Kein Thread gefunden.",
         "choose": "Bitte einen Thread aus der Liste wählen.",
+        "not_chosen": "Kein Thread hat den Titel oder die ID „{id}“: "
+        "bitte einen Thread aus der Liste wählen.",
+        "question_hint": "Eine Frage oder eine ganze Kundennachricht (bis {max} Zeichen); "
+        "Umschalt+Eingabe für eine neue Zeile.",
+        "as_message": "{n} von {max} Zeichen: wird als Nachricht gesucht, "
+        "ihre Frage und Stichwörter, ohne Gruß und Signatur.",
+        "too_long": "Der Text ist zu lang: {n} Zeichen, höchstens {max}. Bitte kürzen.",
+        "reversed_dates": "Der Zeitraum endet, bevor er beginnt: „bis“ liegt vor „Erstellt ab“.",
+        "bad_date": "Bitte gültige Daten angeben (mit vierstelliger Jahreszahl).",
         "problems": {
             "thread_not_found": "Es gibt keinen Thread mit der ID „{id}“.",
             "duplicate_of_itself": "Ein Thread kann kein Duplikat von sich selbst sein.",
@@ -168,6 +182,14 @@ SCRIPT: dict[str, dict[str, Any]] = {
         },
         "no_match": "No thread found.",
         "choose": "Please choose a thread from the list.",
+        "not_chosen": "No thread has the title or id “{id}”: please choose a thread from the list.",
+        "question_hint": "A question or a whole customer message (up to {max} characters); "
+        "Shift+Enter for a new line.",
+        "as_message": "{n} of {max} characters: searched as a message, "
+        "its question and key terms, not its greeting or signature.",
+        "too_long": "The text is too long: {n} characters, at most {max}. Please shorten it.",
+        "reversed_dates": "The date range ends before it starts: “to” is before “Created from”.",
+        "bad_date": "Please enter valid dates (with a four-digit year).",
         "problems": {
             "thread_not_found": "There is no thread with id “{id}”.",
             "duplicate_of_itself": "A thread cannot be a duplicate of itself.",

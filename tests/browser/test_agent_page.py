@@ -207,10 +207,14 @@ def test_undo_withdraws_the_mark(agent_tab: AgentTab, agent_engine: Engine) -> N
     assert ids[1] not in store.links()
     store.close()
 
-    # Typed and never chosen from the list: the text goes as a thread id, and an unknown
-    # one is refused, in the page's words for the service's answer.
+    # Typed and never chosen from the list, and no offered thread's title: the text goes
+    # as a thread id, and an unknown one is refused, asking to choose from the list.
     target.locator(".mark").click()
     target.locator(".picker-input").fill("no-such-thread")
     target.locator(".duplicate button[type=submit]").click()
-    target.locator(".note", has_text="There is no thread with id “no-such-thread”.").wait_for()
+    target.locator(
+        ".note",
+        has_text="No thread has the title or id “no-such-thread”: "
+        "please choose a thread from the list.",
+    ).wait_for()
     assert target.locator(".duplicate").is_visible()

@@ -180,12 +180,13 @@ def test_the_picker_searches_as_the_agent_types_without_a_request_per_key(
     [
         (
             "de-DE",
-            "Es gibt keinen Thread mit der ID „no-such-thread“.",
+            "Kein Thread hat den Titel oder die ID „no-such-thread“: "
+            "bitte einen Thread aus der Liste wählen.",
             "Ein Thread kann kein Duplikat von sich selbst sein.",
         ),
         (
             "en-GB",
-            "There is no thread with id “no-such-thread”.",
+            "No thread has the title or id “no-such-thread”: please choose a thread from the list.",
             "A thread cannot be a duplicate of itself.",
         ),
     ],

@@ -17,7 +17,7 @@ from werkzeug.security import generate_password_hash
 from indexer.analytics.judgements import JudgementStore
 from indexer.engine import Engine
 from indexer.settings import load_settings
-from tests.conftest import AGENT_KEY
+from tests.conftest import AGENT_KEY, keyed_engine_copy
 from widget.agent_access import new_password, password_entry
 from widget.app import create_app
 
@@ -68,6 +68,18 @@ def test_the_key_opens_the_page_as_a_header_or_as_the_login_password(
     assert 'id="search"' in html and 'name="from"' in html and 'name="to"' in html
     assert "Router &amp; WLAN" in html  # the boards of the index are the board filter
     assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_takes_its_limits_from_the_settings(sample_engine: Engine, tmp_path: Path) -> None:
+    limits = {"query_max_chars": 321, "message_max_chars": 1234, "search_max_offset": 777}
+    engine = keyed_engine_copy(sample_engine, tmp_path, KEY, **limits)
+    try:
+        html = create_app(engine=engine).test_client().get("/agent", headers=BEARER).text
+    finally:
+        engine.close()
+    assert 'data-query-max-chars="321"' in html
+    assert 'data-message-max-chars="1234"' in html
+    assert 'data-max-offset="777"' in html
 
 
 def test_the_page_runs_under_the_strict_csp_without_inline_code(client: FlaskClient) -> None:

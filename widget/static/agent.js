@@ -1,5 +1,6 @@
-// The agents' search page: search through GET /api/search with filters, page through the
-// results, show and copy the full accepted solution, copy the thread's link, and record
+// The agents' search page: search through GET /api/search with filters (a pasted message,
+// one with line breaks or longer than a query may be, through POST /api/search, showing
+// what of it was searched), page through the results, show and copy the full accepted solution, copy the thread's link, and record
 // "duplicate of" judgements, the canonical thread found by its title as the agent types.
 // Thread text is untrusted: it is only ever set as textContent, and links are used only
 // when they are http(s). The page's strings come in the page's language (de or en) from
@@ -16,13 +17,27 @@
   var articleTemplate = document.getElementById('article');
   var articles = document.getElementById('articles');
   var switchLink = document.getElementById('switch-language');
+  var question = document.getElementById('q');
+  var hint = document.getElementById('q-hint');
+  var searched = document.getElementById('searched');
   var pageSize = Number(document.body.dataset.pageSize) || 10;
+  // The service's limits (its settings): longer than a query is a message; longer than a
+  // message is refused here, in the page's words, rather than cut.
+  var QUERY_MAX = Number(document.body.dataset.queryMaxChars);
+  var MESSAGE_MAX = Number(document.body.dataset.messageMaxChars);
+  var MAX_OFFSET = Number(document.body.dataset.maxOffset);
   var lang = document.body.dataset.lang || 'de';
   var TEXT = JSON.parse(document.body.dataset.text);
   var FILTERS = ['q', 'board', 'lang', 'from', 'to', 'solved'];
   var PICKER_LIMIT = 8;
   var PICKER_DEBOUNCE_MS = 200;
   var PICKER_MIN_CHARS = 2;
+  var FILTER_DEBOUNCE_MS = 300; // typing a date's year changes it once a digit
+  var DAY = /^\d{4}-\d{2}-\d{2}$/; // what the service takes (a date field may hold 5-digit years)
+  // Control characters no searched text holds (the service refuses them): vertical tab
+  // and form feed (Word's line and page breaks) become line breaks, the rest spaces.
+  var BREAKS = /[\x0b\x0c]/g;
+  var CONTROLS = /[\x00-\x08\x0e-\x1f\x7f-\x9f]/g;
   // Errors known by their status alone, where an answer names no code.
   var STATUS_PROBLEMS = { 401: 'sign_in_required', 429: 'rate_limited', 503: 'unavailable' };
   var NARROW = window.matchMedia('(max-width: 40rem)'); // phones: filters fold away
@@ -30,6 +45,7 @@
   var dates = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' });
   var plurals = new Intl.PluralRules(lang);
   var state = { offset: 0, total: 0, query: '', sequence: 0 };
+  var filterTimer = 0;
   var details = new Map(); // thread id -> Promise of its /api/agent/threads answer
   var pickers = 0;
 
@@ -46,8 +62,31 @@
     });
   }
 
-  function say(message) {
+  /** Show ``message`` on the status line; ``isProblem`` styles it as an error. */
+  function say(message, isProblem) {
     statusLine.textContent = message;
+    statusLine.classList.toggle('problem', Boolean(isProblem));
+  }
+
+  /** Show ``message`` in a result's note, as an error when ``isProblem``. */
+  function tell(note, message, isProblem) {
+    note.textContent = message;
+    note.classList.toggle('problem', Boolean(isProblem));
+  }
+
+  /** The question as it is searched: trimmed, control characters replaced. */
+  function questionText() {
+    return question.value.replace(BREAKS, '\n').replace(CONTROLS, ' ').trim();
+  }
+
+  /** Characters as the service counts them (code points, not UTF-16 units). */
+  function length(value) {
+    return Array.from(value).length;
+  }
+
+  /** A pasted message, not a query: lines of its own, or longer than a query may be. */
+  function isMessage(value) {
+    return /[\r\n]/.test(value) || length(value) > QUERY_MAX;
   }
 
   function searchParams() {
@@ -55,7 +94,32 @@
     new FormData(form).forEach(function (value, name) {
       if (String(value).trim() !== '') params.set(name, String(value).trim());
     });
+    var q = questionText();
+    if (q) params.set('q', q);
+    else params.delete('q');
     return params;
+  }
+
+  /** What in the form the service would refuse, said in the page's language (null: none). */
+  function formProblem(params) {
+    var q = params.get('q');
+    if (length(q) > MESSAGE_MAX) return text('too_long', { n: length(q), max: MESSAGE_MAX });
+    var from = params.get('from');
+    var to = params.get('to');
+    if ((from && !DAY.test(from)) || (to && !DAY.test(to))) return text('bad_date', {});
+    if (from && to && to < from) return text('reversed_dates', {});
+    return null;
+  }
+
+  /** Under the field: what it takes, or, for a message, how long it is and how it is searched. */
+  function showHint() {
+    var q = questionText();
+    var message = Boolean(q) && isMessage(q);
+    hint.textContent = message
+      ? text('as_message', { n: length(q), max: MESSAGE_MAX })
+      : text('question_hint', { max: MESSAGE_MAX });
+    hint.classList.toggle('message', message);
+    hint.classList.toggle('problem', length(q) > MESSAGE_MAX);
   }
 
   function fillForm(params) {
@@ -115,26 +179,62 @@
     switchLink.href = '?' + kept.toString();
   }
 
-  async function run(offset) {
+  /** Forget what was on show: a search that cannot run shows no stale results. */
+  function clearResults() {
+    results.replaceChildren();
+    renderArticles([]);
+    pager.hidden = true;
+    searched.hidden = true;
+  }
+
+  /** The request for ``params``: a query in the URL, a message as a JSON body. */
+  function searchRequest(params, message) {
+    var headers = { Accept: 'application/json' };
+    if (!message) return fetch('/api/search?' + params.toString(), { headers: headers });
+    var body = {};
+    params.forEach(function (value, name) {
+      if (name === 'solved') body.solved = value === 'true';
+      else if (name === 'limit' || name === 'offset') body[name] = Number(value);
+      else body[name] = value;
+    });
+    headers['Content-Type'] = 'application/json';
+    return fetch('/api/search', { method: 'POST', headers: headers, body: JSON.stringify(body) });
+  }
+
+  /** Search from ``offset``. ``options.paged``: the agent turned a page, so the new page is
+   * scrolled to its top and focus moves to its status line. */
+  async function run(offset, options) {
+    clearTimeout(filterTimer);
+    var paged = Boolean(options && options.paged);
     var params = searchParams();
     if (!params.get('q')) return;
     var sequence = ++state.sequence;
+    var refused = formProblem(params);
+    if (refused) {
+      clearResults();
+      say(refused, true);
+      return;
+    }
+    // A shared link may point anywhere: no page before the first or past the service's last.
+    offset = Math.min(Math.max(0, Math.floor(offset) || 0), MAX_OFFSET);
+    var message = isMessage(params.get('q'));
     params.set('offset', String(offset));
-    window.history.replaceState(null, '', '?' + params.toString());
-    keepSearchOnSwitch(params);
+    // A message (often with names and addresses) stays out of the address and the history.
+    var address = new URLSearchParams(params);
+    if (message) address.delete('q');
+    window.history.replaceState(null, '', '?' + address.toString());
+    keepSearchOnSwitch(address);
     showActiveFilters();
     params.set('limit', String(pageSize));
     say(text('searching', {}));
     results.setAttribute('aria-busy', 'true');
     var response;
     try {
-      response = await fetch('/api/search?' + params.toString(), {
-        headers: { Accept: 'application/json' },
-      });
+      response = await searchRequest(params, message);
     } catch (error) {
       if (sequence === state.sequence) {
         results.removeAttribute('aria-busy');
-        say(text('unreachable', {}));
+        say(text('unreachable', {}), true);
       }
       return;
     }
@@ -142,17 +242,27 @@
     if (sequence !== state.sequence) return; // a newer search has started meanwhile
     results.removeAttribute('aria-busy');
     if (!response.ok) {
-      results.replaceChildren();
-      renderArticles([]);
-      pager.hidden = true;
-      say(problem(response, answer, 'failed'));
+      clearResults();
+      say(problem(response, answer, 'failed'), true);
+      return;
+    }
+    if (answer.items.length === 0 && answer.total > 0 && offset > 0) {
+      // Past the end (a shared link, or fewer results since): show the last page instead.
+      run(Math.floor((answer.total - 1) / pageSize) * pageSize, options);
       return;
     }
     state.offset = offset;
     state.total = answer.total;
-    state.query = params.get('q');
+    // What a judgement records as searched: a message's searched part, not all of it.
+    state.query = message ? answer.searched || '' : params.get('q');
+    searched.hidden = !message;
+    document.getElementById('searched-text').textContent = message ? answer.searched || '' : '';
     render(answer.items);
     renderArticles(answer.articles || []);
+    if (paged) {
+      statusLine.focus({ preventScroll: true });
+      statusLine.scrollIntoView({ block: 'start' });
+    }
   }
 
   function render(items) {
@@ -170,7 +280,8 @@
       pages: Math.max(1, Math.ceil(state.total / pageSize)),
     });
     document.getElementById('prev').disabled = state.offset === 0;
-    document.getElementById('next').disabled = last >= state.total;
+    document.getElementById('next').disabled =
+      last >= state.total || state.offset + pageSize > MAX_OFFSET;
   }
 
   function resultElement(item) {
@@ -198,9 +309,9 @@
         if (!thread.solution) throw new Error('no solution');
         return copy(thread.solution.text);
       }).then(function (done) {
-        note.textContent = text(done ? 'answer_copied' : 'copy_refused', {});
+        tell(note, text(done ? 'answer_copied' : 'copy_refused', {}), !done);
       }).catch(function () {
-        note.textContent = text('answer_failed', {});
+        tell(note, text('answer_failed', {}), true);
       });
     });
     duplicateForm(item, part('.duplicate'), part('.mark'), note);
@@ -211,7 +322,7 @@
     button.disabled = !url;
     button.addEventListener('click', function () {
       copy(url).then(function (done) {
-        note.textContent = text(done ? 'link_copied' : 'copy_refused', {});
+        tell(note, text(done ? 'link_copied' : 'copy_refused', {}), !done);
       });
     });
   }
@@ -275,7 +386,8 @@
   }
 
   /** "Mark as duplicate of …": a combobox that searches titles as the agent types and
-   * sends the chosen thread's id (typed text that was never chosen goes as an id). */
+   * sends the chosen thread's id. Typed text that was never chosen is the thread with that
+   * title among those the list offers for it, else it goes as an id. */
   function duplicateForm(item, form, opener, note) {
     var n = ++pickers;
     var input = form.querySelector('.picker-input');
@@ -339,7 +451,16 @@
       announce.textContent = threads.length ? text('matches', { n: threads.length }) : text('no_match', {});
       expand(threads.length > 0 && document.activeElement === input);
     }
+    /** The offered thread whose title is ``typed`` (case and spacing aside), if any. */
+    function titled(typed) {
+      var wanted = typed.normalize('NFC').replace(/\s+/g, ' ').toLocaleLowerCase();
+      return found.findIndex(function (thread) {
+        var title = String(thread.title).normalize('NFC').replace(/\s+/g, ' ');
+        return title.trim().toLocaleLowerCase() === wanted;
+      });
+    }
     async function lookUp() {
+      clearTimeout(timer);
       var query = input.value.trim();
       var mine = ++sequence;
       if (controller) controller.abort(); // superseded: the server need not finish it
@@ -397,17 +518,28 @@
       form.hidden = true;
       opener.focus();
     });
-    form.addEventListener('submit', function (event) {
+    form.addEventListener('submit', async function (event) {
       event.preventDefault();
-      var target = chosen.value || input.value.trim();
+      var typed = input.value.trim();
+      if (!chosen.value && typed) {
+        await lookUp(); // the list for exactly what is typed (a pending one is stale)
+        var index = titled(typed);
+        if (index >= 0) choose(index);
+      }
+      var target = chosen.value || typed;
       if (!target) {
-        note.textContent = text('choose', {});
+        tell(note, text('choose', {}), true);
         input.focus();
         return;
       }
-      judge(item.id, target, chosen.value ? chosen.dataset.title : target, note).then(function (saved) {
-        if (saved) form.hidden = true;
+      var saved = await judge(item.id, target, chosen.value ? chosen.dataset.title : target, note, {
+        typed: !chosen.value,
+        opener: opener,
       });
+      if (saved) {
+        form.hidden = true;
+        opener.focus(); // the form held the focus: give it back to what opened it
+      }
     });
   }
 
@@ -433,26 +565,37 @@
     });
   }
 
-  async function judge(id, target, title, note) {
+  /** Record (or, with no ``target``, withdraw) a judgement; ``how.typed``: the target is
+   * typed text, not a thread chosen from the list; ``how.opener``: where focus goes when
+   * the note's undo button it held is gone. */
+  async function judge(id, target, title, note, how) {
     var response;
     try {
       response = await fetch('/api/agent/duplicates', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-        body: JSON.stringify({ thread: id, duplicate_of: target || null, query: state.query }),
+        body: JSON.stringify({
+          thread: id,
+          duplicate_of: target || null,
+          query: Array.from(state.query).slice(0, QUERY_MAX).join(''),
+        }),
       });
     } catch (error) {
-      note.textContent = text('unsent', {});
+      tell(note, text('unsent', {}), true);
       return false;
     }
     var answer = await readJson(response);
     if (!response.ok) {
-      note.textContent = problem(response, answer, 'unsaved');
+      var unknownTyped = how.typed && answer.code === 'thread_not_found' && answer.id === target;
+      tell(note, unknownTyped ? text('not_chosen', { id: target }) : problem(response, answer, 'unsaved'), true);
       return false;
     }
-    note.replaceChildren();
+    tell(note, '', false);
     if (!target) {
-      note.textContent = text('withdrawn', {});
+      tell(note, text('withdrawn', {}), false);
+      if (note.contains(document.activeElement) || document.activeElement === document.body) {
+        how.opener.focus();
+      }
       return true;
     }
     note.append(text('marked', { title: title, id: target }) + ' ');
@@ -460,7 +603,7 @@
     undo.type = 'button';
     undo.className = 'undo';
     undo.textContent = text('undo', {});
-    undo.addEventListener('click', function () { judge(id, '', '', note); });
+    undo.addEventListener('click', function () { judge(id, '', '', note, how); });
     note.append(undo);
     return true;
   }
@@ -496,20 +639,36 @@
     run(0);
   });
   document.getElementById('prev').addEventListener('click', function () {
-    run(Math.max(0, state.offset - pageSize));
+    run(Math.max(0, state.offset - pageSize), { paged: true });
   });
   document.getElementById('next').addEventListener('click', function () {
-    run(state.offset + pageSize);
+    run(state.offset + pageSize, { paged: true });
   });
 
-  form.addEventListener('change', showActiveFilters);
+  // A changed filter searches again, from the first page (the question's own change
+  // waits for Search: it fires when the field loses focus, mid-thought).
+  form.addEventListener('change', function (event) {
+    showActiveFilters();
+    if (event.target === question) return;
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(function () { run(0); }, FILTER_DEBOUNCE_MS);
+  });
+  // Enter searches, Shift+Enter starts a new line (a pasted message keeps its own).
+  question.addEventListener('keydown', function (event) {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  question.addEventListener('input', showHint);
 
   var initial = new URLSearchParams(window.location.search);
   initial.delete('ui'); // the language switch has done its work (the server remembers it)
   fillForm(initial);
+  showHint();
   keepSearchOnSwitch(initial);
   // Open on wide screens; on a phone folded unless a filter is set (then it shows what).
   filters.open = !NARROW.matches || showActiveFilters() > 0;
-  if (initial.get('q')) run(Math.max(0, Number(initial.get('offset')) || 0));
+  if (initial.get('q')) run(Number(initial.get('offset')) || 0);
   window.askfindAgent = { ready: true };
 })();
