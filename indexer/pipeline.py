@@ -48,7 +48,8 @@ Mode = Literal["rebuild", "upsert"]
 
 @dataclass
 class CutThreads:
-    """Threads of a run that had a text cut on ingest, and the first of their ids."""
+    """Threads of a run that had a text cut on ingest, and the first ``ERRORS_KEPT`` of
+    their ids."""
 
     count: int = 0
     ids: list[str] = field(default_factory=list)
@@ -73,11 +74,10 @@ class IndexReport:
     repeated: int = 0
     skipped: int = 0
     errors: list[RecordError] = field(default_factory=list)
-    # Threads cut to size (indexed all the same), and the first of their ids; of them,
-    # those whose title was cut at TITLE_MAX_CHARS and those whose body or answers were cut
-    # at thread_max_chars (a thread may be in both).
-    truncated: int = 0
-    truncated_ids: list[str] = field(default_factory=list)
+    # Threads cut to size (indexed all the same); of them, those whose title was cut at
+    # TITLE_MAX_CHARS and those whose body or answers were cut at thread_max_chars (a
+    # thread may be in both).
+    truncated: CutThreads = field(default_factory=CutThreads)
     titles_cut: CutThreads = field(default_factory=CutThreads)
     texts_cut: CutThreads = field(default_factory=CutThreads)
     seconds: float = 0.0
@@ -90,7 +90,7 @@ class IndexReport:
     def summary(self) -> str:
         rate = self.read / self.seconds if self.seconds else 0.0
         repeated = f"repeated {self.repeated}, " if self.repeated else ""
-        cut = f", {self.truncated} cut to size" if self.truncated else ""
+        cut = f", {self.truncated.count} cut to size" if self.truncated.count else ""
         return (
             f"read {self.read}, indexed {self.indexed}, unchanged {self.unchanged}, "
             f"{repeated}skipped {self.skipped}{cut} in {self.seconds:.1f} s "
@@ -314,9 +314,7 @@ class Indexer:
         bounded = bounded_thread(thread, self.preparer.settings.thread_max_chars)
         if bounded is thread:
             return thread
-        report.truncated += 1
-        if len(report.truncated_ids) < ERRORS_KEPT:
-            report.truncated_ids.append(thread.id)
+        report.truncated.add(thread.id)
         if bounded.title != thread.title:
             report.titles_cut.add(thread.id)
         texts = (bounded.body, bounded.accepted_answer, bounded.answers)

@@ -39,10 +39,9 @@ class SyncReport:
     skipped: int = 0
     errors: list[RecordError] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
-    # Threads cut to size on the way in, and the first of their ids; of them, those whose
-    # title was cut and those whose body or answers were cut (``IndexReport``).
-    truncated: int = 0
-    truncated_ids: list[str] = field(default_factory=list)
+    # Threads cut to size on the way in; of them, those whose title was cut and those
+    # whose body or answers were cut (``IndexReport``).
+    truncated: CutThreads = field(default_factory=CutThreads)
     titles_cut: CutThreads = field(default_factory=CutThreads)
     texts_cut: CutThreads = field(default_factory=CutThreads)
     seconds: float = 0.0
@@ -116,7 +115,6 @@ def _add_upserts(report: SyncReport, upserted: IndexReport) -> None:
     report.skipped = upserted.skipped
     report.errors = upserted.errors[:ERRORS_KEPT]
     report.truncated = upserted.truncated
-    report.truncated_ids = upserted.truncated_ids
     report.titles_cut = upserted.titles_cut
     report.texts_cut = upserted.texts_cut
 

@@ -145,9 +145,9 @@ def thread_from_record(record: Any, entering: bool = False) -> Thread:
 
     ``entering``: the record is entering the index (the write API, JSON Lines), so its
     ``lang`` must be a language's code, not just two or three letters ("xx"), and its
-    ``duplicate_of`` not its own id. A thread in
-    a language other than the configured ones is kept, as what it is: a query finds it
-    across languages. What the index already holds is read back as it was written.
+    ``duplicate_of`` not its own id. A thread in a language other than the configured ones
+    is kept, as what it is: a query finds it across languages. What the index already
+    holds is read back as it was written.
 
     Raises:
         InvalidRecord: a required field is missing or a field has the wrong type.

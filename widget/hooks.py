@@ -160,6 +160,6 @@ def _answer(source: str, event: str, report: SyncReport) -> dict[str, Any]:
         "already_gone": report.already_gone,
         "skipped": report.skipped,
         "ids": report.ids,
-        "truncated": report.truncated_ids,
+        "truncated": report.truncated.ids,
         "errors": [str(e) for e in report.errors[:ERRORS_SHOWN]],
     }

@@ -77,7 +77,7 @@ def _upserted(data: Any) -> Any:
             "indexed": report.indexed,
             "unchanged": report.unchanged,
             "ids": list(dict.fromkeys(thread.id for thread in parsed)),
-            "truncated": report.truncated_ids,
+            "truncated": report.truncated.ids,
         }
     )
 

@@ -76,9 +76,7 @@ class Pin:
 
     def active(self, now: datetime) -> bool:
         """Whether the pin is in force at ``now`` (its start included, its end not)."""
-        return (self.starts is None or self.starts <= now) and (
-            self.ends is None or now < self.ends
-        )
+        return (self.starts is None or self.starts <= now) and not self.has_ended(now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,7 +97,8 @@ def test_a_cut_title_and_cut_texts_are_told_apart(engine: Engine, tmp_path: Path
         GOOD[1],
     ]
     report = served.indexer().run(read_source(write_jsonl(tmp_path / "in.jsonl", records)))
-    assert (report.truncated, report.truncated_ids) == (3, ["long-title", "long-body", "both"])
+    cut_ids = ["long-title", "long-body", "both"]
+    assert (report.truncated.count, report.truncated.ids) == (3, cut_ids)
     assert (report.titles_cut.count, report.titles_cut.ids) == (2, ["long-title", "both"])
     assert (report.texts_cut.count, report.texts_cut.ids) == (2, ["long-body", "both"])
     assert len(served.backend.get_threads(["long-title"])["long-title"].title) == TITLE_MAX_CHARS
